@@ -1,0 +1,28 @@
+# The verbs of the project. `make run` and `make test` are all a newcomer needs.
+CARGO ?= cargo
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/oas-target
+
+.PHONY: run build test lint fmt clean
+
+## run: build every binary and start OAS in embedded mode on 127.0.0.1:8000
+run: build
+	$(CARGO) run --quiet -p oas -- serve
+
+## build: build the gateway and every module binary (modules are found beside `oas`)
+build:
+	$(CARGO) build --workspace --bins
+
+## test: start the local stand-ins the tests need, run every test, stop them
+test:
+	scripts/test.sh
+
+## lint: formatting and clippy with warnings as errors
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

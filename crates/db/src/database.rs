@@ -1,0 +1,145 @@
+use std::time::Duration;
+
+use deadpool::Runtime;
+use deadpool::managed::{self, Metrics, Pool, PoolError, RecycleError, RecycleResult, Timeouts};
+use deadpool_sync::SyncWrapper;
+use diesel::connection::{Connection, TransactionManager};
+use diesel::prelude::*;
+
+use crate::{Backend, DatabaseUrl, DbConnection, DbError};
+
+/// How the connection pool is sized and how long callers wait for it.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_size: usize,
+    /// Longest wait for a free connection, or for a new one to be opened.
+    pub timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_size: 8,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The pooled database. Cheap to clone; every clone shares the pool.
+///
+/// Diesel is synchronous: [`Database::run`] moves a closure onto tokio's
+/// blocking threads with a pooled connection, so request handlers never block
+/// the async workers.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+/// Opens connections for the pool. deadpool-diesel's own manager calls
+/// `DbConnection::establish`, which for a MultiConnection tries every engine
+/// in turn and reports only that none worked; this one picks the engine from
+/// the URL and keeps the real error.
+struct Manager {
+    url: DatabaseUrl,
+}
+
+impl managed::Manager for Manager {
+    type Type = SyncWrapper<DbConnection>;
+    type Error = DbError;
+
+    async fn create(&self) -> Result<Self::Type, Self::Error> {
+        let url = self.url.clone();
+        SyncWrapper::new(Runtime::Tokio1, move || DbConnection::open(&url)).await
+    }
+
+    async fn recycle(&self, conn: &mut Self::Type, _: &Metrics) -> RecycleResult<Self::Error> {
+        if conn.is_mutex_poisoned() {
+            return Err(RecycleError::message("connection mutex poisoned"));
+        }
+        conn.interact(|conn| {
+            // Never hand out a connection stuck in a half-finished transaction.
+            if <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+            {
+                return Err(RecycleError::message("broken transaction"));
+            }
+            diesel::select(1.into_sql::<diesel::sql_types::Integer>())
+                .execute(conn)
+                .map(|_| ())
+                .map_err(|e| RecycleError::Backend(e.into()))
+        })
+        .await
+        .map_err(|e| RecycleError::message(format!("connection check failed: {e}")))?
+    }
+}
+
+impl Database {
+    /// Builds the pool. No connection is opened yet: call [`Database::ping`]
+    /// or [`Database::migrate`] to find out whether the database answers.
+    pub fn new(url: &DatabaseUrl, settings: PoolSettings) -> Result<Self, DbError> {
+        let backend = url.backend();
+        let manager = Manager { url: url.clone() };
+        let timeouts = Timeouts {
+            wait: Some(settings.timeout),
+            create: Some(settings.timeout),
+            recycle: Some(settings.timeout),
+        };
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .timeouts(timeouts)
+            .build()
+            .map_err(|e| DbError::Unavailable(format!("cannot build the pool: {e}")))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` with a pooled connection on a blocking thread.
+    pub async fn run<F, R>(&self, f: F) -> Result<R, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<R, DbError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let conn = self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => e,
+            PoolError::Timeout(_) => {
+                DbError::Unavailable("timed out waiting for a database connection".into())
+            }
+            other => DbError::Unavailable(other.to_string()),
+        })?;
+        conn.interact(f)
+            .await
+            .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
+    }
+
+    /// As [`Database::run`], inside one transaction: all of `f` or none of it.
+    pub async fn transaction<F, R>(&self, f: F) -> Result<R, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<R, DbError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.run(|conn| conn.transaction(f)).await
+    }
+
+    /// A round trip to the database, for readiness checks.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.run(|conn| {
+            diesel::select(1.into_sql::<diesel::sql_types::Integer>()).execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies the migrations not yet applied; returns their versions.
+    pub async fn migrate(&self) -> Result<Vec<String>, DbError> {
+        self.run(crate::migrate::run_pending).await
+    }
+
+    /// Closes the pool; later calls fail as unavailable.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+}

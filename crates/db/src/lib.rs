@@ -1,0 +1,26 @@
+//! Relational storage for OAS.
+//!
+//! One diesel schema and one set of repository functions serve both
+//! PostgreSQL (production) and SQLite (the embedded default) through
+//! [`DbConnection`], a `diesel::MultiConnection`. SQL is portable diesel DSL;
+//! the only dialect-specific pieces are the two migration folders, which a
+//! test keeps equivalent.
+
+mod connection;
+mod database;
+mod error;
+mod migrate;
+mod url;
+
+pub mod schema;
+pub mod sql;
+pub mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use connection::DbConnection;
+pub use database::{Database, PoolSettings};
+pub use error::DbError;
+pub use migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+pub use url::{Backend, DatabaseUrl, InvalidDatabaseUrl};

@@ -1,0 +1,5 @@
+//! The OAS domain: types that validate themselves at construction and the
+//! rules of the business, with no I/O. Every other crate of the workspace may
+//! depend on this one; it depends on none of ours.
+
+pub mod identity;

@@ -1,0 +1,557 @@
+//! Configuration in layers: built-in defaults, then a `.env` file in the
+//! working directory, then `OAS_`-prefixed environment variables (which win).
+//!
+//! Every variable is declared once in [`VARIABLES`]; that table drives the
+//! parsing, the README's configuration table (a test keeps them in step) and
+//! the warnings about unknown `OAS_` names. Values are parsed and validated
+//! at start-up; an error names the variable and never repeats a secret.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use oas_db::DatabaseUrl;
+use secrecy::SecretString;
+
+/// One configuration variable, as documented.
+#[derive(Debug, Clone, Copy)]
+pub struct Variable {
+    pub name: &'static str,
+    /// The default as a person reads it; empty when there is none.
+    pub default: &'static str,
+    pub description: &'static str,
+    /// Secrets are never printed, logged, or echoed in errors.
+    pub secret: bool,
+}
+
+const fn var(name: &'static str, default: &'static str, description: &'static str) -> Variable {
+    Variable {
+        name,
+        default,
+        description,
+        secret: false,
+    }
+}
+
+const fn secret(name: &'static str, description: &'static str) -> Variable {
+    Variable {
+        name,
+        default: "",
+        description,
+        secret: true,
+    }
+}
+
+pub const BIND: &str = "OAS_BIND";
+pub const DATA_DIR: &str = "OAS_DATA_DIR";
+pub const DATABASE_URL: &str = "OAS_DATABASE_URL";
+pub const DATABASE_POOL_SIZE: &str = "OAS_DATABASE_POOL_SIZE";
+pub const PUBLIC_URL: &str = "OAS_PUBLIC_URL";
+pub const LOG: &str = "OAS_LOG";
+pub const LOG_FORMAT: &str = "OAS_LOG_FORMAT";
+pub const CORS_ORIGINS: &str = "OAS_CORS_ORIGINS";
+pub const MAX_BODY_BYTES: &str = "OAS_MAX_BODY_BYTES";
+pub const PAGE_SIZE: &str = "OAS_PAGE_SIZE";
+pub const MAX_PAGE_SIZE: &str = "OAS_MAX_PAGE_SIZE";
+pub const WORKERS: &str = "OAS_WORKERS";
+pub const SHUTDOWN_TIMEOUT: &str = "OAS_SHUTDOWN_TIMEOUT";
+pub const JWT_SECRET: &str = "OAS_JWT_SECRET";
+pub const WEBHOOK_SECRET: &str = "OAS_WEBHOOK_SECRET";
+pub const ADMIN_PASSWORD: &str = "OAS_ADMIN_PASSWORD";
+
+/// Every variable OAS reads, in the order the README lists them.
+pub const VARIABLES: &[Variable] = &[
+    var(
+        BIND,
+        "127.0.0.1:8000",
+        "Address and port the HTTP server listens on (use 0.0.0.0:8000 in a container).",
+    ),
+    var(
+        DATA_DIR,
+        "./data",
+        "Folder for the embedded mode's files: the SQLite database, generated secrets, stored objects, outgoing mail.",
+    ),
+    var(
+        DATABASE_URL,
+        "sqlite://$OAS_DATA_DIR/oas.db",
+        "`sqlite://PATH` (embedded) or `postgres://user:password@host:5432/db` (production). The password is never logged.",
+    ),
+    var(
+        DATABASE_POOL_SIZE,
+        "8",
+        "Connections kept in the database pool (1 to 256).",
+    ),
+    var(
+        PUBLIC_URL,
+        "",
+        "Base URL clients reach OAS at (e.g. `https://oas.example.com`), used in absolute links such as `next`/`previous`; taken from the request when unset.",
+    ),
+    var(
+        LOG,
+        "info",
+        "Log filter in `tracing` syntax, e.g. `info,oas=debug`.",
+    ),
+    var(
+        LOG_FORMAT,
+        "json",
+        "`json` (one object a line, for log collectors) or `pretty` (for people).",
+    ),
+    var(
+        CORS_ORIGINS,
+        "",
+        "Comma-separated origins allowed to call the API from a browser, e.g. `https://app.example.com`; `*` allows any. Empty: no cross-origin access.",
+    ),
+    var(
+        MAX_BODY_BYTES,
+        "1048576",
+        "Largest JSON request body accepted, in bytes; larger ones get 413. Files are uploaded to presigned URLs, not through this limit.",
+    ),
+    var(
+        PAGE_SIZE,
+        "20",
+        "Default number of results on a page of a paged list.",
+    ),
+    var(
+        MAX_PAGE_SIZE,
+        "100",
+        "Largest `page_size` a client may ask for.",
+    ),
+    var(WORKERS, "number of cores", "HTTP worker threads."),
+    var(
+        SHUTDOWN_TIMEOUT,
+        "30",
+        "Seconds in-flight requests get to finish after SIGTERM.",
+    ),
+    secret(
+        JWT_SECRET,
+        "Key signing access and refresh tokens (at least 32 characters). Generated into `$OAS_DATA_DIR/secrets.json` on first start when unset.",
+    ),
+    secret(
+        WEBHOOK_SECRET,
+        "Key signing module completion webhooks (at least 32 characters). Generated like the JWT key when unset.",
+    ),
+    secret(
+        ADMIN_PASSWORD,
+        "Password for `oas createsuperuser` when `--password-stdin` is not given.",
+    ),
+];
+
+/// Prefixes of `OAS_` names that are not configuration (test switches) and
+/// are never reported as unknown.
+const NOT_CONFIGURATION: &[&str] = &["OAS_TEST_"];
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    Any,
+    List(Vec<String>),
+}
+
+/// The validated configuration of one OAS process. Secrets are wrapped so
+/// that `{:?}` never shows them.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub database_pool_size: usize,
+    pub public_url: Option<url::Url>,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub cors_origins: CorsOrigins,
+    pub max_body_bytes: usize,
+    pub page_size: u64,
+    pub max_page_size: u64,
+    pub workers: usize,
+    pub shutdown_timeout: Duration,
+    pub jwt_secret: Option<SecretString>,
+    pub webhook_secret: Option<SecretString>,
+    pub admin_password: Option<SecretString>,
+    /// `OAS_` variables that are set but mean nothing to OAS (likely typos).
+    pub unknown_variables: Vec<String>,
+}
+
+/// One invalid variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: String,
+    pub message: String,
+}
+
+/// Every invalid variable found, so an operator fixes them in one pass.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid configuration:")?;
+        for e in &self.0 {
+            write!(f, "\n  {}: {}", e.variable, e.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads `.env` from the working directory into the process environment,
+/// without overriding variables already set. Call it first thing in `main`,
+/// before any thread starts. Returns the file loaded, if any.
+pub fn load_dotenv() -> Result<Option<PathBuf>, ConfigErrors> {
+    match dotenvy::dotenv() {
+        Ok(path) => Ok(Some(path)),
+        Err(e) if e.not_found() => Ok(None),
+        Err(e) => Err(ConfigErrors(vec![ConfigError {
+            variable: ".env".into(),
+            message: format!("cannot be read: {e}"),
+        }])),
+    }
+}
+
+impl Settings {
+    /// Reads the process environment (after [`load_dotenv`]).
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads the given variables over the built-in defaults.
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigErrors>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars: HashMap<String, String> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .filter(|(k, _)| k.starts_with("OAS_"))
+            .collect();
+        let mut r = Reader {
+            vars,
+            errors: Vec::new(),
+        };
+
+        let bind = r.parse(BIND, "127.0.0.1:8000", |v| {
+            v.parse::<SocketAddr>()
+                .map_err(|_| "expected IP:PORT, such as 127.0.0.1:8000 or 0.0.0.0:8000".to_owned())
+        });
+        let data_dir = r.parse(DATA_DIR, "./data", |v| Ok(PathBuf::from(v)));
+        let default_db = data_dir
+            .as_ref()
+            .map(|dir| format!("sqlite://{}", dir.join("oas.db").display()))
+            .unwrap_or_default();
+        let database_url = r.parse(DATABASE_URL, &default_db, |v| {
+            DatabaseUrl::parse(v).map_err(|e| e.to_string())
+        });
+        let database_pool_size = r.parse(DATABASE_POOL_SIZE, "8", |v| whole_in(v, 1, 256));
+        let public_url = r.parse(PUBLIC_URL, "", |v| {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            let url = url::Url::parse(v).map_err(|e| format!("not a URL ({e})"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err("expected an http:// or https:// URL with a host".into());
+            }
+            Ok(Some(url))
+        });
+        let log_filter = r.parse(LOG, "info", |v| {
+            tracing_subscriber::EnvFilter::try_new(v)
+                .map(|_| v.to_owned())
+                .map_err(|e| format!("not a valid log filter ({e})"))
+        });
+        let log_format = r.parse(LOG_FORMAT, "json", |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "json" => Ok(LogFormat::Json),
+                "pretty" => Ok(LogFormat::Pretty),
+                _ => Err("expected json or pretty".into()),
+            }
+        });
+        let cors_origins = r.parse(CORS_ORIGINS, "", parse_origins);
+        let max_body_bytes = r.parse(MAX_BODY_BYTES, "1048576", |v| whole_in(v, 1024, 1 << 30));
+        let page_size = r.parse(PAGE_SIZE, "20", |v| whole_in(v, 1, 10_000));
+        let max_page_size = r.parse(MAX_PAGE_SIZE, "100", |v| whole_in(v, 1, 10_000));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = r.parse(WORKERS, &cores.to_string(), |v| whole_in(v, 1, 512));
+        let shutdown_timeout = r.parse(SHUTDOWN_TIMEOUT, "30", |v| {
+            whole_in(v, 0, 3600).map(Duration::from_secs)
+        });
+        let jwt_secret = r.secret(JWT_SECRET, 32);
+        let webhook_secret = r.secret(WEBHOOK_SECRET, 32);
+        let admin_password = r.secret(ADMIN_PASSWORD, 1);
+
+        if let (Some(page), Some(max)) = (page_size, max_page_size)
+            && page > max
+        {
+            r.fail(
+                PAGE_SIZE,
+                format!("must not exceed {MAX_PAGE_SIZE} ({max})"),
+            );
+        }
+
+        let unknown_variables = r.unknown();
+        if !r.errors.is_empty() {
+            return Err(ConfigErrors(r.errors));
+        }
+        // Every reader above records an error when it yields None, so with no
+        // errors each value is present.
+        let settings = (|| {
+            Some(Self {
+                bind: bind?,
+                data_dir: data_dir?,
+                database_url: database_url?,
+                database_pool_size: database_pool_size?,
+                public_url: public_url?,
+                log_filter: log_filter?,
+                log_format: log_format?,
+                cors_origins: cors_origins?,
+                max_body_bytes: max_body_bytes?,
+                page_size: page_size?,
+                max_page_size: max_page_size?,
+                workers: workers?,
+                shutdown_timeout: shutdown_timeout?,
+                jwt_secret: jwt_secret?,
+                webhook_secret: webhook_secret?,
+                admin_password: admin_password?,
+                unknown_variables,
+            })
+        })();
+        settings.ok_or_else(|| {
+            ConfigErrors(vec![ConfigError {
+                variable: "configuration".into(),
+                message: "could not be read".into(),
+            }])
+        })
+    }
+}
+
+/// Reads variables one by one, gathering every error.
+struct Reader {
+    vars: HashMap<String, String>,
+    errors: Vec<ConfigError>,
+}
+
+impl Reader {
+    fn fail(&mut self, variable: &str, message: String) {
+        self.errors.push(ConfigError {
+            variable: variable.to_owned(),
+            message,
+        });
+    }
+
+    fn parse<T>(
+        &mut self,
+        name: &str,
+        default: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let raw = self.vars.get(name).map(|v| v.trim().to_owned());
+        let value = raw.as_deref().unwrap_or(default);
+        match parse(value) {
+            Ok(parsed) => Some(parsed),
+            Err(message) => {
+                self.fail(name, message);
+                None
+            }
+        }
+    }
+
+    /// A secret: `None` when unset or empty. Its value never reaches a message.
+    fn secret(&mut self, name: &str, min_len: usize) -> Option<Option<SecretString>> {
+        match self.vars.get(name).map(|v| v.trim()) {
+            None | Some("") => Some(None),
+            Some(v) if v.chars().count() < min_len => {
+                self.fail(name, format!("must be at least {min_len} characters long"));
+                None
+            }
+            Some(v) => Some(Some(SecretString::from(v.to_owned()))),
+        }
+    }
+
+    fn unknown(&self) -> Vec<String> {
+        let mut unknown: Vec<String> = self
+            .vars
+            .keys()
+            .filter(|k| !VARIABLES.iter().any(|v| v.name == k.as_str()))
+            .filter(|k| !NOT_CONFIGURATION.iter().any(|p| k.starts_with(p)))
+            .cloned()
+            .collect();
+        unknown.sort();
+        unknown
+    }
+}
+
+fn whole_in<T>(value: &str, min: u64, max: u64) -> Result<T, String>
+where
+    T: TryFrom<u64>,
+{
+    let n: u64 = value
+        .parse()
+        .map_err(|_| format!("expected a whole number from {min} to {max}"))?;
+    if !(min..=max).contains(&n) {
+        return Err(format!("expected a whole number from {min} to {max}"));
+    }
+    T::try_from(n).map_err(|_| format!("expected a whole number from {min} to {max}"))
+}
+
+fn parse_origins(value: &str) -> Result<CorsOrigins, String> {
+    let entries: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if entries == ["*"] {
+        return Ok(CorsOrigins::Any);
+    }
+    let mut origins = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let url = url::Url::parse(entry).map_err(|_| format!("{entry:?} is not an origin"))?;
+        let origin = url.origin();
+        if !origin.is_tuple() || !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("{entry:?} is not an http(s) origin"));
+        }
+        if url.path() != "/" || url.query().is_some() {
+            return Err(format!(
+                "{entry:?} is not an origin: give scheme, host and port only, with no path"
+            ));
+        }
+        origins.push(origin.ascii_serialization());
+    }
+    Ok(CorsOrigins::List(origins))
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
+        Settings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn defaults_give_the_embedded_mode() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert_eq!(s.database_url.to_string(), "sqlite://./data/oas.db");
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.cors_origins, CorsOrigins::List(vec![]));
+        assert!(s.jwt_secret.is_none() && s.webhook_secret.is_none());
+        assert!(s.workers >= 1);
+    }
+
+    #[test]
+    fn the_database_follows_the_data_dir_unless_given() {
+        let s = load(&[(DATA_DIR, "/var/lib/oas")]).unwrap();
+        assert_eq!(s.database_url.to_string(), "sqlite:///var/lib/oas/oas.db");
+        let s = load(&[
+            (DATA_DIR, "/var/lib/oas"),
+            (DATABASE_URL, "postgres://db.internal/oas"),
+        ])
+        .unwrap();
+        assert_eq!(s.database_url.backend(), oas_db::Backend::Postgres);
+    }
+
+    #[test]
+    fn every_bad_variable_is_named_in_one_error() {
+        let err = load(&[
+            (BIND, "localhost"),
+            (DATABASE_POOL_SIZE, "0"),
+            (LOG_FORMAT, "xml"),
+        ])
+        .unwrap_err();
+        let named: Vec<&str> = err.0.iter().map(|e| e.variable.as_str()).collect();
+        assert_eq!(named, [BIND, DATABASE_POOL_SIZE, LOG_FORMAT]);
+        let text = err.to_string();
+        assert!(text.contains("OAS_BIND: expected IP:PORT"), "{text}");
+    }
+
+    #[test]
+    fn secrets_are_kept_whatever_they_look_like_and_never_echoed() {
+        let numeric = "1234567890123456789012345678901234567890";
+        let s = load(&[(JWT_SECRET, numeric)]).unwrap();
+        assert_eq!(s.jwt_secret.as_ref().unwrap().expose_secret(), numeric);
+        assert!(!format!("{s:?}").contains(numeric), "Debug shows no secret");
+
+        let err = load(&[(WEBHOOK_SECRET, "short-but-secret")]).unwrap_err();
+        assert_eq!(err.0[0].variable, WEBHOOK_SECRET);
+        assert!(!err.to_string().contains("short-but-secret"));
+
+        let err = load(&[(DATABASE_URL, "postgres://u:pw-not-shown@/x")]).unwrap_err();
+        assert_eq!(err.0[0].variable, DATABASE_URL);
+        assert!(!err.to_string().contains("pw-not-shown"), "{err}");
+    }
+
+    #[test]
+    fn cors_origins_are_validated_and_normalised() {
+        let s = load(&[(
+            CORS_ORIGINS,
+            "https://app.example.com, http://localhost:3000",
+        )])
+        .unwrap();
+        assert_eq!(
+            s.cors_origins,
+            CorsOrigins::List(vec![
+                "https://app.example.com".into(),
+                "http://localhost:3000".into()
+            ])
+        );
+        assert_eq!(
+            load(&[(CORS_ORIGINS, "*")]).unwrap().cors_origins,
+            CorsOrigins::Any
+        );
+        assert!(load(&[(CORS_ORIGINS, "https://app.example.com/path")]).is_err());
+        assert!(load(&[(CORS_ORIGINS, "ftp://files.example.com")]).is_err());
+    }
+
+    #[test]
+    fn page_size_cannot_exceed_the_maximum() {
+        let err = load(&[(PAGE_SIZE, "50"), (MAX_PAGE_SIZE, "10")]).unwrap_err();
+        assert_eq!(err.0[0].variable, PAGE_SIZE);
+    }
+
+    #[test]
+    fn unknown_oas_names_are_reported_but_test_switches_are_not() {
+        let s = load(&[
+            ("OAS_DATABSE_URL", "x"),
+            ("OAS_TEST_DATABASE_URL", "y"),
+            ("HOME", "/root"),
+        ])
+        .unwrap();
+        assert_eq!(s.unknown_variables, ["OAS_DATABSE_URL"]);
+    }
+}
+
+#[cfg(test)]
+mod readme {
+    use super::VARIABLES;
+
+    /// The README's configuration table lists every variable with its default.
+    #[test]
+    fn readme_documents_every_variable() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .unwrap();
+        for variable in VARIABLES {
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", variable.name)))
+                .unwrap_or_else(|| panic!("README.md has no row for {}", variable.name));
+            if !variable.default.is_empty() && variable.default != "number of cores" {
+                assert!(
+                    row.contains(&format!("`{}`", variable.default)),
+                    "README row of {} shows its default: {row}",
+                    variable.name
+                );
+            }
+        }
+    }
+}

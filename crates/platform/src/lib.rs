@@ -1,0 +1,6 @@
+//! What every OAS binary needs from its surroundings: configuration,
+//! secrets and telemetry; later, the adapters to storage, queues and tasks.
+
+pub mod config;
+pub mod secrets;
+pub mod telemetry;

@@ -1,0 +1,76 @@
+//! How the standard extractors answer bad input: JSON bodies, query strings
+//! and path parameters that do not parse get a 4xx with `detail`, never a 500.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{HttpRequest, web};
+
+use super::error::{ApiError, ErrorCode};
+
+/// JSON bodies: at most `limit` bytes, `application/json` only.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|error, req| json_error(error, req).into())
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _| query_error(error).into())
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error, _| path_error(error).into())
+}
+
+fn json_error(error: JsonPayloadError, req: &HttpRequest) -> ApiError {
+    match error {
+        JsonPayloadError::ContentType => {
+            let given = req
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if given.is_empty() {
+                ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "Missing Content-Type header: send the body as application/json.",
+                )
+            } else {
+                ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    format!("Unsupported media type \"{given}\" in request."),
+                )
+            }
+        }
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("Request body is too large: the limit is {limit} bytes."),
+        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::bad_request(format!("Invalid request body: {e}."))
+        }
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::bad_request(format!("JSON parse error - {e}."))
+        }
+        JsonPayloadError::Payload(e) => {
+            ApiError::bad_request(format!("The request body could not be read: {e}."))
+        }
+        other => ApiError::internal(anyhow::anyhow!("JSON extractor: {other}")),
+    }
+}
+
+fn query_error(error: QueryPayloadError) -> ApiError {
+    match error {
+        QueryPayloadError::Deserialize(e) => {
+            ApiError::bad_request(format!("Invalid query parameters: {e}."))
+        }
+        other => ApiError::bad_request(format!("Invalid query parameters: {other}.")),
+    }
+}
+
+/// A path parameter that does not parse (`/files/abc/` where an id is
+/// expected) names no resource: 404, as Django's URL converters answer.
+fn path_error(_: PathError) -> ApiError {
+    ApiError::not_found()
+}

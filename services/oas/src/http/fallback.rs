@@ -1,0 +1,59 @@
+//! Answers for requests no handler took, and a last guard that turns any
+//! non-JSON error body (from actix itself or a middleware) into `{"detail"}`.
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+
+use super::error::{ApiError, ErrorBody, ErrorCode};
+
+/// The default service: 405 when the path exists for other methods, else 404.
+pub async fn no_route(req: HttpRequest) -> HttpResponse {
+    let error = if req.resource_map().has_resource(req.path()) {
+        ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("Method \"{}\" not allowed.", req.method()),
+        )
+    } else {
+        ApiError::not_found()
+    };
+    error.error_response()
+}
+
+pub fn json_error_bodies<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(ensure_json_detail)
+}
+
+fn ensure_json_detail<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .response()
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let detail = status.canonical_reason().unwrap_or("Error").to_owned() + ".";
+    let (req, original) = res.into_parts();
+    let mut replacement = HttpResponse::build(status).json(ErrorBody {
+        detail,
+        errors: None,
+    });
+    for (name, value) in original.headers() {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+            replacement
+                .headers_mut()
+                .append(name.clone(), value.clone());
+        }
+    }
+    let replacement: HttpResponse<EitherBody<B, BoxBody>> = replacement.map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
+        req,
+        replacement,
+    )))
+}

@@ -1,0 +1,73 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations, and
+//! the interactive docs that render it.
+
+use actix_web::{App, HttpResponse, get, web};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::http::error::ErrorBody;
+use crate::state::AppState;
+
+pub const DOCUMENT_PATH: &str = "/api/openapi.json";
+pub const DOCS_PATH: &str = "/api/docs/";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "OAS",
+        description = "Sales-report ingestion and royalty accounting for record labels and distributors.\n\n\
+            Authenticate with `Authorization: Bearer <access token>` or `X-Api-Key: <key>`. \
+            Errors are `{\"detail\": \"...\"}`, with `errors` per field for validation.",
+    ),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "operations", description = "Health, readiness, metrics and this document"),
+    ),
+    modifiers(&SecuritySchemes),
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+        );
+    }
+}
+
+/// The document: the base above plus every route in [`crate::routes::configure`].
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// This document, as JSON.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3 document of this API", content_type = "application/json", body = Object)),
+)]
+#[get("/api/openapi.json")]
+pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.to_string())
+}

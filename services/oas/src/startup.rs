@@ -1,0 +1,146 @@
+//! From validated settings to a listening server. `oas serve` and the test
+//! harness go through the same functions.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use oas_db::{Database, PoolSettings};
+use oas_platform::config::Settings;
+use oas_platform::secrets::Secrets;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::http::metrics::HttpMetrics;
+use crate::http::{context, cors, extract, fallback};
+use crate::openapi::{self, DOCS_PATH, DOCUMENT_PATH};
+use crate::routes;
+use crate::state::AppState;
+
+/// Routes a test adds beside the real ones, to probe the app-wide conventions.
+pub type ExtraRoutes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// Opens the database pool and applies pending migrations.
+pub async fn database(settings: &Settings) -> anyhow::Result<Database> {
+    let pool = PoolSettings {
+        max_size: settings.database_pool_size,
+        timeout: Duration::from_secs(10),
+    };
+    let db = Database::new(&settings.database_url, pool)?;
+    let applied = db
+        .migrate()
+        .await
+        .with_context(|| format!("cannot prepare the database at {}", settings.database_url))?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied database migrations");
+    }
+    Ok(db)
+}
+
+/// Everything `serve` needs before binding: keys, database, app state.
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    let secrets = Secrets::resolve(&settings)?;
+    let db = database(&settings).await?;
+    state(settings, db, secrets)
+}
+
+pub fn state(settings: Settings, db: Database, secrets: Secrets) -> anyhow::Result<AppState> {
+    let openapi_json = openapi::document()
+        .to_json()
+        .context("cannot serialize the OpenAPI document")?;
+    Ok(AppState {
+        settings: Arc::new(settings),
+        db,
+        secrets: Arc::new(secrets),
+        metrics: Arc::new(HttpMetrics::new().context("cannot register metrics")?),
+        openapi_json: openapi_json.into(),
+    })
+}
+
+/// The application: routes, docs, conventions. Middleware order, outermost
+/// first: request context (id, log line, metrics), JSON error bodies (so
+/// CORS refusals are JSON too), CORS.
+pub fn app(
+    state: web::Data<AppState>,
+    extra: Option<ExtraRoutes>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let settings = state.settings.clone();
+    App::new()
+        .app_data(state)
+        .app_data(extract::json_config(settings.max_body_bytes))
+        .app_data(extract::query_config())
+        .app_data(extract::path_config())
+        .into_utoipa_app()
+        .configure(routes::configure)
+        .into_app()
+        .service(
+            SwaggerUi::new(format!("{DOCS_PATH}{{_:.*}}"))
+                .config(utoipa_swagger_ui::Config::from(DOCUMENT_PATH)),
+        )
+        .service(web::redirect(DOCS_PATH.trim_end_matches('/'), DOCS_PATH))
+        .configure(|cfg| {
+            if let Some(extra) = &extra {
+                extra(cfg);
+            }
+        })
+        .default_service(web::to(fallback::no_route))
+        .wrap(cors::cors(&settings.cors_origins))
+        .wrap(fallback::json_error_bodies())
+        .wrap(from_fn(context::request_context))
+}
+
+/// A bound, not yet running, HTTP server.
+pub struct Server {
+    server: actix_web::dev::Server,
+    address: SocketAddr,
+}
+
+impl Server {
+    /// Binds `settings.bind` (port 0 picks a free port). SIGTERM and SIGINT
+    /// stop accepting connections and give in-flight requests
+    /// `OAS_SHUTDOWN_TIMEOUT` to finish.
+    pub fn bind(state: AppState, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
+        let settings = state.settings.clone();
+        let data = web::Data::new(state);
+        let http = HttpServer::new(move || app(data.clone(), extra.clone()))
+            .workers(settings.workers)
+            .shutdown_timeout(settings.shutdown_timeout.as_secs())
+            .bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let address = http
+            .addrs()
+            .first()
+            .copied()
+            .context("the server bound no address")?;
+        Ok(Self {
+            server: http.run(),
+            address,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped by a signal or through the handle.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,18 @@
+use std::sync::Arc;
+
+use oas_db::Database;
+use oas_platform::config::Settings;
+use oas_platform::secrets::Secrets;
+
+use crate::http::metrics::HttpMetrics;
+
+/// What every handler can reach, shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Database,
+    pub secrets: Arc<Secrets>,
+    pub metrics: Arc<HttpMetrics>,
+    /// The OpenAPI document, serialized once at start.
+    pub openapi_json: Arc<str>,
+}

@@ -1,0 +1,12 @@
+//! The gateway, driven over HTTP (an in-process server on port 0) and as the
+//! real `oas` binary.
+// Test code: a failed expectation should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod binary;
+mod conventions;
+mod openapi;
+mod ops;
+mod shutdown;

@@ -1,0 +1,160 @@
+//! Test harness: the real gateway on a free port with a fresh database
+//! (either engine) and a temporary data directory.
+
+pub mod process;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::web;
+use oas::startup::{self, ExtraRoutes, Server};
+use oas_db::testing::TestDatabase;
+use oas_db::{Backend, Database, DatabaseUrl, PoolSettings};
+use oas_platform::config::{LogFormat, Settings};
+use oas_platform::secrets::Secrets;
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub client: reqwest::Client,
+    handle: ServerHandle,
+    _data_dir: TempDir,
+    _database: Option<TestDatabase>,
+}
+
+pub struct TestAppBuilder {
+    backend: Backend,
+    vars: Vec<(String, String)>,
+    extra: Option<ExtraRoutes>,
+    unreachable_database: bool,
+}
+
+/// Set `OAS_TEST_LOG=1` to see the servers' logs while tests run.
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("OAS_TEST_LOG").is_some() {
+            let _ = oas_platform::telemetry::init(LogFormat::Pretty, "debug");
+        }
+    });
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            backend: Backend::Sqlite,
+            vars: Vec::new(),
+            extra: None,
+            unreachable_database: false,
+        }
+    }
+
+    pub async fn spawn() -> TestApp {
+        Self::builder().start().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The running server's handle (stop it gracefully as SIGTERM would).
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+}
+
+impl TestAppBuilder {
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.vars.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Adds routes beside the real ones (to probe app-wide conventions).
+    pub fn routes(
+        mut self,
+        routes: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
+    ) -> Self {
+        self.extra = Some(Arc::new(routes));
+        self
+    }
+
+    /// A PostgreSQL URL where nothing listens, and no migrations.
+    pub fn unreachable_database(mut self) -> Self {
+        self.unreachable_database = true;
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
+        init_logs();
+        let data_dir = tempfile::tempdir().expect("data dir");
+        let mut vars = vec![
+            ("OAS_BIND".to_owned(), "127.0.0.1:0".to_owned()),
+            (
+                "OAS_DATA_DIR".to_owned(),
+                data_dir.path().display().to_string(),
+            ),
+            ("OAS_WORKERS".to_owned(), "1".to_owned()),
+            ("OAS_SHUTDOWN_TIMEOUT".to_owned(), "1".to_owned()),
+        ];
+        vars.extend(self.vars);
+        let mut settings = Settings::from_vars(vars).expect("test settings");
+
+        let (database, state) = if self.unreachable_database {
+            settings.database_url =
+                DatabaseUrl::parse("postgres://oas@127.0.0.1:1/oas?connect_timeout=1").unwrap();
+            let db = Database::new(
+                &settings.database_url,
+                PoolSettings {
+                    max_size: 1,
+                    timeout: Duration::from_secs(2),
+                },
+            )
+            .unwrap();
+            let secrets = Secrets::resolve(&settings).unwrap();
+            (None, startup::state(settings, db, secrets).unwrap())
+        } else {
+            let database = TestDatabase::new(self.backend)
+                .unwrap_or_else(|| panic!("{} needs OAS_TEST_DATABASE_URL", self.backend));
+            settings.database_url = database.url().clone();
+            (
+                Some(database),
+                startup::prepare(settings).await.expect("prepare the app"),
+            )
+        };
+
+        let server = Server::bind(state, self.extra).expect("bind");
+        let address = server.address();
+        let handle = server.handle();
+        actix_web::rt::spawn(server.run());
+        TestApp {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            handle,
+            _data_dir: data_dir,
+            _database: database,
+        }
+    }
+}
