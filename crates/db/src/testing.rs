@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 
+use crate::users::NewUser;
 use crate::{Backend, DatabaseUrl};
 
 /// The variable naming a PostgreSQL server the tests may create databases on.
@@ -92,4 +93,19 @@ pub fn backends() -> Vec<Backend> {
         eprintln!("{POSTGRES_ENV} is not set: PostgreSQL cases skipped");
     }
     all
+}
+
+/// An active, unprivileged account with a placeholder hash, for repository tests.
+pub fn sample_user<'a>(username: &'a str, email: &'a str) -> NewUser<'a> {
+    NewUser {
+        username,
+        email,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        first_name: "",
+        last_name: "",
+        is_superuser: false,
+        is_staff: false,
+        is_active: true,
+        date_joined: chrono::Utc::now().naive_utc(),
+    }
 }

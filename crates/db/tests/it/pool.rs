@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use oas_db::testing::{TestDatabase, backends};
-use oas_db::users::{NewUser, User};
+use oas_db::testing::{TestDatabase, backends, sample_user};
+use oas_db::users::User;
 use oas_db::{Database, DatabaseUrl, DbError, PoolSettings};
 
 #[tokio::test]
@@ -44,20 +44,7 @@ async fn sqlite_creates_its_folder_and_serves_concurrent_writers() {
             db.run(move |conn| {
                 let name = format!("user{i}");
                 let email = format!("user{i}@label.com");
-                User::insert(
-                    conn,
-                    &NewUser {
-                        username: &name,
-                        email: &email,
-                        password_hash: "x",
-                        first_name: "",
-                        last_name: "",
-                        is_superuser: false,
-                        is_staff: false,
-                        is_active: true,
-                        date_joined: chrono::Utc::now().naive_utc(),
-                    },
-                )
+                User::insert(conn, &sample_user(&name, &email))
             })
             .await
         })

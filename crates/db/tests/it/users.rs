@@ -1,5 +1,5 @@
 use chrono::{NaiveDateTime, Utc};
-use oas_db::testing::{TestDatabase, backends};
+use oas_db::testing::{TestDatabase, backends, sample_user};
 use oas_db::users::{EMAIL_KEY, NewUser, USERNAME_KEY, User};
 use oas_db::{Database, DbError, PoolSettings};
 
@@ -133,20 +133,7 @@ async fn a_failed_transaction_leaves_nothing_behind() {
         let (_guard, db) = fresh(backend).await;
         let result: Result<(), DbError> = db
             .transaction(|conn| {
-                User::insert(
-                    conn,
-                    &NewUser {
-                        username: "ghost",
-                        email: "ghost@label.com",
-                        password_hash: "x",
-                        first_name: "",
-                        last_name: "",
-                        is_superuser: false,
-                        is_staff: false,
-                        is_active: true,
-                        date_joined: now(),
-                    },
-                )?;
+                User::insert(conn, &sample_user("ghost", "ghost@label.com"))?;
                 Err(DbError::Conflict("forced".into()))
             })
             .await;

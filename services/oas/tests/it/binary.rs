@@ -20,6 +20,22 @@ fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// `oas createsuperuser`, with the password piped through stdin when given.
+fn createsuperuser(
+    dir: &Path,
+    username: &str,
+    email: &str,
+    piped: Option<&str>,
+    vars: &[(&str, &str)],
+) -> std::process::Output {
+    let mut args = vec!["createsuperuser", "--username", username, "--email", email];
+    if piped.is_some() {
+        args.push("--password-stdin");
+    }
+    let stdin = piped.map(|p| format!("{p}\n")).unwrap_or_default();
+    run(dir, &args, vars, &stdin)
+}
+
 async fn user(data_dir: &Path, username: &str) -> Option<User> {
     let db = Database::new(
         &DatabaseUrl::sqlite(data_dir.join("oas.db")),
@@ -119,15 +135,7 @@ fn migrate_applies_once() {
 #[actix_web::test]
 async fn createsuperuser_creates_an_administrator_with_an_argon2id_password() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "createsuperuser",
-        "--username",
-        "admin",
-        "--email",
-        "admin@label.com",
-        "--password-stdin",
-    ];
-    let output = run(dir.path(), &args, &[], &format!("{STRONG}\n"));
+    let output = createsuperuser(dir.path(), "admin", "admin@label.com", Some(STRONG), &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         stdout(&output).contains("Superuser \"admin\" created"),
@@ -141,7 +149,7 @@ async fn createsuperuser_creates_an_administrator_with_an_argon2id_password() {
     assert!(admin.password_hash.starts_with("$argon2id$"));
     assert!(oas::auth::password::verify(STRONG, &admin.password_hash));
 
-    let again = run(dir.path(), &args, &[], &format!("{STRONG}\n"));
+    let again = createsuperuser(dir.path(), "admin", "admin@label.com", Some(STRONG), &[]);
     assert_eq!(again.status.code(), Some(1));
     assert!(
         stderr(&again).contains("A user with that username already exists."),
@@ -153,81 +161,30 @@ async fn createsuperuser_creates_an_administrator_with_an_argon2id_password() {
 #[actix_web::test]
 async fn createsuperuser_refuses_weak_passwords_bad_emails_and_missing_passwords() {
     let dir = tempfile::tempdir().unwrap();
-    let weak = run(
-        dir.path(),
-        &[
-            "createsuperuser",
-            "--username",
-            "ana",
-            "--email",
-            "ana@label.com",
-            "--password-stdin",
-        ],
-        &[],
-        "password123\n",
-    );
+    let weak = createsuperuser(dir.path(), "ana", "ana@label.com", Some("password123"), &[]);
     assert_eq!(weak.status.code(), Some(1));
+    let err = stderr(&weak);
     assert!(
-        stderr(&weak).contains("password: This password is too easy to guess."),
-        "{}",
-        stderr(&weak)
+        err.contains("password: This password is too easy to guess."),
+        "{err}"
     );
 
-    let bad_email = run(
-        dir.path(),
-        &[
-            "createsuperuser",
-            "--username",
-            "ana",
-            "--email",
-            "ana-at-label",
-            "--password-stdin",
-        ],
-        &[],
-        &format!("{STRONG}\n"),
-    );
+    let bad_email = createsuperuser(dir.path(), "ana", "ana-at-label", Some(STRONG), &[]);
     assert_eq!(bad_email.status.code(), Some(1));
-    assert!(
-        stderr(&bad_email).contains("email: Enter a valid email address."),
-        "{}",
-        stderr(&bad_email)
-    );
+    let err = stderr(&bad_email);
+    assert!(err.contains("email: Enter a valid email address."), "{err}");
 
-    let missing = run(
-        dir.path(),
-        &[
-            "createsuperuser",
-            "--username",
-            "ana",
-            "--email",
-            "ana@label.com",
-        ],
-        &[],
-        "",
-    );
+    let missing = createsuperuser(dir.path(), "ana", "ana@label.com", None, &[]);
     assert_eq!(missing.status.code(), Some(1));
-    assert!(
-        stderr(&missing).contains("OAS_ADMIN_PASSWORD"),
-        "{}",
-        stderr(&missing)
-    );
+    let err = stderr(&missing);
+    assert!(err.contains("OAS_ADMIN_PASSWORD"), "{err}");
     assert!(
         user(dir.path(), "ana").await.is_none(),
         "nothing was created"
     );
 
-    let from_env = run(
-        dir.path(),
-        &[
-            "createsuperuser",
-            "--username",
-            "ana",
-            "--email",
-            "ana@label.com",
-        ],
-        &[("OAS_ADMIN_PASSWORD", STRONG)],
-        "",
-    );
+    let password = [("OAS_ADMIN_PASSWORD", STRONG)];
+    let from_env = createsuperuser(dir.path(), "ana", "ana@label.com", None, &password);
     assert!(from_env.status.success(), "{}", stderr(&from_env));
     assert!(user(dir.path(), "ana").await.is_some());
 }
@@ -276,18 +233,8 @@ fn get(address: std::net::SocketAddr, path: &str) -> (String, String) {
 #[test]
 fn serve_logs_json_stops_gracefully_on_sigterm_and_restarts_on_the_same_data() {
     let dir = tempfile::tempdir().unwrap();
-    let created = run(
-        dir.path(),
-        &[
-            "createsuperuser",
-            "--username",
-            "admin",
-            "--email",
-            "admin@label.com",
-        ],
-        &[("OAS_ADMIN_PASSWORD", STRONG)],
-        "",
-    );
+    let password = [("OAS_ADMIN_PASSWORD", STRONG)];
+    let created = createsuperuser(dir.path(), "admin", "admin@label.com", None, &password);
     assert!(created.status.success(), "{}", stderr(&created));
 
     let mut serving = Serving::start(dir.path(), &[]);
@@ -338,18 +285,7 @@ fn serve_logs_json_stops_gracefully_on_sigterm_and_restarts_on_the_same_data() {
     assert!(get(again.address, "/readyz").0.starts_with("HTTP/1.1 200"));
     again.terminate();
     again.wait_for_log(|json| json["message"] == "stopped");
-    let duplicate = run(
-        dir.path(),
-        &[
-            "createsuperuser",
-            "--username",
-            "admin",
-            "--email",
-            "x@label.com",
-        ],
-        &[("OAS_ADMIN_PASSWORD", STRONG)],
-        "",
-    );
+    let duplicate = createsuperuser(dir.path(), "admin", "x@label.com", None, &password);
     assert!(
         stderr(&duplicate).contains("already exists"),
         "the first run's user is still there"
