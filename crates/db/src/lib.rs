@@ -12,6 +12,11 @@ mod error;
 mod migrate;
 mod url;
 
+pub mod api_keys;
+pub mod login_failures;
+pub mod organisations;
+pub mod refresh_tokens;
+pub mod registrations;
 pub mod schema;
 pub mod sql;
 pub mod users;

@@ -15,5 +15,140 @@ diesel::table! {
         is_active -> Bool,
         last_login -> Nullable<Timestamp>,
         date_joined -> Timestamp,
+        language -> Text,
+        timezone -> Text,
+        active_organisation_id -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    organisations (id) {
+        id -> BigInt,
+        name -> Text,
+        base_currency -> Text,
+        currencies -> Text,
+        image -> Nullable<Text>,
+        is_active -> Bool,
+        settings -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        email -> Text,
+        role -> Text,
+        invited_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        name -> Text,
+        email -> Text,
+        phone -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exchange_rates (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        from_currency -> Text,
+        to_currency -> Text,
+        period -> Text,
+        rate -> Text,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        jti -> Text,
+        user_id -> BigInt,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        scope -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registrations (id) {
+        id -> BigInt,
+        username -> Text,
+        email -> Text,
+        password_hash -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        company -> Text,
+        message -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(memberships -> organisations (organisation_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(contacts -> organisations (organisation_id));
+diesel::joinable!(exchange_rates -> organisations (organisation_id));
+diesel::joinable!(invitations -> organisations (organisation_id));
+diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    organisations,
+    memberships,
+    invitations,
+    contacts,
+    exchange_rates,
+    refresh_tokens,
+    api_keys,
+    login_failures,
+    registrations,
+);

@@ -22,6 +22,27 @@ pub struct User {
     pub is_active: bool,
     pub last_login: Option<NaiveDateTime>,
     pub date_joined: NaiveDateTime,
+    /// Preferred language of the interface and emails (BCP 47, e.g. `en`).
+    pub language: String,
+    /// IANA time zone used to show dates, e.g. `Europe/Madrid`.
+    pub timezone: String,
+    /// The organisation files and reports use by default.
+    pub active_organisation_id: Option<i64>,
+}
+
+/// Changes to an account; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub is_superuser: Option<bool>,
+    pub is_staff: Option<bool>,
+    pub is_active: Option<bool>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    pub password_hash: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -88,6 +109,90 @@ impl User {
             .count()
             .get_result(conn)?;
         Ok(count > 0)
+    }
+
+    /// Looks an email up whatever its case.
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, DbError> {
+        Ok(users::table
+            .filter(lower(users::email).eq(email.to_lowercase()))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// A page of accounts, by username, optionally those whose username,
+    /// email or names contain `search` (any case); with the total.
+    pub fn list(
+        conn: &mut DbConnection,
+        search: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<User>, i64), DbError> {
+        let filtered = || {
+            let mut query = users::table.into_boxed();
+            if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
+                let pattern = crate::sql::contains_pattern(term);
+                query = query.filter(
+                    lower(users::username)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower(users::email).like(pattern.clone()).escape('\\'))
+                        .or(lower(users::first_name).like(pattern.clone()).escape('\\'))
+                        .or(lower(users::last_name).like(pattern).escape('\\')),
+                );
+            }
+            query
+        };
+        let total = filtered().count().get_result(conn)?;
+        let page = filtered()
+            .order(lower(users::username))
+            .offset(offset)
+            .limit(limit)
+            .select(User::as_select())
+            .load(conn)?;
+        Ok((page, total))
+    }
+
+    pub fn update(
+        conn: &mut DbConnection,
+        id: i64,
+        changes: &UserChanges,
+    ) -> Result<User, DbError> {
+        let updated = diesel::update(users::table.find(id))
+            .set(changes)
+            .execute(conn)?;
+        if updated == 0 {
+            return Err(DbError::NotFound);
+        }
+        Self::find(conn, id)
+    }
+
+    pub fn set_active_organisation(
+        conn: &mut DbConnection,
+        id: i64,
+        organisation_id: Option<i64>,
+    ) -> Result<(), DbError> {
+        diesel::update(users::table.find(id))
+            .set(users::active_organisation_id.eq(organisation_id))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Clears the active organisation of everyone whose active one it is
+    /// and who is no longer a member.
+    pub fn clear_active_organisation(
+        conn: &mut DbConnection,
+        user_id: i64,
+        organisation_id: i64,
+    ) -> Result<(), DbError> {
+        diesel::update(
+            users::table
+                .find(user_id)
+                .filter(users::active_organisation_id.eq(organisation_id)),
+        )
+        .set(users::active_organisation_id.eq(None::<i64>))
+        .execute(conn)?;
+        Ok(())
     }
 
     pub fn record_login(

@@ -2,4 +2,7 @@
 //! rules of the business, with no I/O. Every other crate of the workspace may
 //! depend on this one; it depends on none of ours.
 
+pub mod access;
 pub mod identity;
+pub mod money;
+pub mod period;

@@ -60,6 +60,10 @@ pub const SHUTDOWN_TIMEOUT: &str = "OAS_SHUTDOWN_TIMEOUT";
 pub const JWT_SECRET: &str = "OAS_JWT_SECRET";
 pub const WEBHOOK_SECRET: &str = "OAS_WEBHOOK_SECRET";
 pub const ADMIN_PASSWORD: &str = "OAS_ADMIN_PASSWORD";
+pub const ACCESS_TOKEN_TTL: &str = "OAS_ACCESS_TOKEN_TTL";
+pub const REFRESH_TOKEN_TTL: &str = "OAS_REFRESH_TOKEN_TTL";
+pub const SMTP_URL: &str = "OAS_SMTP_URL";
+pub const MAIL_FROM: &str = "OAS_MAIL_FROM";
 
 /// Every variable OAS reads, in the order the README lists them.
 pub const VARIABLES: &[Variable] = &[
@@ -136,6 +140,25 @@ pub const VARIABLES: &[Variable] = &[
         ADMIN_PASSWORD,
         "Password for `oas createsuperuser` when `--password-stdin` is not given.",
     ),
+    var(
+        ACCESS_TOKEN_TTL,
+        "900",
+        "Lifetime of access tokens, in seconds (15 minutes).",
+    ),
+    var(
+        REFRESH_TOKEN_TTL,
+        "86400",
+        "Lifetime of refresh tokens, in seconds (1 day); each is exchanged once.",
+    ),
+    secret(
+        SMTP_URL,
+        "Mail server for outgoing email, e.g. `smtps://user:password@smtp.example.com` or `smtp://host:587?tls=required`. Unset: emails are written as `.eml` files to `$OAS_DATA_DIR/outbox/`.",
+    ),
+    var(
+        MAIL_FROM,
+        "OAS <no-reply@oas.invalid>",
+        "Sender of outgoing email.",
+    ),
 ];
 
 /// Prefixes of `OAS_` names that are not configuration (test switches) and
@@ -176,6 +199,10 @@ pub struct Settings {
     pub jwt_secret: Option<SecretString>,
     pub webhook_secret: Option<SecretString>,
     pub admin_password: Option<SecretString>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
     /// `OAS_` variables that are set but mean nothing to OAS (likely typos).
     pub unknown_variables: Vec<String>,
 }
@@ -285,6 +312,31 @@ impl Settings {
         let jwt_secret = r.secret(JWT_SECRET, 32);
         let webhook_secret = r.secret(WEBHOOK_SECRET, 32);
         let admin_password = r.secret(ADMIN_PASSWORD, 1);
+        let access_token_ttl = r.parse(ACCESS_TOKEN_TTL, "900", |v| {
+            whole_in(v, 30, 86_400).map(Duration::from_secs)
+        });
+        let refresh_token_ttl = r.parse(REFRESH_TOKEN_TTL, "86400", |v| {
+            whole_in(v, 60, 90 * 86_400).map(Duration::from_secs)
+        });
+        let smtp_url = r.secret(SMTP_URL, 1);
+        if let Some(Some(url)) = &smtp_url {
+            use secrecy::ExposeSecret;
+            let scheme_ok = url::Url::parse(url.expose_secret())
+                .is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some());
+            if !scheme_ok {
+                r.fail(
+                    SMTP_URL,
+                    "expected smtp://host[:port] or smtps://host[:port]".into(),
+                );
+            }
+        }
+        let mail_from = r.parse(MAIL_FROM, "OAS <no-reply@oas.invalid>", |v| {
+            if v.contains('@') {
+                Ok(v.to_owned())
+            } else {
+                Err("expected a mailbox such as OAS <no-reply@example.com>".into())
+            }
+        });
 
         if let (Some(page), Some(max)) = (page_size, max_page_size)
             && page > max
@@ -319,6 +371,10 @@ impl Settings {
                 jwt_secret: jwt_secret?,
                 webhook_secret: webhook_secret?,
                 admin_password: admin_password?,
+                access_token_ttl: access_token_ttl?,
+                refresh_token_ttl: refresh_token_ttl?,
+                smtp_url: smtp_url?,
+                mail_from: mail_from?,
                 unknown_variables,
             })
         })();

@@ -47,7 +47,8 @@ pub enum Command {
         name = "createsuperuser",
         long_about = "Create an administrator account (superuser and staff).\n\n\
             The password is read from standard input with --password-stdin (one line), else from \
-            OAS_ADMIN_PASSWORD. Weak passwords, malformed emails and names already taken are \
+            OAS_ADMIN_PASSWORD. An API key for the new administrator is printed once, alone on the \
+            last line of the output. Weak passwords, malformed emails and names already taken are \
             refused with a message and exit status 1."
     )]
     CreateSuperuser(CreateSuperuserArgs),
@@ -161,7 +162,13 @@ async fn create_superuser(settings: Settings, args: CreateSuperuserArgs) -> anyh
         },
     )
     .await?;
-    println!("Superuser \"{}\" created (id {}).", user.username, user.id);
+    let key = crate::auth::api_keys::issue(&db, user.id, "createsuperuser", None).await?;
+    println!(
+        "Superuser \"{}\" created (id {}). Its API key, shown only now:",
+        user.username, user.id
+    );
+    // Last line, alone, so a script can capture it with `tail -n 1`.
+    println!("{}", key.key);
     Ok(())
 }
 

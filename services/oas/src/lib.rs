@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod auth;
 pub mod cli;
 pub mod http;
+pub mod mail;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

@@ -23,6 +23,8 @@ pub const DOCS_PATH: &str = "/api/docs/";
     components(schemas(ErrorBody)),
     tags(
         (name = "operations", description = "Health, readiness, metrics and this document"),
+        (name = "auth", description = "Signing in and out, tokens, registration"),
+        (name = "api keys", description = "The caller's API keys"),
     ),
     modifiers(&SecuritySchemes),
 )]

@@ -16,8 +16,10 @@ use oas_platform::secrets::Secrets;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::tokens::Tokens;
 use crate::http::metrics::HttpMetrics;
 use crate::http::{context, cors, extract, fallback};
+use crate::mail::Mailer;
 use crate::openapi::{self, DOCS_PATH, DOCUMENT_PATH};
 use crate::routes;
 use crate::state::AppState;
@@ -53,10 +55,18 @@ pub fn state(settings: Settings, db: Database, secrets: Secrets) -> anyhow::Resu
     let openapi_json = openapi::document()
         .to_json()
         .context("cannot serialize the OpenAPI document")?;
+    let tokens = Tokens::new(
+        &secrets.jwt,
+        settings.access_token_ttl,
+        settings.refresh_token_ttl,
+    );
+    let mailer = Mailer::from_settings(&settings)?;
     Ok(AppState {
         settings: Arc::new(settings),
         db,
         secrets: Arc::new(secrets),
+        tokens: Arc::new(tokens),
+        mailer: Arc::new(mailer),
         metrics: Arc::new(HttpMetrics::new().context("cannot register metrics")?),
         openapi_json: openapi_json.into(),
     })

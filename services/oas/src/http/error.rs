@@ -71,6 +71,8 @@ pub struct ApiError {
 }
 
 pub const INTERNAL_DETAIL: &str = "A server error occurred.";
+pub const UNAUTHENTICATED_DETAIL: &str =
+    "Authentication credentials were not provided or are invalid.";
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<Cow<'static, str>>) -> Self {
@@ -92,6 +94,11 @@ impl ApiError {
         let mut e = Self::new(ErrorCode::BadRequest, "Invalid input.");
         e.errors = Some(errors);
         e
+    }
+
+    /// The one answer to missing, malformed, expired or revoked credentials.
+    pub fn unauthenticated() -> Self {
+        Self::new(ErrorCode::Unauthenticated, UNAUTHENTICATED_DETAIL)
     }
 
     pub fn not_found() -> Self {
@@ -154,6 +161,12 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
+        if self.code == ErrorCode::Unauthenticated {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"api\""),
+            ));
+        }
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
         }

@@ -11,7 +11,10 @@ pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod fallback;
+pub mod json;
 pub mod metrics;
 pub mod pagination;
+pub mod time;
 
 pub use error::ApiError;
+pub use json::ApiJson;

@@ -5,11 +5,22 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub mod api_keys;
+pub mod auth;
+pub mod hello;
 pub mod ops;
+pub mod views;
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
-        .service(crate::openapi::openapi_json);
+        .service(crate::openapi::openapi_json)
+        .service(hello::helloworld)
+        .service(auth::login)
+        .service(auth::refresh_tokens)
+        .service(auth::logout)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::create_api_key)
+        .service(api_keys::revoke_api_key);
 }

@@ -137,11 +137,10 @@ async fn createsuperuser_creates_an_administrator_with_an_argon2id_password() {
     let dir = tempfile::tempdir().unwrap();
     let output = createsuperuser(dir.path(), "admin", "admin@label.com", Some(STRONG), &[]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains("Superuser \"admin\" created"),
-        "{}",
-        stdout(&output)
-    );
+    let out = stdout(&output);
+    assert!(out.contains("Superuser \"admin\" created"), "{out}");
+    let key = out.lines().last().unwrap();
+    assert_eq!(key.len(), 41, "the API key alone on the last line: {out}");
 
     let admin = user(dir.path(), "admin").await.expect("the user exists");
     assert!(admin.is_superuser && admin.is_staff && admin.is_active);

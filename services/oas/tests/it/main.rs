@@ -5,6 +5,7 @@
 
 mod support;
 
+mod auth;
 mod binary;
 mod conventions;
 mod openapi;

@@ -150,7 +150,7 @@ struct RouteScan {
     file: PathBuf,
     /// Handlers carrying an actix route attribute: (file, function, has `#[utoipa::path]`).
     handlers: Vec<(PathBuf, String, bool)>,
-    /// Calls registering a route around utoipa: `.route(..)`, `.to(..)`, `resource(..)`.
+    /// Calls registering a route around utoipa: `.route(..)`, `web::get()`, `web::resource(..)`…
     manual: Vec<String>,
 }
 
@@ -190,20 +190,48 @@ impl<'ast> Visit<'ast> for RouteScan {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        let name = call.method.to_string();
-        if name == "route" || name == "to" {
+        if call.method == "route" {
             self.manual
-                .push(format!("{}: .{name}(..)", self.file.display()));
+                .push(format!("{}: .route(..)", self.file.display()));
         }
         syn::visit::visit_expr_method_call(self, call);
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-        if let syn::Expr::Path(path) = call.func.as_ref()
-            && last_segment(&path.path) == "resource"
-        {
-            self.manual
-                .push(format!("{}: resource(..)", self.file.display()));
+        if let syn::Expr::Path(path) = call.func.as_ref() {
+            let segments: Vec<String> = path
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            let actix_route = matches!(
+                segments
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                [
+                    ..,
+                    "web",
+                    "get"
+                        | "post"
+                        | "put"
+                        | "patch"
+                        | "delete"
+                        | "head"
+                        | "method"
+                        | "route"
+                        | "resource"
+                ] | [.., "Resource" | "Route", "new"]
+            );
+            if actix_route {
+                self.manual.push(format!(
+                    "{}: {}(..)",
+                    self.file.display(),
+                    segments.join("::")
+                ));
+            }
         }
         syn::visit::visit_expr_call(self, call);
     }
@@ -266,4 +294,30 @@ async fn every_route_in_the_source_is_in_the_document() {
             file.display()
         );
     }
+}
+
+#[test]
+fn the_scan_catches_undocumented_handlers_and_manual_routes() {
+    let source = r#"
+        #[utoipa::path(get, path = "/documented")]
+        #[get("/documented")]
+        async fn documented() {}
+
+        #[actix_web::post("/hidden")]
+        async fn hidden() {}
+
+        fn configure(cfg: &mut ServiceConfig) {
+            cfg.route("/manual", web::get().to(hidden));
+            cfg.service(web::resource("/raw"));
+        }
+    "#;
+    let mut scan = RouteScan::default();
+    scan.visit_file(&syn::parse_file(source).unwrap());
+    let handlers: Vec<(&str, bool)> = scan
+        .handlers
+        .iter()
+        .map(|(_, name, documented)| (name.as_str(), *documented))
+        .collect();
+    assert_eq!(handlers, [("documented", true), ("hidden", false)]);
+    assert_eq!(scan.manual.len(), 3, "{:?}", scan.manual);
 }

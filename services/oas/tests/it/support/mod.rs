@@ -9,16 +9,23 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::web;
+use oas::accounts::{self, AccountRequest};
 use oas::startup::{self, ExtraRoutes, Server};
+use oas::state::AppState;
 use oas_db::testing::TestDatabase;
+use oas_db::users::User;
 use oas_db::{Backend, Database, DatabaseUrl, PoolSettings};
 use oas_platform::config::{LogFormat, Settings};
 use oas_platform::secrets::Secrets;
 use tempfile::TempDir;
 
+/// The password of every account the helpers create.
+pub const PASSWORD: &str = "violet-harbour-tangent-41";
+
 pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
+    pub state: AppState,
     handle: ServerHandle,
     _data_dir: TempDir,
     _database: Option<TestDatabase>,
@@ -70,6 +77,50 @@ impl TestApp {
     /// The running server's handle (stop it gracefully as SIGTERM would).
     pub fn handle(&self) -> ServerHandle {
         self.handle.clone()
+    }
+
+    /// An active account `name` with email `name@label.com` and [`PASSWORD`].
+    pub async fn account(&self, name: &str, superuser: bool, staff: bool) -> User {
+        accounts::create(
+            &self.state.db,
+            AccountRequest {
+                username: name.to_owned(),
+                email: format!("{name}@label.com"),
+                password: PASSWORD.to_owned().into(),
+                first_name: String::new(),
+                last_name: String::new(),
+                is_superuser: superuser,
+                is_staff: staff,
+            },
+        )
+        .await
+        .expect("create the account")
+    }
+
+    /// An ordinary account and an API key of its own.
+    pub async fn user_with_key(&self, name: &str) -> (User, String) {
+        let user = self.account(name, false, false).await;
+        let key = self.key_for(&user).await;
+        (user, key)
+    }
+
+    pub async fn key_for(&self, user: &User) -> String {
+        oas::auth::api_keys::issue(&self.state.db, user.id, "tests", None)
+            .await
+            .expect("issue a key")
+            .key
+    }
+
+    /// A request carrying `key` as `X-Api-Key`.
+    pub fn with_key(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("x-api-key", key)
     }
 
     pub async fn stop(self) {
@@ -141,7 +192,7 @@ impl TestAppBuilder {
             )
         };
 
-        let server = Server::bind(state, self.extra).expect("bind");
+        let server = Server::bind(state.clone(), self.extra).expect("bind");
         let address = server.address();
         let handle = server.handle();
         actix_web::rt::spawn(server.run());
@@ -152,6 +203,7 @@ impl TestAppBuilder {
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
+            state,
             handle,
             _data_dir: data_dir,
             _database: database,

@@ -1,0 +1,12 @@
+DROP TABLE registrations;
+DROP TABLE login_failures;
+DROP TABLE api_keys;
+DROP TABLE refresh_tokens;
+DROP TABLE exchange_rates;
+DROP TABLE contacts;
+DROP TABLE invitations;
+DROP TABLE memberships;
+ALTER TABLE users DROP COLUMN active_organisation_id;
+ALTER TABLE users DROP COLUMN timezone;
+ALTER TABLE users DROP COLUMN language;
+DROP TABLE organisations;
