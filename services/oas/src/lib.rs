@@ -9,6 +9,7 @@
 //! - `routes`: the handlers, one area per module;
 //! - `accounts` and `auth`: accounts and credentials.
 
+pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod cli;

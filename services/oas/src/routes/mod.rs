@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod hello;
 pub mod ops;
+pub mod organisations;
 pub mod views;
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
@@ -22,5 +23,23 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(auth::logout)
         .service(api_keys::list_api_keys)
         .service(api_keys::create_api_key)
-        .service(api_keys::revoke_api_key);
+        .service(api_keys::revoke_api_key)
+        .service(organisations::create_organisation)
+        .service(organisations::list_organisations)
+        .service(organisations::get_organisation)
+        .service(organisations::update_organisation)
+        .service(organisations::make_active)
+        .service(organisations::set_status)
+        .service(organisations::contacts::list_contacts)
+        .service(organisations::contacts::create_contact)
+        .service(organisations::contacts::update_contact)
+        .service(organisations::contacts::delete_contact)
+        .service(organisations::members::list_members)
+        .service(organisations::members::add_member)
+        .service(organisations::members::change_member_role)
+        .service(organisations::members::remove_member)
+        .service(organisations::members::list_invitations)
+        .service(organisations::members::withdraw_invitation)
+        .service(organisations::settings::get_settings)
+        .service(organisations::settings::update_settings);
 }

@@ -10,4 +10,5 @@ mod binary;
 mod conventions;
 mod openapi;
 mod ops;
+mod organisations;
 mod shutdown;

@@ -1,0 +1,417 @@
+//! Organisation settings: exchange rates by currency pair and period,
+//! catalog-matching thresholds, report preferences.
+
+use std::collections::BTreeSet;
+
+use actix_web::{get, patch, web};
+use oas_db::organisations::{ExchangeRate, Organisation, OrganisationChanges};
+use oas_domain::access::Permission;
+use oas_domain::money::{CurrencyCode, parse_rate};
+use oas_domain::period::Period;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::access;
+use crate::auth::Authenticated;
+use crate::http::error::{ErrorBody, FieldErrors};
+use crate::http::{ApiError, ApiJson};
+use crate::state::AppState;
+
+/// At most this many rates in one organisation's table.
+pub const MAX_RATES: usize = 5000;
+
+/// How catalog matching treats candidates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct MatchingSettings {
+    /// Similarity from which a line is matched without review (0 to 1).
+    pub auto_match_threshold: f64,
+    /// Similarity from which a candidate is proposed for review (0 to 1).
+    pub review_threshold: f64,
+    pub match_on_isrc: bool,
+    pub match_on_upc: bool,
+}
+
+impl Default for MatchingSettings {
+    fn default() -> Self {
+        Self {
+            auto_match_threshold: 0.9,
+            review_threshold: 0.7,
+            match_on_isrc: true,
+            match_on_upc: true,
+        }
+    }
+}
+
+/// How reports and statements are written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ReportSettings {
+    /// Field separator of CSV reports: `,`, `;` or `\t`.
+    pub csv_delimiter: String,
+    /// Decimal places of amounts in statements (2 to 10).
+    pub decimal_places: u8,
+    pub include_zero_revenue: bool,
+    /// Language of statements (e.g. `en`, `es`).
+    pub statement_language: String,
+    /// Statements per `artist` or per `label`.
+    pub statement_grouping: String,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self {
+            csv_delimiter: ",".into(),
+            decimal_places: 2,
+            include_zero_revenue: false,
+            statement_language: "en".into(),
+            statement_grouping: "artist".into(),
+        }
+    }
+}
+
+/// What is kept in the organisation's settings column.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+struct Stored {
+    matching: MatchingSettings,
+    reports: ReportSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RateOut {
+    #[schema(example = "EUR")]
+    pub from_currency: String,
+    #[schema(example = "USD")]
+    pub to_currency: String,
+    #[schema(example = "2024-01")]
+    pub period: String,
+    /// Exact decimal, as text.
+    #[schema(example = "1.0823")]
+    pub rate: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsOut {
+    pub exchange_rates: Vec<RateOut>,
+    pub matching: MatchingSettings,
+    pub reports: ReportSettings,
+}
+
+/// A rate as given: text (exact, preferred) or a JSON number.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum RateValue {
+    Text(String),
+    #[schema(value_type = f64)]
+    Number(serde_json::Number),
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateIn {
+    pub from_currency: String,
+    pub to_currency: String,
+    pub period: String,
+    pub rate: RateValue,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchingPatch {
+    pub auto_match_threshold: Option<f64>,
+    pub review_threshold: Option<f64>,
+    pub match_on_isrc: Option<bool>,
+    pub match_on_upc: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsPatch {
+    pub csv_delimiter: Option<String>,
+    pub decimal_places: Option<u8>,
+    pub include_zero_revenue: Option<bool>,
+    pub statement_language: Option<String>,
+    pub statement_grouping: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    /// Replaces the whole table of rates when given.
+    pub exchange_rates: Option<Vec<RateIn>>,
+    pub matching: Option<MatchingPatch>,
+    pub reports: Option<ReportsPatch>,
+}
+
+fn stored(organisation: &Organisation) -> Stored {
+    serde_json::from_str(&organisation.settings).unwrap_or_default()
+}
+
+fn rate_out(rate: ExchangeRate) -> RateOut {
+    RateOut {
+        from_currency: rate.from_currency,
+        to_currency: rate.to_currency,
+        period: rate.period,
+        rate: rate.rate,
+    }
+}
+
+async fn settings_of(
+    state: &AppState,
+    organisation: Organisation,
+) -> Result<SettingsOut, ApiError> {
+    let id = organisation.id;
+    let rates = state
+        .db
+        .run(move |conn| ExchangeRate::list(conn, id))
+        .await?;
+    let Stored { matching, reports } = stored(&organisation);
+    Ok(SettingsOut {
+        exchange_rates: rates.into_iter().map(rate_out).collect(),
+        matching,
+        reports,
+    })
+}
+
+/// The organisation's settings.
+#[utoipa::path(
+    tag = "organisations",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "Organisation id")),
+    responses(
+        (status = 200, description = "The settings", body = SettingsOut),
+        (status = 404, description = "Not found, or not a member", body = ErrorBody),
+    ),
+)]
+#[get("/api/organisations/{id}/settings/")]
+pub async fn get_settings(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<i64>,
+) -> Result<web::Json<SettingsOut>, ApiError> {
+    let organisation = access::require(&state, &auth, *id, Permission::View)
+        .await?
+        .organisation;
+    Ok(web::Json(settings_of(&state, organisation).await?))
+}
+
+/// Change settings (owners and admins). Given groups are merged field by
+/// field; `exchange_rates`, when given, replaces the whole table. Rates
+/// convert between the organisation's own currencies, for one period each.
+#[utoipa::path(
+    tag = "organisations",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "Organisation id")),
+    request_body = SettingsPatch,
+    responses(
+        (status = 200, description = "The settings after the change", body = SettingsOut),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 403, description = "The caller's role may not", body = ErrorBody),
+        (status = 404, description = "Not found, or not a member", body = ErrorBody),
+    ),
+)]
+#[patch("/api/organisations/{id}/settings/")]
+pub async fn update_settings(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<i64>,
+    body: ApiJson<SettingsPatch>,
+) -> Result<web::Json<SettingsOut>, ApiError> {
+    let organisation = access::require(&state, &auth, *id, Permission::ManageSettings)
+        .await?
+        .organisation;
+    let ApiJson(SettingsPatch {
+        exchange_rates,
+        matching,
+        reports,
+    }) = body;
+    let mut errors = FieldErrors::new();
+    let mut next = stored(&organisation);
+    if let Some(patch) = matching {
+        merge_matching(&mut next.matching, patch, &mut errors);
+    }
+    if let Some(patch) = reports {
+        merge_reports(&mut next.reports, patch, &mut errors);
+    }
+    let rates = exchange_rates.map(|rates| check_rates(&organisation, rates, &mut errors));
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let settings = serde_json::to_string(&next).map_err(ApiError::internal)?;
+    let id = organisation.id;
+    let updated = state
+        .db
+        .transaction(move |conn| {
+            if let Some(rates) = rates {
+                ExchangeRate::replace_all(conn, id, &rates)?;
+            }
+            let mut changes = OrganisationChanges::at(chrono::Utc::now().naive_utc());
+            changes.settings = Some(settings);
+            Organisation::update(conn, id, &changes)
+        })
+        .await?;
+    Ok(web::Json(settings_of(&state, updated).await?))
+}
+
+fn push(errors: &mut FieldErrors, field: &str, message: impl Into<String>) {
+    errors
+        .entry(field.to_owned())
+        .or_default()
+        .push(message.into());
+}
+
+fn merge_matching(into: &mut MatchingSettings, patch: MatchingPatch, errors: &mut FieldErrors) {
+    for (field, value, slot) in [
+        (
+            "matching.auto_match_threshold",
+            patch.auto_match_threshold,
+            &mut into.auto_match_threshold,
+        ),
+        (
+            "matching.review_threshold",
+            patch.review_threshold,
+            &mut into.review_threshold,
+        ),
+    ] {
+        if let Some(value) = value {
+            if (0.0..=1.0).contains(&value) {
+                *slot = value;
+            } else {
+                push(errors, field, "Ensure this value is between 0 and 1.");
+            }
+        }
+    }
+    if into.review_threshold > into.auto_match_threshold {
+        push(
+            errors,
+            "matching.review_threshold",
+            "The review threshold may not exceed the auto-match threshold.",
+        );
+    }
+    into.match_on_isrc = patch.match_on_isrc.unwrap_or(into.match_on_isrc);
+    into.match_on_upc = patch.match_on_upc.unwrap_or(into.match_on_upc);
+}
+
+fn merge_reports(into: &mut ReportSettings, patch: ReportsPatch, errors: &mut FieldErrors) {
+    if let Some(delimiter) = patch.csv_delimiter {
+        if [",", ";", "\t"].contains(&delimiter.as_str()) {
+            into.csv_delimiter = delimiter;
+        } else {
+            push(
+                errors,
+                "reports.csv_delimiter",
+                "Choose one of \",\", \";\" or a tab.",
+            );
+        }
+    }
+    if let Some(places) = patch.decimal_places {
+        if (2..=10).contains(&places) {
+            into.decimal_places = places;
+        } else {
+            push(
+                errors,
+                "reports.decimal_places",
+                "Ensure this value is between 2 and 10.",
+            );
+        }
+    }
+    if let Some(language) = patch.statement_language {
+        match oas_domain::identity::parse_language(&language) {
+            Ok(language) => into.statement_language = language,
+            Err(e) => push(errors, "reports.statement_language", e.0),
+        }
+    }
+    if let Some(grouping) = patch.statement_grouping {
+        if ["artist", "label"].contains(&grouping.as_str()) {
+            into.statement_grouping = grouping;
+        } else {
+            push(
+                errors,
+                "reports.statement_grouping",
+                "Choose artist or label.",
+            );
+        }
+    }
+    into.include_zero_revenue = patch
+        .include_zero_revenue
+        .unwrap_or(into.include_zero_revenue);
+}
+
+fn check_rates(
+    organisation: &Organisation,
+    rates: Vec<RateIn>,
+    errors: &mut FieldErrors,
+) -> Vec<ExchangeRate> {
+    if rates.len() > MAX_RATES {
+        push(
+            errors,
+            "exchange_rates",
+            format!("At most {MAX_RATES} rates."),
+        );
+        return Vec::new();
+    }
+    let own: Vec<String> = serde_json::from_str(&organisation.currencies).unwrap_or_default();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(rates.len());
+    for (index, rate) in rates.into_iter().enumerate() {
+        let field = |name: &str| format!("exchange_rates.{index}.{name}");
+        let currency =
+            |raw: &str, name: &str, errors: &mut FieldErrors| match CurrencyCode::parse(raw) {
+                Ok(code) if own.iter().any(|c| c == code.code()) => Some(code.code().to_owned()),
+                Ok(code) => {
+                    push(
+                        errors,
+                        &field(name),
+                        format!(
+                            "{} is not one of the organisation's currencies.",
+                            code.code()
+                        ),
+                    );
+                    None
+                }
+                Err(e) => {
+                    push(errors, &field(name), e.0);
+                    None
+                }
+            };
+        let from = currency(&rate.from_currency, "from_currency", errors);
+        let to = currency(&rate.to_currency, "to_currency", errors);
+        let period = Period::parse(&rate.period)
+            .map_err(|e| push(errors, &field("period"), e.0))
+            .ok();
+        let text = match rate.rate {
+            RateValue::Text(text) => text,
+            RateValue::Number(number) => number.to_string(),
+        };
+        let value = parse_rate(&text)
+            .map_err(|e| push(errors, &field("rate"), e.0))
+            .ok();
+        if let (Some(from), Some(to), Some(period), Some(value)) = (from, to, period, value) {
+            if from == to {
+                push(
+                    errors,
+                    &field("to_currency"),
+                    "A rate converts between two different currencies.",
+                );
+            } else if !seen.insert((from.clone(), to.clone(), period)) {
+                push(
+                    errors,
+                    &field("period"),
+                    format!("{from} to {to} for {period} is given twice."),
+                );
+            } else {
+                out.push(ExchangeRate {
+                    id: 0,
+                    organisation_id: organisation.id,
+                    from_currency: from,
+                    to_currency: to,
+                    period: period.to_string(),
+                    rate: value.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
