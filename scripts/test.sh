@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite. PostgreSQL cases run when OAS_TEST_DATABASE_URL
-# names a server the tests may create databases on (CI always sets it);
-# everything else needs nothing installed.
+# Runs the whole test suite against real stand-ins it starts itself on
+# 127.0.0.1 (an SMTP server from PyPI) and stops afterwards. PostgreSQL
+# cases run when OAS_TEST_DATABASE_URL names a server the tests may create
+# databases on (CI always sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +11,10 @@ if [[ -n "${OAS_TEST_DATABASE_URL:-}" ]]; then
 else
   echo "OAS_TEST_DATABASE_URL is not set: PostgreSQL cases will be skipped." >&2
 fi
+
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+trap stop_services EXIT
+start_smtp
 
 cargo test --workspace --all-targets "$@"

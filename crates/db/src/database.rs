@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -32,8 +33,30 @@ impl Default for PoolSettings {
 /// the async workers.
 #[derive(Clone)]
 pub struct Database {
-    pool: Pool<Manager>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Option<Pool<Manager>>,
     backend: Backend,
+    /// The runtime the pool was made on. Pooled connections are closed on a
+    /// blocking task when dropped, which needs a runtime: the last clone may
+    /// be dropped on a thread whose own runtime is already gone (an HTTP
+    /// worker shutting down), so the drop enters this one.
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let pool = self.pool.take();
+        match &self.runtime {
+            Some(handle) => {
+                let _context = handle.enter();
+                drop(pool);
+            }
+            None => drop(pool),
+        }
+    }
 }
 
 /// Opens connections for the pool. deadpool-diesel's own manager calls
@@ -90,11 +113,25 @@ impl Database {
             .timeouts(timeouts)
             .build()
             .map_err(|e| DbError::Unavailable(format!("cannot build the pool: {e}")))?;
-        Ok(Self { pool, backend })
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool: Some(pool),
+                backend,
+                runtime,
+            }),
+        })
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.inner.backend
+    }
+
+    fn pool(&self) -> Result<&Pool<Manager>, DbError> {
+        self.inner
+            .pool
+            .as_ref()
+            .ok_or_else(|| DbError::Unavailable("the pool is closed".into()))
     }
 
     /// Runs `f` with a pooled connection on a blocking thread.
@@ -103,7 +140,7 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<R, DbError> + Send + 'static,
         R: Send + 'static,
     {
-        let conn = self.pool.get().await.map_err(|e| match e {
+        let conn = self.pool()?.get().await.map_err(|e| match e {
             PoolError::Backend(e) => e,
             PoolError::Timeout(_) => {
                 DbError::Unavailable("timed out waiting for a database connection".into())
@@ -140,6 +177,8 @@ impl Database {
 
     /// Closes the pool; later calls fail as unavailable.
     pub fn close(&self) {
-        self.pool.close();
+        if let Ok(pool) = self.pool() {
+            pool.close();
+        }
     }
 }

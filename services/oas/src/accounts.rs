@@ -1,8 +1,9 @@
 //! Creating accounts, with every rule checked in one place: the command
-//! line's `createsuperuser` and the API's user and registration routes all
-//! come through here.
+//! line's `createsuperuser`, staff creating users, and approved
+//! registrations all come through here.
 
 use chrono::Utc;
+use oas_db::organisations::Invitation;
 use oas_db::users::{EMAIL_KEY, NewUser, USERNAME_KEY, User};
 use oas_db::{Database, DbError};
 use oas_domain::identity::{Email, PasswordPolicy, Username};
@@ -19,6 +20,12 @@ pub struct AccountRequest {
     pub last_name: String,
     pub is_superuser: bool,
     pub is_staff: bool,
+}
+
+/// A username and email that passed validation and are free.
+pub struct CheckedIdentity {
+    pub username: Username,
+    pub email: Email,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,25 +58,28 @@ impl From<DbError> for CreateAccountError {
     }
 }
 
-/// Validates and creates an active account.
-pub async fn create(db: &Database, request: AccountRequest) -> Result<User, CreateAccountError> {
+/// Validates username, email and password, and checks no account has the
+/// username or email yet.
+pub async fn check(
+    db: &Database,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> Result<CheckedIdentity, CreateAccountError> {
     let invalid = |field, e: oas_domain::identity::Invalid| CreateAccountError::Invalid {
         field,
         message: e.0,
     };
-    let username = Username::parse(&request.username).map_err(|e| invalid("username", e))?;
-    let email = Email::parse(&request.email).map_err(|e| invalid("email", e))?;
-    let secret = request.password.expose_secret().to_owned();
-    let words = [username.as_str(), email.as_str()];
+    let username = Username::parse(username).map_err(|e| invalid("username", e))?;
+    let email = Email::parse(email).map_err(|e| invalid("email", e))?;
     PasswordPolicy::default()
-        .check(&secret, &words)
+        .check(password, &[username.as_str(), email.as_str()])
         .map_err(|e| CreateAccountError::Invalid {
             field: "password",
             message: e.to_string(),
         })?;
-
-    // Cheap checks first for a friendly answer; the unique indexes still
-    // decide when two requests race.
+    // Friendly answers first; the unique indexes still decide when two
+    // requests race.
     let (name, mail) = (username.as_str().to_owned(), email.as_str().to_owned());
     let (name_taken, mail_taken) = db
         .run(move |conn| {
@@ -85,34 +95,64 @@ pub async fn create(db: &Database, request: AccountRequest) -> Result<User, Crea
     if mail_taken {
         return Err(CreateAccountError::EmailTaken);
     }
+    Ok(CheckedIdentity { username, email })
+}
 
-    let hash = tokio::task::spawn_blocking(move || password::hash(&secret))
+/// Hashes a password off the async workers.
+pub async fn hash_password(secret: String) -> Result<String, CreateAccountError> {
+    tokio::task::spawn_blocking(move || password::hash(&secret))
         .await
         .map_err(|e| CreateAccountError::Internal(e.to_string()))?
-        .map_err(|e| CreateAccountError::Internal(e.to_string()))?;
-    let AccountRequest {
-        first_name,
-        last_name,
-        is_superuser,
-        is_staff,
-        ..
-    } = request;
+        .map_err(|e| CreateAccountError::Internal(e.to_string()))
+}
+
+/// Validates and creates an active account.
+pub async fn create(db: &Database, request: AccountRequest) -> Result<User, CreateAccountError> {
+    let secret = request.password.expose_secret().to_owned();
+    let identity = check(db, &request.username, &request.email, &secret).await?;
+    let hash = hash_password(secret).await?;
+    create_hashed(
+        db,
+        identity,
+        hash,
+        request.first_name,
+        request.last_name,
+        request.is_superuser,
+        request.is_staff,
+    )
+    .await
+}
+
+/// Creates an active account with an already hashed password, and turns
+/// pending invitations for its email into memberships.
+pub async fn create_hashed(
+    db: &Database,
+    identity: CheckedIdentity,
+    password_hash: String,
+    first_name: String,
+    last_name: String,
+    is_superuser: bool,
+    is_staff: bool,
+) -> Result<User, CreateAccountError> {
     let user = db
-        .run(move |conn| {
-            User::insert(
+        .transaction(move |conn| {
+            let now = Utc::now().naive_utc();
+            let user = User::insert(
                 conn,
                 &NewUser {
-                    username: username.as_str(),
-                    email: email.as_str(),
-                    password_hash: &hash,
+                    username: identity.username.as_str(),
+                    email: identity.email.as_str(),
+                    password_hash: &password_hash,
                     first_name: first_name.trim(),
                     last_name: last_name.trim(),
                     is_superuser,
                     is_staff,
                     is_active: true,
-                    date_joined: Utc::now().naive_utc(),
+                    date_joined: now,
                 },
-            )
+            )?;
+            Invitation::accept_all(conn, &user.email, user.id, now)?;
+            Ok(user)
         })
         .await?;
     Ok(user)

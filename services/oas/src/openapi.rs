@@ -25,6 +25,8 @@ pub const DOCS_PATH: &str = "/api/docs/";
         (name = "operations", description = "Health, readiness, metrics and this document"),
         (name = "auth", description = "Signing in and out, tokens, registration"),
         (name = "api keys", description = "The caller's API keys"),
+        (name = "registrations", description = "Requests for an account, approved or denied by staff"),
+        (name = "users", description = "Accounts: administration by staff, and the caller's own"),
         (name = "organisations", description = "Organisations, their members, contacts and settings"),
     ),
     modifiers(&SecuritySchemes),

@@ -8,8 +8,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod api_keys;
 pub mod auth;
 pub mod hello;
+pub mod me;
 pub mod ops;
 pub mod organisations;
+pub mod registrations;
+pub mod users;
 pub mod views;
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
@@ -21,9 +24,23 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(auth::login)
         .service(auth::refresh_tokens)
         .service(auth::logout)
+        .service(registrations::register)
+        .service(registrations::list_registrations)
+        .service(registrations::get_registration)
+        .service(registrations::approve_registration)
+        .service(registrations::deny_registration)
         .service(api_keys::list_api_keys)
         .service(api_keys::create_api_key)
         .service(api_keys::revoke_api_key)
+        // `me` before `{id}`: both patterns match "/api/users/me/".
+        .service(me::get_me)
+        .service(me::update_me)
+        .service(me::change_password)
+        .service(users::list_users)
+        .service(users::create_user)
+        .service(users::get_user)
+        .service(users::update_user)
+        .service(users::deactivate_user)
         .service(organisations::create_organisation)
         .service(organisations::list_organisations)
         .service(organisations::get_organisation)

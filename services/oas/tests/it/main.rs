@@ -11,4 +11,6 @@ mod conventions;
 mod openapi;
 mod ops;
 mod organisations;
+mod registrations;
 mod shutdown;
+mod users;

@@ -1,0 +1,65 @@
+# Local stand-ins for outside services, for the tests. Sourced by test.sh.
+# Tools are installed once into a cache outside the clone and reused.
+#
+#   start_smtp   aiosmtpd (PyPI) on 127.0.0.1, delivering into a Maildir;
+#                exports OAS_TEST_SMTP_URL and OAS_TEST_SMTP_MAILDIR
+#   stop_services
+#
+# Every server listens on 127.0.0.1 only, on a free port, and is stopped on exit.
+
+OAS_TOOLS_DIR="${OAS_TOOLS_DIR:-$HOME/.cache/oas-tools}"
+OAS_SERVICES_DIR="$(mktemp -d "${TMPDIR:-/tmp}/oas-services.XXXXXX")"
+OAS_SERVICE_PIDS=()
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Waits (up to 30 s) until 127.0.0.1:$1 accepts connections.
+wait_for_port() {
+  local port="$1" name="$2"
+  for _ in $(seq 1 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "$name did not start on 127.0.0.1:$port; its log:" >&2
+  cat "$OAS_SERVICES_DIR/$name.log" >&2 || true
+  return 1
+}
+
+python_tools() {
+  local venv="$OAS_TOOLS_DIR/venv"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    mkdir -p "$OAS_TOOLS_DIR"
+    python3 -m venv "$venv"
+  fi
+  if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2' >&2
+  fi
+  echo "$venv/bin/python"
+}
+
+start_smtp() {
+  local python port maildir
+  python="$(python_tools)"
+  port="$(free_port)"
+  maildir="$OAS_SERVICES_DIR/maildir"
+  "$python" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$maildir" \
+    >"$OAS_SERVICES_DIR/smtp.log" 2>&1 &
+  OAS_SERVICE_PIDS+=("$!")
+  wait_for_port "$port" smtp
+  export OAS_TEST_SMTP_URL="smtp://127.0.0.1:$port"
+  export OAS_TEST_SMTP_MAILDIR="$maildir"
+  echo "SMTP (aiosmtpd) on 127.0.0.1:$port" >&2
+}
+
+stop_services() {
+  local pid
+  for pid in "${OAS_SERVICE_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${OAS_SERVICE_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$OAS_SERVICES_DIR"
+}
