@@ -45,6 +45,32 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
 }
 
+impl UserChanges {
+    /// Whether nothing would change (diesel refuses an empty `SET`).
+    pub fn is_empty(&self) -> bool {
+        let Self {
+            email,
+            first_name,
+            last_name,
+            is_superuser,
+            is_staff,
+            is_active,
+            language,
+            timezone,
+            password_hash,
+        } = self;
+        email.is_none()
+            && first_name.is_none()
+            && last_name.is_none()
+            && is_superuser.is_none()
+            && is_staff.is_none()
+            && is_active.is_none()
+            && language.is_none()
+            && timezone.is_none()
+            && password_hash.is_none()
+    }
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
@@ -158,6 +184,9 @@ impl User {
         id: i64,
         changes: &UserChanges,
     ) -> Result<User, DbError> {
+        if changes.is_empty() {
+            return Self::find(conn, id);
+        }
         let updated = diesel::update(users::table.find(id))
             .set(changes)
             .execute(conn)?;

@@ -144,3 +144,21 @@ async fn a_failed_transaction_leaves_nothing_behind() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_update_that_changes_nothing_returns_the_row() {
+    for backend in backends() {
+        let (_guard, db) = fresh(backend).await;
+        let user = insert(&db, "ana", "ana@label.com").await.unwrap();
+        let id = user.id;
+        let same = db
+            .run(move |c| User::update(c, id, &oas_db::users::UserChanges::default()))
+            .await
+            .unwrap();
+        assert_eq!(same, user, "{backend}");
+        let missing = db
+            .run(|c| User::update(c, 424_242, &oas_db::users::UserChanges::default()))
+            .await;
+        assert!(matches!(missing, Err(DbError::NotFound)), "{backend}");
+    }
+}

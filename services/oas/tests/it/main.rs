@@ -12,5 +12,6 @@ mod openapi;
 mod ops;
 mod organisations;
 mod registrations;
+mod robustness;
 mod shutdown;
 mod users;
