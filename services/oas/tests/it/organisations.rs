@@ -237,26 +237,13 @@ async fn invalid_organisations_are_refused_field_by_field() {
     );
 }
 
-async fn create_org(app: &TestApp, key: &str) -> i64 {
-    let (status, body) = send(
-        app,
-        Method::POST,
-        "/api/organisations/",
-        key,
-        Some(seed_body()),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED);
-    body["id"].as_i64().unwrap()
-}
-
 #[actix_web::test]
 async fn ownership_rules_keep_an_owner_and_reserve_the_owner_role_to_owners() {
     let app = TestApp::spawn().await;
     let (_, owner) = app.user_with_key("olga").await;
     let (_, admin) = app.user_with_key("adam").await;
     let (member_user, member) = app.user_with_key("mia").await;
-    let org = create_org(&app, &owner).await;
+    let org = app.organisation(&owner).await;
     let path = |rest: &str| format!("/api/organisations/{org}/{rest}");
 
     let (status, adam) = send(
@@ -444,7 +431,7 @@ async fn ownership_rules_keep_an_owner_and_reserve_the_owner_role_to_owners() {
 async fn an_unknown_email_is_invited_by_mail_and_the_invitation_is_listed() {
     let app = TestApp::spawn().await;
     let (_, owner) = app.user_with_key("olga").await;
-    let org = create_org(&app, &owner).await;
+    let org = app.organisation(&owner).await;
     let (status, invitation) = send(
         &app,
         Method::POST,
@@ -510,7 +497,7 @@ async fn an_unknown_email_is_invited_by_mail_and_the_invitation_is_listed() {
 async fn settings_hold_exact_rates_and_validated_preferences() {
     let app = TestApp::spawn().await;
     let (_, owner) = app.user_with_key("olga").await;
-    let org = create_org(&app, &owner).await;
+    let org = app.organisation(&owner).await;
     let path = format!("/api/organisations/{org}/settings/");
     let (status, defaults) = send(&app, Method::GET, &path, &owner, None).await;
     assert_eq!(status, StatusCode::OK);

@@ -123,6 +123,19 @@ impl TestApp {
             .header("x-api-key", key)
     }
 
+    /// Creates the seed's "Acme Corp" (USD; USD, EUR, MXN) as the key's owner.
+    pub async fn organisation(&self, key: &str) -> i64 {
+        let response = self
+            .with_key(reqwest::Method::POST, "/api/organisations/", key)
+            .json(&serde_json::json!({"name": "Acme Corp", "base_currency": "USD", "currencies": ["USD", "EUR", "MXN"]}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        body["id"].as_i64().expect("an id")
+    }
+
     pub async fn stop(self) {
         self.handle.stop(true).await;
     }
