@@ -3,6 +3,9 @@
 #
 #   start_smtp   aiosmtpd (PyPI) on 127.0.0.1, delivering into a Maildir;
 #                exports OAS_TEST_SMTP_URL and OAS_TEST_SMTP_MAILDIR
+#   start_s3     s3s-fs (crates.io), an S3 server that checks signatures,
+#                over a temporary folder; exports OAS_TEST_S3_ENDPOINT,
+#                AWS_ENDPOINT_URL_S3 and test credentials
 #   stop_services
 #
 # Every server listens on 127.0.0.1 only, on a free port, and is stopped on exit.
@@ -51,6 +54,30 @@ start_smtp() {
   export OAS_TEST_SMTP_URL="smtp://127.0.0.1:$port"
   export OAS_TEST_SMTP_MAILDIR="$maildir"
   echo "SMTP (aiosmtpd) on 127.0.0.1:$port" >&2
+}
+
+# The credentials every local AWS stand-in accepts.
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-oas-test-access-key}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-oas-test-secret-key}"
+export AWS_REGION="${AWS_REGION:-us-east-1}"
+
+start_s3() {
+  local bin="$OAS_TOOLS_DIR/bin/s3s-fs" port root
+  if [[ ! -x "$bin" ]]; then
+    echo "Installing s3s-fs into $OAS_TOOLS_DIR (once)..." >&2
+    cargo install s3s-fs@0.14.1 --features binary --locked --root "$OAS_TOOLS_DIR" >&2
+  fi
+  port="$(free_port)"
+  root="$OAS_SERVICES_DIR/s3"
+  mkdir -p "$root"
+  "$bin" --host 127.0.0.1 --port "$port" \
+    --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" "$root" \
+    >"$OAS_SERVICES_DIR/s3.log" 2>&1 &
+  OAS_SERVICE_PIDS+=("$!")
+  wait_for_port "$port" s3
+  export OAS_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+  export AWS_ENDPOINT_URL_S3="$OAS_TEST_S3_ENDPOINT"
+  echo "S3 (s3s-fs) on 127.0.0.1:$port" >&2
 }
 
 stop_services() {

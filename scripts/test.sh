@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against real stand-ins it starts itself on
-# 127.0.0.1 (an SMTP server from PyPI) and stops afterwards. PostgreSQL
+# 127.0.0.1 (an SMTP server from PyPI, an S3 server from crates.io) and
+# stops afterwards. PostgreSQL
 # cases run when OAS_TEST_DATABASE_URL names a server the tests may create
 # databases on (CI always sets it).
 set -euo pipefail
@@ -16,5 +17,6 @@ fi
 source scripts/services.sh
 trap stop_services EXIT
 start_smtp
+start_s3
 
 cargo test --workspace --all-targets "$@"

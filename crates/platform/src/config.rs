@@ -64,6 +64,9 @@ pub const ACCESS_TOKEN_TTL: &str = "OAS_ACCESS_TOKEN_TTL";
 pub const REFRESH_TOKEN_TTL: &str = "OAS_REFRESH_TOKEN_TTL";
 pub const SMTP_URL: &str = "OAS_SMTP_URL";
 pub const MAIL_FROM: &str = "OAS_MAIL_FROM";
+pub const STORAGE_URL: &str = "OAS_STORAGE_URL";
+pub const MAX_UPLOAD_BYTES: &str = "OAS_MAX_UPLOAD_BYTES";
+pub const UPLOAD_URL_TTL: &str = "OAS_UPLOAD_URL_TTL";
 
 /// Every variable OAS reads, in the order the README lists them.
 pub const VARIABLES: &[Variable] = &[
@@ -159,6 +162,21 @@ pub const VARIABLES: &[Variable] = &[
         "OAS <no-reply@oas.invalid>",
         "Sender of outgoing email.",
     ),
+    var(
+        STORAGE_URL,
+        "file://$OAS_DATA_DIR/objects",
+        "Where files and sales lines are stored: `file://PATH`, or `s3://bucket/prefix` (add `?path_style=true` for S3-compatible servers; credentials, region and `AWS_ENDPOINT_URL_S3` come from the standard AWS settings).",
+    ),
+    var(
+        MAX_UPLOAD_BYTES,
+        "4294967296",
+        "Largest file accepted through a local presigned upload URL, in bytes (4 GiB).",
+    ),
+    var(
+        UPLOAD_URL_TTL,
+        "3600",
+        "Seconds a presigned upload or download URL stays valid.",
+    ),
 ];
 
 /// Prefixes of `OAS_` names that are not configuration (test switches) and
@@ -203,6 +221,9 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
+    pub storage_url: crate::storage::StorageUrl,
+    pub max_upload_bytes: u64,
+    pub upload_url_ttl: Duration,
     /// `OAS_` variables that are set but mean nothing to OAS (likely typos).
     pub unknown_variables: Vec<String>,
 }
@@ -347,6 +368,22 @@ impl Settings {
             );
         }
 
+        let default_storage = data_dir
+            .as_ref()
+            .map(|dir| format!("file://{}", dir.join("objects").display()))
+            .unwrap_or_default();
+        let storage_url = r.parse(
+            STORAGE_URL,
+            &default_storage,
+            crate::storage::StorageUrl::parse,
+        );
+        let max_upload_bytes = r.parse(MAX_UPLOAD_BYTES, "4294967296", |v| {
+            whole_in(v, 1024, 1 << 40)
+        });
+        let upload_url_ttl = r.parse(UPLOAD_URL_TTL, "3600", |v| {
+            whole_in(v, 60, 7 * 86_400).map(Duration::from_secs)
+        });
+
         let unknown_variables = r.unknown();
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -375,6 +412,9 @@ impl Settings {
                 refresh_token_ttl: refresh_token_ttl?,
                 smtp_url: smtp_url?,
                 mail_from: mail_from?,
+                storage_url: storage_url?,
+                max_upload_bytes: max_upload_bytes?,
+                upload_url_ttl: upload_url_ttl?,
                 unknown_variables,
             })
         })();

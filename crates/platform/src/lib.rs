@@ -3,4 +3,5 @@
 
 pub mod config;
 pub mod secrets;
+pub mod storage;
 pub mod telemetry;

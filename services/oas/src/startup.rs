@@ -13,6 +13,9 @@ use anyhow::Context;
 use oas_db::{Database, PoolSettings};
 use oas_platform::config::Settings;
 use oas_platform::secrets::Secrets;
+use oas_platform::storage::signing::UrlSigner;
+use oas_platform::storage::{AnyStorage, LocalStorage, S3Storage, StorageUrl};
+use secrecy::ExposeSecret;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -44,14 +47,54 @@ pub async fn database(settings: &Settings) -> anyhow::Result<Database> {
     Ok(db)
 }
 
-/// Everything `serve` needs before binding: keys, database, app state.
+/// Everything `serve` needs before binding: keys, database, storage, app state.
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let secrets = Secrets::resolve(&settings)?;
     let db = database(&settings).await?;
-    state(settings, db, secrets)
+    let storage = storage(&settings, &secrets).await?;
+    state(settings, db, secrets, storage)
 }
 
-pub fn state(settings: Settings, db: Database, secrets: Secrets) -> anyhow::Result<AppState> {
+/// The configured object store. Local presigned URLs point at
+/// `OAS_PUBLIC_URL`, else at the address the server binds.
+pub async fn storage(settings: &Settings, secrets: &Secrets) -> anyhow::Result<AnyStorage> {
+    Ok(match &settings.storage_url {
+        StorageUrl::Local(root) => {
+            let base = match &settings.public_url {
+                Some(url) => url.clone(),
+                None => url::Url::parse(&format!("http://{}", reachable(settings.bind)))?,
+            };
+            let signer = UrlSigner::new(secrets.webhook.expose_secret().as_bytes());
+            AnyStorage::Local(
+                LocalStorage::new(root.clone(), base, signer)
+                    .with_context(|| format!("cannot use the storage folder {}", root.display()))?,
+            )
+        }
+        StorageUrl::S3 {
+            bucket,
+            prefix,
+            path_style,
+        } => AnyStorage::S3(
+            S3Storage::from_environment(bucket.clone(), prefix.clone(), *path_style).await,
+        ),
+    })
+}
+
+/// An address clients can connect to: a wildcard bind means this host.
+fn reachable(address: SocketAddr) -> SocketAddr {
+    if address.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), address.port())
+    } else {
+        address
+    }
+}
+
+pub fn state(
+    settings: Settings,
+    db: Database,
+    secrets: Secrets,
+    storage: AnyStorage,
+) -> anyhow::Result<AppState> {
     let openapi_json = openapi::document()
         .to_json()
         .context("cannot serialize the OpenAPI document")?;
@@ -67,6 +110,7 @@ pub fn state(settings: Settings, db: Database, secrets: Secrets) -> anyhow::Resu
         secrets: Arc::new(secrets),
         tokens: Arc::new(tokens),
         mailer: Arc::new(mailer),
+        storage: Arc::new(storage),
         metrics: Arc::new(HttpMetrics::new().context("cannot register metrics")?),
         openapi_json: openapi_json.into(),
     })
@@ -124,6 +168,7 @@ impl Server {
     /// `OAS_SHUTDOWN_TIMEOUT` to finish.
     pub fn bind(state: AppState, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
         let settings = state.settings.clone();
+        let storage = state.storage.clone();
         let data = web::Data::new(state);
         let http = HttpServer::new(move || app(data.clone(), extra.clone()))
             .workers(settings.workers)
@@ -135,6 +180,9 @@ impl Server {
             .first()
             .copied()
             .context("the server bound no address")?;
+        if let (AnyStorage::Local(local), None) = (storage.as_ref(), &settings.public_url) {
+            local.set_base_url(url::Url::parse(&format!("http://{}", reachable(address)))?);
+        }
         Ok(Self {
             server: http.run(),
             address,

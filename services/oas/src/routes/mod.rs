@@ -12,6 +12,7 @@ pub mod me;
 pub mod ops;
 pub mod organisations;
 pub mod registrations;
+pub mod storage;
 pub mod users;
 pub mod views;
 
@@ -58,5 +59,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(organisations::members::list_invitations)
         .service(organisations::members::withdraw_invitation)
         .service(organisations::settings::get_settings)
-        .service(organisations::settings::update_settings);
+        .service(organisations::settings::update_settings)
+        .service(storage::upload_object)
+        .service(storage::download_object);
 }

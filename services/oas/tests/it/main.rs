@@ -14,4 +14,5 @@ mod organisations;
 mod registrations;
 mod robustness;
 mod shutdown;
+mod storage;
 mod users;

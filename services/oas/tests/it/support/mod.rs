@@ -194,7 +194,11 @@ impl TestAppBuilder {
             )
             .unwrap();
             let secrets = Secrets::resolve(&settings).unwrap();
-            (None, startup::state(settings, db, secrets).unwrap())
+            let storage = startup::storage(&settings, &secrets).await.unwrap();
+            (
+                None,
+                startup::state(settings, db, secrets, storage).unwrap(),
+            )
         } else {
             let database = TestDatabase::new(self.backend)
                 .unwrap_or_else(|| panic!("{} needs OAS_TEST_DATABASE_URL", self.backend));

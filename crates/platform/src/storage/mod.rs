@@ -1,0 +1,252 @@
+//! Object storage for sales files, cleaned files and Parquet lines.
+//!
+//! [`ObjectStore`] is the small trait both implementations share: a local
+//! directory (the embedded default; presigned URLs point at the gateway's
+//! `/api/storage/…`, signed with the deployment's key) and S3 (real S3
+//! presigned URLs). One conformance suite runs against both.
+
+mod key;
+mod local;
+mod s3;
+pub mod signing;
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use tokio::io::AsyncRead;
+
+pub use key::ObjectKey;
+pub use local::LocalStorage;
+pub use s3::S3Storage;
+
+/// A streaming read of an object.
+pub type ObjectReader = Pin<Box<dyn AsyncRead + Send>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("no object {0}")]
+    NotFound(String),
+    #[error("invalid object key {0}")]
+    InvalidKey(String),
+    #[error("the object is larger than the {0}-byte limit")]
+    TooLarge(u64),
+    #[error("storage I/O failed: {0}")]
+    Io(String),
+    #[error("the storage service failed: {0}")]
+    Service(String),
+}
+
+impl From<std::io::Error> for StorageError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e.to_string())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub key: ObjectKey,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresignMethod {
+    Get,
+    Put,
+}
+
+impl PresignMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PresignMethod::Get => "GET",
+            PresignMethod::Put => "PUT",
+        }
+    }
+}
+
+/// A URL that lets its holder read or write one object until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedUrl {
+    pub url: String,
+    pub method: PresignMethod,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[allow(async_fn_in_trait)]
+pub trait ObjectStore {
+    async fn put(&self, key: &ObjectKey, bytes: Bytes) -> Result<(), StorageError>;
+    /// Uploads a local file without reading it into memory.
+    async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StorageError>;
+    async fn get(&self, key: &ObjectKey) -> Result<ObjectReader, StorageError>;
+    /// The object's size, or `None` when there is no such object.
+    async fn head(&self, key: &ObjectKey) -> Result<Option<u64>, StorageError>;
+    /// Removes the object; removing what is not there is not an error.
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StorageError>;
+    /// Every object whose key starts with `prefix`, by key.
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError>;
+    async fn presign(
+        &self,
+        method: PresignMethod,
+        key: &ObjectKey,
+        expires_in: Duration,
+    ) -> Result<PresignedUrl, StorageError>;
+
+    /// Removes every object under `prefix`; returns how many.
+    async fn delete_prefix(&self, prefix: &str) -> Result<usize, StorageError> {
+        let objects = self.list(prefix).await?;
+        for object in &objects {
+            self.delete(&object.key).await?;
+        }
+        Ok(objects.len())
+    }
+
+    /// Streams the object into a local file; returns its size.
+    async fn download(&self, key: &ObjectKey, path: &Path) -> Result<u64, StorageError> {
+        let mut reader = self.get(key).await?;
+        let mut file = tokio::fs::File::create(path).await?;
+        let size = tokio::io::copy(&mut reader, &mut file).await?;
+        tokio::io::AsyncWriteExt::flush(&mut file).await?;
+        Ok(size)
+    }
+}
+
+/// Where objects live, from `OAS_STORAGE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageUrl {
+    /// `file://PATH`
+    Local(PathBuf),
+    /// `s3://bucket[/prefix][?path_style=true]`
+    S3 {
+        bucket: String,
+        prefix: String,
+        path_style: bool,
+    },
+}
+
+impl StorageUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if let Some(path) = raw.strip_prefix("file://") {
+            if path.is_empty() {
+                return Err("a file:// URL needs a folder, e.g. file://./data/objects".into());
+            }
+            return Ok(Self::Local(PathBuf::from(path)));
+        }
+        if raw.starts_with("s3://") {
+            let url = url::Url::parse(raw).map_err(|e| format!("not a valid s3:// URL ({e})"))?;
+            let bucket = url
+                .host_str()
+                .filter(|b| !b.is_empty())
+                .ok_or("an s3:// URL needs a bucket")?
+                .to_owned();
+            let prefix = url.path().trim_matches('/').to_owned();
+            if !prefix.is_empty() {
+                ObjectKey::parse(&prefix).map_err(|e| e.to_string())?;
+            }
+            let path_style = url
+                .query_pairs()
+                .any(|(k, v)| k == "path_style" && v == "true");
+            return Ok(Self::S3 {
+                bucket,
+                prefix,
+                path_style,
+            });
+        }
+        Err("expected file://PATH or s3://bucket/prefix".into())
+    }
+}
+
+/// The configured store.
+pub enum AnyStorage {
+    Local(LocalStorage),
+    S3(S3Storage),
+}
+
+impl ObjectStore for AnyStorage {
+    async fn put(&self, key: &ObjectKey, bytes: Bytes) -> Result<(), StorageError> {
+        match self {
+            Self::Local(s) => s.put(key, bytes).await,
+            Self::S3(s) => s.put(key, bytes).await,
+        }
+    }
+    async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StorageError> {
+        match self {
+            Self::Local(s) => s.put_file(key, path).await,
+            Self::S3(s) => s.put_file(key, path).await,
+        }
+    }
+    async fn get(&self, key: &ObjectKey) -> Result<ObjectReader, StorageError> {
+        match self {
+            Self::Local(s) => s.get(key).await,
+            Self::S3(s) => s.get(key).await,
+        }
+    }
+    async fn head(&self, key: &ObjectKey) -> Result<Option<u64>, StorageError> {
+        match self {
+            Self::Local(s) => s.head(key).await,
+            Self::S3(s) => s.head(key).await,
+        }
+    }
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StorageError> {
+        match self {
+            Self::Local(s) => s.delete(key).await,
+            Self::S3(s) => s.delete(key).await,
+        }
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError> {
+        match self {
+            Self::Local(s) => s.list(prefix).await,
+            Self::S3(s) => s.list(prefix).await,
+        }
+    }
+    async fn presign(
+        &self,
+        method: PresignMethod,
+        key: &ObjectKey,
+        expires_in: Duration,
+    ) -> Result<PresignedUrl, StorageError> {
+        match self {
+            Self::Local(s) => s.presign(method, key, expires_in).await,
+            Self::S3(s) => s.presign(method, key, expires_in).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_urls() {
+        assert_eq!(
+            StorageUrl::parse("file://./data/objects").unwrap(),
+            StorageUrl::Local("./data/objects".into())
+        );
+        assert_eq!(
+            StorageUrl::parse("s3://oas-sales/prod?path_style=true").unwrap(),
+            StorageUrl::S3 {
+                bucket: "oas-sales".into(),
+                prefix: "prod".into(),
+                path_style: true
+            }
+        );
+        assert_eq!(
+            StorageUrl::parse("s3://oas-sales").unwrap(),
+            StorageUrl::S3 {
+                bucket: "oas-sales".into(),
+                prefix: String::new(),
+                path_style: false
+            }
+        );
+        for bad in [
+            "",
+            "file://",
+            "s3://",
+            "gs://bucket",
+            "s3://bucket/with space",
+        ] {
+            assert!(StorageUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
