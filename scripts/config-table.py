@@ -15,7 +15,7 @@ for kind, const, default, desc in rows:
     name = consts[const]
     if kind == "secret":
         shown = "(generated)" if name in ("OAS_JWT_SECRET", "OAS_WEBHOOK_SECRET") else "—"
-    elif default == "number of cores":
+    elif default in ("number of cores", "the folder of `oas`"):
         shown = default
     else:
         shown = f"`{default}`" if default else "—"

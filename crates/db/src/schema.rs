@@ -152,3 +152,27 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     registrations,
 );
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        module -> Text,
+        action -> Text,
+        organisation_id -> BigInt,
+        file_id -> Nullable<BigInt>,
+        status -> Text,
+        params -> Text,
+        output -> Nullable<Text>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        task_ref -> Nullable<Text>,
+        exit_code -> Nullable<Integer>,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        deadline_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(jobs -> organisations (organisation_id));
+diesel::allow_tables_to_appear_in_same_query!(jobs, organisations);

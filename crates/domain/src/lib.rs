@@ -4,5 +4,6 @@
 
 pub mod access;
 pub mod identity;
+pub mod job;
 pub mod money;
 pub mod period;

@@ -15,6 +15,9 @@ use std::time::Duration;
 use oas_db::DatabaseUrl;
 use secrecy::SecretString;
 
+/// Exit status for a configuration error (sysexits' EX_CONFIG).
+pub const EXIT_CONFIG: u8 = 78;
+
 /// One configuration variable, as documented.
 #[derive(Debug, Clone, Copy)]
 pub struct Variable {
@@ -67,6 +70,9 @@ pub const MAIL_FROM: &str = "OAS_MAIL_FROM";
 pub const STORAGE_URL: &str = "OAS_STORAGE_URL";
 pub const MAX_UPLOAD_BYTES: &str = "OAS_MAX_UPLOAD_BYTES";
 pub const UPLOAD_URL_TTL: &str = "OAS_UPLOAD_URL_TTL";
+pub const MODULES_DIR: &str = "OAS_MODULES_DIR";
+pub const MODULE_TIMEOUT: &str = "OAS_MODULE_TIMEOUT";
+pub const JOB: &str = "OAS_JOB";
 
 /// Every variable OAS reads, in the order the README lists them.
 pub const VARIABLES: &[Variable] = &[
@@ -177,6 +183,21 @@ pub const VARIABLES: &[Variable] = &[
         "3600",
         "Seconds a presigned upload or download URL stays valid.",
     ),
+    var(
+        MODULES_DIR,
+        "the folder of `oas`",
+        "Where the local launcher finds the module binaries (`oas-importer`, …).",
+    ),
+    var(
+        MODULE_TIMEOUT,
+        "3600",
+        "Seconds a module run may take before it is stopped and its job marked `timed_out`.",
+    ),
+    var(
+        JOB,
+        "",
+        "The job of a module run (JSON), as an ECS container override sets it; read by module binaries only.",
+    ),
 ];
 
 /// Prefixes of `OAS_` names that are not configuration (test switches) and
@@ -224,6 +245,8 @@ pub struct Settings {
     pub storage_url: crate::storage::StorageUrl,
     pub max_upload_bytes: u64,
     pub upload_url_ttl: Duration,
+    pub modules_dir: Option<PathBuf>,
+    pub module_timeout: Duration,
     /// `OAS_` variables that are set but mean nothing to OAS (likely typos).
     pub unknown_variables: Vec<String>,
 }
@@ -384,6 +407,13 @@ impl Settings {
             whole_in(v, 60, 7 * 86_400).map(Duration::from_secs)
         });
 
+        let modules_dir = r.parse(MODULES_DIR, "", |v| {
+            Ok((!v.is_empty()).then(|| PathBuf::from(v)))
+        });
+        let module_timeout = r.parse(MODULE_TIMEOUT, "3600", |v| {
+            whole_in(v, 1, 86_400).map(Duration::from_secs)
+        });
+
         let unknown_variables = r.unknown();
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -415,6 +445,8 @@ impl Settings {
                 storage_url: storage_url?,
                 max_upload_bytes: max_upload_bytes?,
                 upload_url_ttl: upload_url_ttl?,
+                modules_dir: modules_dir?,
+                module_timeout: module_timeout?,
                 unknown_variables,
             })
         })();
@@ -641,7 +673,9 @@ mod readme {
                 .lines()
                 .find(|l| l.starts_with(&format!("| `{}` |", variable.name)))
                 .unwrap_or_else(|| panic!("README.md has no row for {}", variable.name));
-            if !variable.default.is_empty() && variable.default != "number of cores" {
+            if !variable.default.is_empty()
+                && !["number of cores", "the folder of `oas`"].contains(&variable.default)
+            {
                 assert!(
                     row.contains(&format!("`{}`", variable.default)),
                     "README row of {} shows its default: {row}",

@@ -2,6 +2,9 @@
 //! secrets and telemetry; later, the adapters to storage, queues and tasks.
 
 pub mod config;
+pub mod events;
+pub mod launcher;
+pub mod module;
 pub mod secrets;
 pub mod storage;
 pub mod telemetry;

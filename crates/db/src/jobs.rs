@@ -1,0 +1,119 @@
+//! Module runs and their outcome.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::schema::jobs;
+use crate::{DbConnection, DbError};
+
+pub const QUEUED: &str = "queued";
+pub const RUNNING: &str = "running";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+pub const TIMED_OUT: &str = "timed_out";
+
+/// Statuses a run can still leave.
+const OPEN: [&str; 2] = [QUEUED, RUNNING];
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = jobs)]
+pub struct JobRecord {
+    pub id: String,
+    pub module: String,
+    pub action: String,
+    pub organisation_id: i64,
+    pub file_id: Option<i64>,
+    pub status: String,
+    /// JSON.
+    pub params: String,
+    /// JSON, once succeeded.
+    pub output: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub task_ref: Option<String>,
+    pub exit_code: Option<i32>,
+    pub created_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub deadline_at: NaiveDateTime,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: &'static str,
+    pub output: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+impl JobRecord {
+    pub fn insert(conn: &mut DbConnection, job: &JobRecord) -> Result<(), DbError> {
+        diesel::insert_into(jobs::table).values(job).execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find(conn: &mut DbConnection, id: &str) -> Result<JobRecord, DbError> {
+        Ok(jobs::table
+            .find(id)
+            .select(JobRecord::as_select())
+            .first(conn)?)
+    }
+
+    /// Queued to running, with the task that runs it.
+    pub fn started(
+        conn: &mut DbConnection,
+        id: &str,
+        task_ref: &str,
+        at: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        let updated = diesel::update(jobs::table.find(id).filter(jobs::status.eq(QUEUED)))
+            .set((
+                jobs::status.eq(RUNNING),
+                jobs::task_ref.eq(Some(task_ref)),
+                jobs::started_at.eq(Some(at)),
+            ))
+            .execute(conn)?;
+        Ok(updated == 1)
+    }
+
+    /// Records the end of a run that has not ended yet; `false` when it had
+    /// (a repeated or late event changes nothing).
+    pub fn finish(
+        conn: &mut DbConnection,
+        id: &str,
+        outcome: &Outcome,
+        at: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        let updated = diesel::update(jobs::table.find(id).filter(jobs::status.eq_any(OPEN)))
+            .set((
+                jobs::status.eq(outcome.status),
+                jobs::output.eq(outcome.output.as_deref()),
+                jobs::error_code.eq(outcome.error_code.as_deref()),
+                jobs::error_message.eq(outcome.error_message.as_deref()),
+                jobs::finished_at.eq(Some(at)),
+            ))
+            .execute(conn)?;
+        Ok(updated == 1)
+    }
+
+    pub fn record_exit(
+        conn: &mut DbConnection,
+        id: &str,
+        exit_code: Option<i32>,
+    ) -> Result<(), DbError> {
+        diesel::update(jobs::table.find(id))
+            .set(jobs::exit_code.eq(exit_code))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Open runs whose deadline passed before `now`.
+    pub fn overdue(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<JobRecord>, DbError> {
+        Ok(jobs::table
+            .filter(jobs::status.eq_any(OPEN))
+            .filter(jobs::deadline_at.lt(now))
+            .select(JobRecord::as_select())
+            .load(conn)?)
+    }
+}

@@ -1,0 +1,4 @@
+//! How module runs report completion: signed webhooks to the gateway (and,
+//! in the cloud topology, SQS).
+
+pub mod webhook;

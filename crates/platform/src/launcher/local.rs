@@ -1,0 +1,95 @@
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use oas_domain::job::Job;
+use tokio::task::JoinHandle;
+
+use super::LaunchError;
+
+/// Runs modules as child processes: the module's binary from `dir`, the job
+/// in `OAS_JOB`, its output in `logs/{job_id}.log`, killed after `timeout`.
+#[derive(Debug, Clone)]
+pub struct LocalLauncher {
+    dir: PathBuf,
+    logs: PathBuf,
+    timeout: Duration,
+    env: Vec<(String, String)>,
+}
+
+/// How a local run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The process exited by itself, with this status (none if a signal ended it).
+    Exited(Option<i32>),
+    /// It ran past the timeout and was killed.
+    TimedOut,
+    /// Waiting for it failed.
+    Lost(String),
+}
+
+/// A started run: its task reference, and its end to await.
+pub struct LocalRun {
+    pub task_ref: String,
+    pub end: JoinHandle<RunEnd>,
+}
+
+impl LocalLauncher {
+    /// `env` is added to the inherited environment (e.g. the webhook key).
+    pub fn new(dir: PathBuf, logs: PathBuf, timeout: Duration, env: Vec<(String, String)>) -> Self {
+        Self {
+            dir,
+            logs,
+            timeout,
+            env,
+        }
+    }
+
+    /// The folder of the running executable: where `make build` puts every binary.
+    pub fn default_dir() -> PathBuf {
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    pub fn log_path(&self, job_id: &str) -> PathBuf {
+        self.logs.join(format!("{job_id}.log"))
+    }
+
+    pub fn launch(&self, job: &Job) -> Result<LocalRun, LaunchError> {
+        let binary = self.dir.join(job.module.binary());
+        if !binary.is_file() {
+            return Err(LaunchError::MissingBinary(binary.display().to_string()));
+        }
+        let json = serde_json::to_string(job).map_err(|e| LaunchError::Start(e.to_string()))?;
+        std::fs::create_dir_all(&self.logs).map_err(|e| LaunchError::Start(e.to_string()))?;
+        let log = std::fs::File::create(self.log_path(&job.job_id))
+            .map_err(|e| LaunchError::Start(e.to_string()))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| LaunchError::Start(e.to_string()))?;
+        let mut child = tokio::process::Command::new(&binary)
+            .env("OAS_JOB", json)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| LaunchError::Start(format!("{}: {e}", binary.display())))?;
+        let task_ref = format!("local:{}", child.id().unwrap_or_default());
+        let timeout = self.timeout;
+        let end = tokio::spawn(async move {
+            match tokio::time::timeout(timeout, child.wait()).await {
+                Ok(Ok(status)) => RunEnd::Exited(status.code()),
+                Ok(Err(e)) => RunEnd::Lost(e.to_string()),
+                Err(_) => {
+                    let _ = child.kill().await;
+                    RunEnd::TimedOut
+                }
+            }
+        });
+        Ok(LocalRun { task_ref, end })
+    }
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    oas_platform::module::main(&oas_ping::INFO, oas_ping::run)
+}
