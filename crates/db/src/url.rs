@@ -72,6 +72,15 @@ impl DatabaseUrl {
         }
     }
 
+    /// The URL itself, password included: only for handing to a child
+    /// process or a driver, never for logs.
+    pub fn expose(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(secret) => secret.expose_secret().to_owned(),
+        }
+    }
+
     /// The URL with any password replaced by `****`, fit for logs.
     pub fn redacted(&self) -> String {
         match self {

@@ -106,6 +106,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         "starting"
     );
     let state = startup::prepare(settings).await?;
+    let sweep_every = (state.settings.module_timeout / 4).clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(60),
+    );
+    crate::jobs::spawn_sweeper(state.clone(), sweep_every);
     let server = Server::bind(state, None)?;
     tracing::info!(address = %server.address(), "listening");
     server.run().await.context("the HTTP server failed")?;

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod auth;
 pub mod cli;
 pub mod http;
+pub mod jobs;
 pub mod mail;
 pub mod openapi;
 pub mod routes;

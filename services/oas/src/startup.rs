@@ -12,6 +12,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use oas_db::{Database, PoolSettings};
 use oas_platform::config::Settings;
+use oas_platform::launcher::LocalLauncher;
 use oas_platform::secrets::Secrets;
 use oas_platform::storage::signing::UrlSigner;
 use oas_platform::storage::{AnyStorage, LocalStorage, S3Storage, StorageUrl};
@@ -55,15 +56,20 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     state(settings, db, secrets, storage)
 }
 
+/// `OAS_PUBLIC_URL`, else the configured bind address (corrected once bound).
+fn initial_base_url(settings: &Settings) -> anyhow::Result<url::Url> {
+    Ok(match &settings.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}", reachable(settings.bind)))?,
+    })
+}
+
 /// The configured object store. Local presigned URLs point at
 /// `OAS_PUBLIC_URL`, else at the address the server binds.
 pub async fn storage(settings: &Settings, secrets: &Secrets) -> anyhow::Result<AnyStorage> {
     Ok(match &settings.storage_url {
         StorageUrl::Local(root) => {
-            let base = match &settings.public_url {
-                Some(url) => url.clone(),
-                None => url::Url::parse(&format!("http://{}", reachable(settings.bind)))?,
-            };
+            let base = initial_base_url(settings)?;
             let signer = UrlSigner::new(secrets.webhook.expose_secret().as_bytes());
             AnyStorage::Local(
                 LocalStorage::new(root.clone(), base, signer)
@@ -78,6 +84,40 @@ pub async fn storage(settings: &Settings, secrets: &Secrets) -> anyhow::Result<A
             S3Storage::from_environment(bucket.clone(), prefix.clone(), *path_style).await,
         ),
     })
+}
+
+/// Module runs get the settings they share with the gateway explicitly, so
+/// a run sees the same database, storage and keys whatever its environment.
+pub fn launcher(settings: &Settings, secrets: &Secrets) -> LocalLauncher {
+    let env = vec![
+        (
+            "OAS_DATA_DIR".to_owned(),
+            settings.data_dir.display().to_string(),
+        ),
+        (
+            "OAS_DATABASE_URL".to_owned(),
+            settings.database_url.expose(),
+        ),
+        (
+            "OAS_STORAGE_URL".to_owned(),
+            settings.storage_url.to_string(),
+        ),
+        (
+            "OAS_WEBHOOK_SECRET".to_owned(),
+            secrets.webhook.expose_secret().to_owned(),
+        ),
+        ("OAS_LOG_FORMAT".to_owned(), "json".to_owned()),
+    ];
+    let dir = settings
+        .modules_dir
+        .clone()
+        .unwrap_or_else(LocalLauncher::default_dir);
+    LocalLauncher::new(
+        dir,
+        settings.data_dir.join("logs").join("jobs"),
+        settings.module_timeout,
+        env,
+    )
 }
 
 /// An address clients can connect to: a wildcard bind means this host.
@@ -104,6 +144,8 @@ pub fn state(
         settings.refresh_token_ttl,
     );
     let mailer = Mailer::from_settings(&settings)?;
+    let launcher = launcher(&settings, &secrets);
+    let base_url = initial_base_url(&settings)?;
     Ok(AppState {
         settings: Arc::new(settings),
         db,
@@ -111,6 +153,8 @@ pub fn state(
         tokens: Arc::new(tokens),
         mailer: Arc::new(mailer),
         storage: Arc::new(storage),
+        launcher: Arc::new(launcher),
+        base_url: Arc::new(std::sync::RwLock::new(base_url)),
         metrics: Arc::new(HttpMetrics::new().context("cannot register metrics")?),
         openapi_json: openapi_json.into(),
     })
@@ -137,6 +181,7 @@ pub fn app(
         .app_data(extract::json_config(settings.max_body_bytes))
         .app_data(extract::query_config())
         .app_data(extract::path_config())
+        .app_data(crate::routes::webhooks::payload_config())
         .into_utoipa_app()
         .configure(routes::configure)
         .into_app()
@@ -168,7 +213,7 @@ impl Server {
     /// `OAS_SHUTDOWN_TIMEOUT` to finish.
     pub fn bind(state: AppState, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
         let settings = state.settings.clone();
-        let storage = state.storage.clone();
+        let state_for_urls = state.clone();
         let data = web::Data::new(state);
         let http = HttpServer::new(move || app(data.clone(), extra.clone()))
             .workers(settings.workers)
@@ -180,8 +225,12 @@ impl Server {
             .first()
             .copied()
             .context("the server bound no address")?;
-        if let (AnyStorage::Local(local), None) = (storage.as_ref(), &settings.public_url) {
-            local.set_base_url(url::Url::parse(&format!("http://{}", reachable(address)))?);
+        if settings.public_url.is_none() {
+            let bound = url::Url::parse(&format!("http://{}", reachable(address)))?;
+            if let AnyStorage::Local(local) = state_for_urls.storage.as_ref() {
+                local.set_base_url(bound.clone());
+            }
+            state_for_urls.set_base_url(bound);
         }
         Ok(Self {
             server: http.run(),

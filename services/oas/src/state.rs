@@ -1,7 +1,8 @@
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use oas_db::Database;
 use oas_platform::config::Settings;
+use oas_platform::launcher::LocalLauncher;
 use oas_platform::secrets::Secrets;
 use oas_platform::storage::AnyStorage;
 
@@ -18,7 +19,26 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     pub mailer: Arc<Mailer>,
     pub storage: Arc<AnyStorage>,
+    pub launcher: Arc<LocalLauncher>,
+    /// Where clients and module runs reach the gateway: `OAS_PUBLIC_URL`,
+    /// else the address the server bound.
+    pub base_url: Arc<RwLock<url::Url>>,
     pub metrics: Arc<HttpMetrics>,
     /// The OpenAPI document, serialized once at start.
     pub openapi_json: Arc<str>,
+}
+
+impl AppState {
+    pub fn base_url(&self) -> url::Url {
+        match self.base_url.read() {
+            Ok(url) => url.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn set_base_url(&self, url: url::Url) {
+        if let Ok(mut base) = self.base_url.write() {
+            *base = url;
+        }
+    }
 }

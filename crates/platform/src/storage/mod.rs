@@ -157,6 +157,28 @@ impl StorageUrl {
     }
 }
 
+impl std::fmt::Display for StorageUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Local(path) => write!(f, "file://{}", path.display()),
+            Self::S3 {
+                bucket,
+                prefix,
+                path_style,
+            } => {
+                write!(f, "s3://{bucket}")?;
+                if !prefix.is_empty() {
+                    write!(f, "/{prefix}")?;
+                }
+                if *path_style {
+                    f.write_str("?path_style=true")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// The configured store.
 pub enum AnyStorage {
     Local(LocalStorage),

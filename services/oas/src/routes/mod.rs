@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod api_keys;
 pub mod auth;
 pub mod hello;
+pub mod jobs;
 pub mod me;
 pub mod ops;
 pub mod organisations;
@@ -15,6 +16,7 @@ pub mod registrations;
 pub mod storage;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(ops::healthz)
@@ -61,5 +63,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(organisations::settings::get_settings)
         .service(organisations::settings::update_settings)
         .service(storage::upload_object)
-        .service(storage::download_object);
+        .service(storage::download_object)
+        .service(jobs::get_job)
+        .service(jobs::ping)
+        .service(webhooks::job_webhook);
 }

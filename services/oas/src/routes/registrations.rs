@@ -271,15 +271,6 @@ async fn pending(state: &AppState, id: i64) -> Result<Registration, ApiError> {
     Ok(registration)
 }
 
-fn base_url(state: &AppState) -> String {
-    state
-        .settings
-        .public_url
-        .as_ref()
-        .map(|u| u.as_str().trim_end_matches('/').to_owned())
-        .unwrap_or_else(|| format!("http://{}", state.settings.bind))
-}
-
 /// Approve a request: the account is created with an API key, and the
 /// welcome email carries the key.
 #[utoipa::path(
@@ -349,7 +340,7 @@ pub async fn approve_registration(
         ));
     }
     let key = api_keys::issue(&state.db, user.id, "welcome", None).await?;
-    let base = base_url(&state);
+    let base = state.base_url().as_str().trim_end_matches('/').to_owned();
     let greeting = if user.first_name.is_empty() {
         user.username.clone()
     } else {

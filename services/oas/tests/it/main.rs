@@ -8,6 +8,7 @@ mod support;
 mod auth;
 mod binary;
 mod conventions;
+mod jobs;
 mod openapi;
 mod ops;
 mod organisations;

@@ -38,6 +38,16 @@ pub struct TestAppBuilder {
     unreachable_database: bool,
 }
 
+/// Where cargo puts the workspace's binaries (`oas-ping`, …): the folder
+/// above this test binary's `deps/`.
+pub fn modules_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
 /// Set `OAS_TEST_LOG=1` to see the servers' logs while tests run.
 fn init_logs() {
     static ONCE: Once = Once::new();
@@ -178,6 +188,10 @@ impl TestAppBuilder {
             ),
             ("OAS_WORKERS".to_owned(), "1".to_owned()),
             ("OAS_SHUTDOWN_TIMEOUT".to_owned(), "1".to_owned()),
+            (
+                "OAS_MODULES_DIR".to_owned(),
+                modules_dir().display().to_string(),
+            ),
         ];
         vars.extend(self.vars);
         let mut settings = Settings::from_vars(vars).expect("test settings");

@@ -1,0 +1,387 @@
+//! Module runs: launched locally, heard back through the signed webhook,
+//! timed out when silent, and visible only to their organisation.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use oas_db::jobs::JobRecord;
+use oas_platform::events::webhook;
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+
+/// Polls the job until `done` holds (at most 60 s).
+async fn wait_for(app: &TestApp, key: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let job: Value = app
+            .with_key(Method::GET, &format!("/api/jobs/{id}/"), key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if done(&job) {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "the job never got there: {job}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn ping(app: &TestApp, key: &str, body: Value) -> Value {
+    let response = app
+        .with_key(Method::POST, "/api/jobs/ping/", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    response.json().await.unwrap()
+}
+
+#[actix_web::test]
+async fn a_local_run_reports_back_through_the_signed_webhook() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("olga").await;
+    let org = app.organisation(&key).await;
+    let launched = ping(&app, &key, json!({"organisation": org})).await;
+    assert_eq!(launched["module"], "ping");
+    assert!(
+        launched["task"].as_str().unwrap().starts_with("local:"),
+        "{launched}"
+    );
+    let id = launched["id"].as_str().unwrap().to_owned();
+
+    let done = wait_for(&app, &key, &id, |job| {
+        job["status"] != "running" && job["exit_code"].is_i64()
+    })
+    .await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["output"]["pong"], true);
+    assert_eq!(done["exit_code"], 0);
+    assert_eq!(done["error"], Value::Null);
+    let log = app
+        .state
+        .settings
+        .data_dir
+        .join("logs/jobs")
+        .join(format!("{id}.log"));
+    assert!(
+        std::fs::read_to_string(log).unwrap().contains(&id),
+        "the run's log is kept, with its job id"
+    );
+}
+
+#[actix_web::test]
+async fn a_failing_run_and_a_missing_module_end_failed_with_their_reason() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("olga").await;
+    app.organisation(&key).await;
+    let launched = ping(&app, &key, json!({"fail": "disk full"})).await;
+    let done = wait_for(&app, &key, launched["id"].as_str().unwrap(), |job| {
+        job["status"] != "running"
+    })
+    .await;
+    assert_eq!(done["status"], "failed");
+    assert_eq!(
+        done["error"],
+        json!({"code": "requested_failure", "message": "disk full"})
+    );
+
+    let lost = TestApp::builder()
+        .var("OAS_MODULES_DIR", "/nonexistent/modules")
+        .start()
+        .await;
+    let (_, key) = lost.user_with_key("olga").await;
+    lost.organisation(&key).await;
+    let launched = ping(&lost, &key, json!({})).await;
+    assert_eq!(launched["status"], "failed");
+    assert_eq!(launched["error"]["code"], "launch_failed");
+    assert!(
+        launched["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("oas-ping"),
+        "{launched}"
+    );
+}
+
+#[actix_web::test]
+async fn a_run_past_its_timeout_is_stopped_and_ends_timed_out() {
+    let app = TestApp::builder()
+        .var("OAS_MODULE_TIMEOUT", "1")
+        .start()
+        .await;
+    let (_, key) = app.user_with_key("olga").await;
+    app.organisation(&key).await;
+    let started = Instant::now();
+    let launched = ping(&app, &key, json!({"hold_ms": 600_000})).await;
+    let done = wait_for(&app, &key, launched["id"].as_str().unwrap(), |job| {
+        job["status"] != "running"
+    })
+    .await;
+    assert_eq!(done["status"], "timed_out", "{done}");
+    assert_eq!(done["error"]["code"], "timed_out");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "nothing hangs: {:?}",
+        started.elapsed()
+    );
+}
+
+/// A running job written directly, as if launched elsewhere (ECS).
+async fn running_job(app: &TestApp, org: i64, deadline: chrono::Duration) -> String {
+    let now = Utc::now().naive_utc();
+    let id = uuid::Uuid::new_v4().to_string();
+    let job = JobRecord {
+        id: id.clone(),
+        module: "ping".into(),
+        action: "ping".into(),
+        organisation_id: org,
+        file_id: None,
+        status: "running".into(),
+        params: "{}".into(),
+        output: None,
+        error_code: None,
+        error_message: None,
+        task_ref: Some("arn:aws:ecs:eu-west-1:000000000000:task/oas/1".into()),
+        exit_code: None,
+        created_at: now,
+        started_at: Some(now),
+        finished_at: None,
+        deadline_at: now + deadline,
+    };
+    app.state
+        .db
+        .run(move |conn| JobRecord::insert(conn, &job))
+        .await
+        .unwrap();
+    id
+}
+
+fn event(id: &str, status: &str) -> Vec<u8> {
+    let mut event = json!({"version": "1", "job_id": id, "module": "ping", "action": "ping", "status": status,
+                           "output": {"pong": true}, "emitted_at": Utc::now()});
+    if status == "failed" {
+        event["error"] = json!({"code": "late", "message": "a late failure"});
+    }
+    serde_json::to_vec(&event).unwrap()
+}
+
+async fn deliver(
+    app: &TestApp,
+    id: &str,
+    signature: Option<String>,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .post(app.url("/api/webhooks/jobs/"))
+        .header("content-type", "application/json")
+        .header(webhook::ID_HEADER, id);
+    if let Some(signature) = signature {
+        request = request.header(webhook::SIGNATURE_HEADER, signature);
+    }
+    let response = request.body(body).send().await.unwrap();
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[actix_web::test]
+async fn the_webhook_refuses_unsigned_forged_and_stale_deliveries_and_applies_once() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("olga").await;
+    let org = app.organisation(&key).await;
+    let id = running_job(&app, org, chrono::Duration::hours(1)).await;
+    let secret = app
+        .state
+        .secrets
+        .webhook
+        .expose_secret()
+        .as_bytes()
+        .to_vec();
+    let now = Utc::now().timestamp();
+    let body = event(&id, "succeeded");
+
+    for (signature, why) in [
+        (None, "unsigned"),
+        (
+            Some(webhook::sign(b"not the deployment's key", &id, now, &body)),
+            "another key",
+        ),
+        (Some(webhook::sign(&secret, &id, now - 600, &body)), "stale"),
+        (
+            Some(webhook::sign(&secret, &id, now, b"{}")),
+            "signed over another body",
+        ),
+        (Some("t=abc,v1=00".into()), "malformed"),
+    ] {
+        let (status, answer) = deliver(&app, &id, signature, body.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {answer}");
+    }
+    let job: Value = app
+        .with_key(Method::GET, &format!("/api/jobs/{id}/"), &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        job["status"], "running",
+        "refused deliveries change nothing"
+    );
+
+    let signed = webhook::sign(&secret, &id, now, &body);
+    let (status, answer) = deliver(&app, &id, Some(signed.clone()), body.clone()).await;
+    assert_eq!(
+        (status, answer),
+        (StatusCode::OK, json!({"status": "recorded"}))
+    );
+    let (status, answer) = deliver(&app, &id, Some(signed), body).await;
+    assert_eq!(
+        (status, answer),
+        (StatusCode::OK, json!({"status": "already_recorded"}))
+    );
+    let late = event(&id, "failed");
+    let (status, answer) = deliver(
+        &app,
+        &id,
+        Some(webhook::sign(&secret, &id, now, &late)),
+        late,
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (StatusCode::OK, json!({"status": "already_recorded"}))
+    );
+    let job: Value = app
+        .with_key(Method::GET, &format!("/api/jobs/{id}/"), &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (job["status"].clone(), job["output"]["pong"].clone()),
+        (json!("succeeded"), json!(true))
+    );
+
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let body = event(&unknown, "succeeded");
+    let (status, _) = deliver(
+        &app,
+        &unknown,
+        Some(webhook::sign(&secret, &unknown, now, &body)),
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let other = running_job(&app, org, chrono::Duration::hours(1)).await;
+    let body = event(&other, "succeeded");
+    let (status, _) = deliver(
+        &app,
+        &id,
+        Some(webhook::sign(&secret, &id, now, &body)),
+        body,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the signed id must be the event's"
+    );
+}
+
+#[actix_web::test]
+async fn the_sweep_times_out_silent_runs_once() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("olga").await;
+    let org = app.organisation(&key).await;
+    let overdue = running_job(&app, org, chrono::Duration::seconds(-5)).await;
+    let current = running_job(&app, org, chrono::Duration::hours(1)).await;
+    assert_eq!(oas::jobs::sweep_once(&app.state).await.unwrap(), 1);
+    assert_eq!(oas::jobs::sweep_once(&app.state).await.unwrap(), 0);
+    let job: Value = app
+        .with_key(Method::GET, &format!("/api/jobs/{overdue}/"), &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (job["status"].clone(), job["error"]["code"].clone()),
+        (json!("timed_out"), json!("timed_out"))
+    );
+    let job: Value = app
+        .with_key(Method::GET, &format!("/api/jobs/{current}/"), &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job["status"], "running");
+}
+
+#[actix_web::test]
+async fn jobs_are_visible_to_their_organisation_only() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.user_with_key("olga").await;
+    let (_, viewer) = app.user_with_key("vic").await;
+    let (_, outsider) = app.user_with_key("otto").await;
+    let org = app.organisation(&owner).await;
+    let added = app
+        .with_key(
+            Method::POST,
+            &format!("/api/organisations/{org}/members/"),
+            &owner,
+        )
+        .json(&json!({"username": "vic", "role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let id = running_job(&app, org, chrono::Duration::hours(1)).await;
+    let path = format!("/api/jobs/{id}/");
+    assert_eq!(
+        app.with_key(Method::GET, &path, &viewer)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let hidden = app
+        .with_key(Method::GET, &path, &outsider)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        hidden.json::<Value>().await.unwrap(),
+        json!({"detail": "Not found."})
+    );
+    let forbidden = app
+        .with_key(Method::POST, "/api/jobs/ping/", &viewer)
+        .json(&json!({"organisation": org}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    let elsewhere = app
+        .with_key(Method::POST, "/api/jobs/ping/", &outsider)
+        .json(&json!({"organisation": org}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+}
