@@ -6,6 +6,9 @@
 #   start_s3     s3s-fs (crates.io), an S3 server that checks signatures,
 #                over a temporary folder; exports OAS_TEST_S3_ENDPOINT,
 #                AWS_ENDPOINT_URL_S3 and test credentials
+#   start_moto   the moto server (PyPI) for the SQS and ECS APIs; exports
+#                OAS_TEST_MOTO_ENDPOINT, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_ECS
+#                (moto does not check S3 signatures: S3 is s3s-fs's)
 #   stop_services
 #
 # Every server listens on 127.0.0.1 only, on a free port, and is stopped on exit.
@@ -36,8 +39,8 @@ python_tools() {
     mkdir -p "$OAS_TOOLS_DIR"
     python3 -m venv "$venv"
   fi
-  if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
-    "$venv/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2' >&2
+  if ! "$venv/bin/python" -c 'import aiosmtpd, moto.server' 2>/dev/null; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2' 'moto[server]>=5,<6' >&2
   fi
   echo "$venv/bin/python"
 }
@@ -78,6 +81,19 @@ start_s3() {
   export OAS_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
   export AWS_ENDPOINT_URL_S3="$OAS_TEST_S3_ENDPOINT"
   echo "S3 (s3s-fs) on 127.0.0.1:$port" >&2
+}
+
+start_moto() {
+  local python port
+  python="$(python_tools)"
+  port="$(free_port)"
+  "$(dirname "$python")/moto_server" -H 127.0.0.1 -p "$port" >"$OAS_SERVICES_DIR/moto.log" 2>&1 &
+  OAS_SERVICE_PIDS+=("$!")
+  wait_for_port "$port" moto
+  export OAS_TEST_MOTO_ENDPOINT="http://127.0.0.1:$port"
+  export AWS_ENDPOINT_URL_SQS="$OAS_TEST_MOTO_ENDPOINT"
+  export AWS_ENDPOINT_URL_ECS="$OAS_TEST_MOTO_ENDPOINT"
+  echo "SQS and ECS (moto) on 127.0.0.1:$port" >&2
 }
 
 stop_services() {

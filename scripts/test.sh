@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against real stand-ins it starts itself on
-# 127.0.0.1 (an SMTP server from PyPI, an S3 server from crates.io) and
+# 127.0.0.1 (an SMTP server and moto from PyPI, an S3 server from crates.io) and
 # stops afterwards. PostgreSQL
 # cases run when OAS_TEST_DATABASE_URL names a server the tests may create
 # databases on (CI always sets it).
@@ -18,5 +18,6 @@ source scripts/services.sh
 trap stop_services EXIT
 start_smtp
 start_s3
+start_moto
 
 cargo test --workspace --all-targets "$@"

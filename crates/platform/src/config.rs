@@ -73,6 +73,13 @@ pub const UPLOAD_URL_TTL: &str = "OAS_UPLOAD_URL_TTL";
 pub const MODULES_DIR: &str = "OAS_MODULES_DIR";
 pub const MODULE_TIMEOUT: &str = "OAS_MODULE_TIMEOUT";
 pub const JOB: &str = "OAS_JOB";
+pub const LAUNCHER: &str = "OAS_LAUNCHER";
+pub const EVENTS_QUEUE_URL: &str = "OAS_EVENTS_QUEUE_URL";
+pub const ECS_CLUSTER: &str = "OAS_ECS_CLUSTER";
+pub const ECS_TASK_DEFINITION_PREFIX: &str = "OAS_ECS_TASK_DEFINITION_PREFIX";
+pub const ECS_SUBNETS: &str = "OAS_ECS_SUBNETS";
+pub const ECS_SECURITY_GROUPS: &str = "OAS_ECS_SECURITY_GROUPS";
+pub const ECS_ASSIGN_PUBLIC_IP: &str = "OAS_ECS_ASSIGN_PUBLIC_IP";
 
 /// Every variable OAS reads, in the order the README lists them.
 pub const VARIABLES: &[Variable] = &[
@@ -198,6 +205,41 @@ pub const VARIABLES: &[Variable] = &[
         "",
         "The job of a module run (JSON), as an ECS container override sets it; read by module binaries only.",
     ),
+    var(
+        LAUNCHER,
+        "local",
+        "How module runs start: `local` (child processes) or `ecs` (one Fargate task per run).",
+    ),
+    var(
+        EVENTS_QUEUE_URL,
+        "",
+        "SQS queue URL for module completion events (besides the webhook); the gateway consumes it. `AWS_ENDPOINT_URL_SQS` points at an SQS-compatible server.",
+    ),
+    var(
+        ECS_CLUSTER,
+        "",
+        "ECS cluster module runs start in (with `OAS_LAUNCHER=ecs`).",
+    ),
+    var(
+        ECS_TASK_DEFINITION_PREFIX,
+        "oas-",
+        "Task definition family of a module is this prefix and the module name (`oas-importer`); its container is named after the module (`importer`).",
+    ),
+    var(
+        ECS_SUBNETS,
+        "",
+        "Comma-separated subnet ids of the Fargate tasks (required with `OAS_LAUNCHER=ecs`).",
+    ),
+    var(
+        ECS_SECURITY_GROUPS,
+        "",
+        "Comma-separated security group ids of the Fargate tasks.",
+    ),
+    var(
+        ECS_ASSIGN_PUBLIC_IP,
+        "false",
+        "Give Fargate tasks a public IP (`true` only in subnets without a NAT gateway).",
+    ),
 ];
 
 /// Prefixes of `OAS_` names that are not configuration (test switches) and
@@ -209,6 +251,13 @@ const NOT_CONFIGURATION: &[&str] = &["OAS_TEST_"];
 pub enum LogFormat {
     Json,
     Pretty,
+}
+
+/// How module runs start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LauncherKind {
+    Local,
+    Ecs(crate::launcher::EcsSettings),
 }
 
 /// Which browser origins may call the API.
@@ -247,6 +296,8 @@ pub struct Settings {
     pub upload_url_ttl: Duration,
     pub modules_dir: Option<PathBuf>,
     pub module_timeout: Duration,
+    pub launcher: LauncherKind,
+    pub events_queue_url: Option<String>,
     /// `OAS_` variables that are set but mean nothing to OAS (likely typos).
     pub unknown_variables: Vec<String>,
 }
@@ -414,6 +465,70 @@ impl Settings {
             whole_in(v, 1, 86_400).map(Duration::from_secs)
         });
 
+        let list = |v: &str| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let launcher_name = r.parse(LAUNCHER, "local", |v| match v {
+            "local" | "ecs" => Ok(v.to_owned()),
+            _ => Err("expected local or ecs".into()),
+        });
+        let cluster = r.parse(ECS_CLUSTER, "", |v| Ok(v.to_owned()));
+        let prefix = r.parse(ECS_TASK_DEFINITION_PREFIX, "oas-", |v| Ok(v.to_owned()));
+        let subnets = r.parse(ECS_SUBNETS, "", |v| Ok(list(v)));
+        let security_groups = r.parse(ECS_SECURITY_GROUPS, "", |v| Ok(list(v)));
+        let public_ip = r.parse(ECS_ASSIGN_PUBLIC_IP, "false", |v| match v {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err("expected true or false".into()),
+        });
+        let launcher = match (
+            launcher_name.as_deref(),
+            cluster,
+            prefix,
+            subnets,
+            security_groups,
+            public_ip,
+        ) {
+            (
+                Some("ecs"),
+                Some(cluster),
+                Some(prefix),
+                Some(subnets),
+                Some(security_groups),
+                Some(assign_public_ip),
+            ) => {
+                if cluster.is_empty() {
+                    r.fail(ECS_CLUSTER, "is required with OAS_LAUNCHER=ecs".into());
+                }
+                if subnets.is_empty() {
+                    r.fail(ECS_SUBNETS, "is required with OAS_LAUNCHER=ecs".into());
+                }
+                Some(LauncherKind::Ecs(crate::launcher::EcsSettings {
+                    cluster,
+                    task_definition_prefix: prefix,
+                    subnets,
+                    security_groups,
+                    assign_public_ip,
+                }))
+            }
+            (Some("local"), ..) => Some(LauncherKind::Local),
+            _ => None,
+        };
+        let events_queue_url = r.parse(EVENTS_QUEUE_URL, "", |v| {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            url::Url::parse(v)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .map(|_| Some(v.to_owned()))
+                .ok_or_else(|| "expected an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)".to_owned())
+        });
+
         let unknown_variables = r.unknown();
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -447,6 +562,8 @@ impl Settings {
                 upload_url_ttl: upload_url_ttl?,
                 modules_dir: modules_dir?,
                 module_timeout: module_timeout?,
+                launcher: launcher?,
+                events_queue_url: events_queue_url?,
                 unknown_variables,
             })
         })();
@@ -638,6 +755,33 @@ mod tests {
         );
         assert!(load(&[(CORS_ORIGINS, "https://app.example.com/path")]).is_err());
         assert!(load(&[(CORS_ORIGINS, "ftp://files.example.com")]).is_err());
+    }
+
+    #[test]
+    fn the_ecs_launcher_needs_its_cluster_and_subnets() {
+        assert_eq!(load(&[]).unwrap().launcher, LauncherKind::Local);
+        let err = load(&[(LAUNCHER, "ecs")]).unwrap_err();
+        let named: Vec<&str> = err.0.iter().map(|e| e.variable.as_str()).collect();
+        assert_eq!(named, [ECS_CLUSTER, ECS_SUBNETS]);
+        let s = load(&[
+            (LAUNCHER, "ecs"),
+            (ECS_CLUSTER, "oas"),
+            (ECS_SUBNETS, "subnet-1, subnet-2"),
+        ])
+        .unwrap();
+        let LauncherKind::Ecs(ecs) = s.launcher else {
+            panic!("ecs")
+        };
+        assert_eq!(
+            (
+                ecs.cluster.as_str(),
+                ecs.subnets.len(),
+                ecs.task_definition_prefix.as_str()
+            ),
+            ("oas", 2, "oas-")
+        );
+        assert!(load(&[(LAUNCHER, "kubernetes")]).is_err());
+        assert!(load(&[(EVENTS_QUEUE_URL, "not a url")]).is_err());
     }
 
     #[test]

@@ -197,6 +197,13 @@ where
 /// all deliveries were accepted.
 pub async fn report(job: &Job, event: &JobEvent, settings: &Settings) -> bool {
     let mut delivered = true;
+    if let Some(queue_url) = &job.callback.queue_url {
+        let queue = crate::events::sqs::EventQueue::from_environment(queue_url).await;
+        if let Err(e) = queue.publish(event).await {
+            tracing::error!(error = %e, "cannot publish the completion event to SQS");
+            delivered = false;
+        }
+    }
     if let (Some(url), Some(secret)) = (&job.callback.webhook_url, &settings.webhook_secret) {
         delivered &= deliver_webhook(url, secret.expose_secret().as_bytes(), event).await;
     }

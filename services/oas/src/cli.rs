@@ -111,6 +111,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         std::time::Duration::from_secs(60),
     );
     crate::jobs::spawn_sweeper(state.clone(), sweep_every);
+    if let Some(url) = &state.settings.events_queue_url {
+        let queue = oas_platform::events::sqs::EventQueue::from_environment(url).await;
+        crate::jobs::spawn_queue_consumer(state.clone(), queue);
+        tracing::info!(queue = %url, "consuming module events from SQS");
+    }
     let server = Server::bind(state, None)?;
     tracing::info!(address = %server.address(), "listening");
     server.run().await.context("the HTTP server failed")?;

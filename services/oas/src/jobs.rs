@@ -6,9 +6,11 @@ use std::time::Duration;
 use chrono::Utc;
 use oas_db::jobs::{self, JobRecord, Outcome};
 use oas_domain::job::{Callback, EventStatus, Job, JobEvent, Module};
+use oas_platform::events::sqs::{EventQueue, Handled};
 use oas_platform::launcher::{LaunchError, RunEnd};
 
 use crate::http::ApiError;
+use crate::http::error::ErrorCode;
 use crate::state::AppState;
 
 /// Extra time past the module timeout before the sweep steps in, so that a
@@ -62,10 +64,10 @@ pub async fn launch(state: &AppState, request: Launch) -> Result<JobRecord, ApiE
         params: request.params,
         callback: Callback {
             webhook_url: Some(webhook_url(state)),
-            queue_url: None,
+            queue_url: state.settings.events_queue_url.clone(),
         },
     };
-    match state.launcher.launch(&job) {
+    match state.launcher.launch(&job).await {
         Ok(run) => {
             let (id, task_ref) = (record.id.clone(), run.task_ref.clone());
             state
@@ -73,17 +75,16 @@ pub async fn launch(state: &AppState, request: Launch) -> Result<JobRecord, ApiE
                 .run(move |conn| JobRecord::started(conn, &id, &task_ref, Utc::now().naive_utc()))
                 .await?;
             tracing::info!(job_id = %record.id, module = %job.module, task = %run.task_ref, "module run started");
-            let watcher = state.clone();
-            let id = record.id.clone();
-            tokio::spawn(async move {
-                let end = run
-                    .end
-                    .await
-                    .unwrap_or_else(|e| RunEnd::Lost(e.to_string()));
-                if let Err(e) = local_run_ended(&watcher, &id, end).await {
-                    tracing::error!(job_id = %id, error = %e, "cannot record the end of a module run");
-                }
-            });
+            if let Some(end) = run.end {
+                let watcher = state.clone();
+                let id = record.id.clone();
+                tokio::spawn(async move {
+                    let end = end.await.unwrap_or_else(|e| RunEnd::Lost(e.to_string()));
+                    if let Err(e) = local_run_ended(&watcher, &id, end).await {
+                        tracing::error!(job_id = %id, error = %e, "cannot record the end of a module run");
+                    }
+                });
+            }
         }
         Err(e) => {
             let message = match &e {
@@ -240,4 +241,43 @@ pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandl
             }
         }
     })
+}
+
+/// Consumes completion events from SQS for as long as the runtime lives.
+/// An event is deleted once applied, or once it can never apply (unknown
+/// job, mismatch); one that failed for a passing reason (the database) is
+/// left to come back, and an unreadable one goes to the dead-letter queue.
+pub fn spawn_queue_consumer(state: AppState, queue: EventQueue) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let consumed = queue
+                .consume_once(Duration::from_secs(20), |event| {
+                    handle_queued(&state, event)
+                })
+                .await;
+            if let Err(e) = consumed {
+                tracing::error!(error = %e, queue = %queue.url(), "cannot read the events queue; retrying");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    })
+}
+
+/// Applies one event from the queue.
+pub async fn handle_queued(state: &AppState, event: Result<JobEvent, String>) -> Handled {
+    let Ok(event) = event else {
+        return Handled::Retry;
+    };
+    let job_id = event.job_id().to_owned();
+    match apply_event(state, event).await {
+        Ok(applied) => {
+            tracing::info!(job_id = %job_id, ?applied, "queued event handled");
+            Handled::Done
+        }
+        Err(e) if e.code() == ErrorCode::Unavailable => Handled::Retry,
+        Err(e) => {
+            tracing::warn!(job_id = %job_id, error = %e, "queued event cannot apply; dropped");
+            Handled::Done
+        }
+    }
 }

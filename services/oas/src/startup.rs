@@ -11,8 +11,9 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use oas_db::{Database, PoolSettings};
+use oas_platform::config::LauncherKind;
 use oas_platform::config::Settings;
-use oas_platform::launcher::LocalLauncher;
+use oas_platform::launcher::{AnyLauncher, EcsLauncher, LocalLauncher};
 use oas_platform::secrets::Secrets;
 use oas_platform::storage::signing::UrlSigner;
 use oas_platform::storage::{AnyStorage, LocalStorage, S3Storage, StorageUrl};
@@ -53,7 +54,8 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let secrets = Secrets::resolve(&settings)?;
     let db = database(&settings).await?;
     let storage = storage(&settings, &secrets).await?;
-    state(settings, db, secrets, storage)
+    let launcher = launcher(&settings, &secrets).await;
+    state(settings, db, secrets, storage, launcher)
 }
 
 /// `OAS_PUBLIC_URL`, else the configured bind address (corrected once bound).
@@ -86,9 +88,20 @@ pub async fn storage(settings: &Settings, secrets: &Secrets) -> anyhow::Result<A
     })
 }
 
-/// Module runs get the settings they share with the gateway explicitly, so
-/// a run sees the same database, storage and keys whatever its environment.
-pub fn launcher(settings: &Settings, secrets: &Secrets) -> LocalLauncher {
+/// The configured launcher.
+pub async fn launcher(settings: &Settings, secrets: &Secrets) -> AnyLauncher {
+    match &settings.launcher {
+        LauncherKind::Local => AnyLauncher::Local(local_launcher(settings, secrets)),
+        LauncherKind::Ecs(ecs) => {
+            AnyLauncher::Ecs(EcsLauncher::from_environment(ecs.clone()).await)
+        }
+    }
+}
+
+/// Local module runs get the settings they share with the gateway
+/// explicitly, so a run sees the same database, storage and keys whatever
+/// environment started the gateway. (ECS task definitions set them.)
+pub fn local_launcher(settings: &Settings, secrets: &Secrets) -> LocalLauncher {
     let env = vec![
         (
             "OAS_DATA_DIR".to_owned(),
@@ -134,6 +147,7 @@ pub fn state(
     db: Database,
     secrets: Secrets,
     storage: AnyStorage,
+    launcher: AnyLauncher,
 ) -> anyhow::Result<AppState> {
     let openapi_json = openapi::document()
         .to_json()
@@ -144,7 +158,6 @@ pub fn state(
         settings.refresh_token_ttl,
     );
     let mailer = Mailer::from_settings(&settings)?;
-    let launcher = launcher(&settings, &secrets);
     let base_url = initial_base_url(&settings)?;
     Ok(AppState {
         settings: Arc::new(settings),

@@ -2,7 +2,7 @@ use std::sync::{Arc, RwLock};
 
 use oas_db::Database;
 use oas_platform::config::Settings;
-use oas_platform::launcher::LocalLauncher;
+use oas_platform::launcher::AnyLauncher;
 use oas_platform::secrets::Secrets;
 use oas_platform::storage::AnyStorage;
 
@@ -19,7 +19,7 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     pub mailer: Arc<Mailer>,
     pub storage: Arc<AnyStorage>,
-    pub launcher: Arc<LocalLauncher>,
+    pub launcher: Arc<AnyLauncher>,
     /// Where clients and module runs reach the gateway: `OAS_PUBLIC_URL`,
     /// else the address the server bound.
     pub base_url: Arc<RwLock<url::Url>>,

@@ -7,6 +7,7 @@ mod support;
 
 mod auth;
 mod binary;
+mod cloud;
 mod conventions;
 mod jobs;
 mod openapi;

@@ -209,10 +209,9 @@ impl TestAppBuilder {
             .unwrap();
             let secrets = Secrets::resolve(&settings).unwrap();
             let storage = startup::storage(&settings, &secrets).await.unwrap();
-            (
-                None,
-                startup::state(settings, db, secrets, storage).unwrap(),
-            )
+            let launcher = startup::launcher(&settings, &secrets).await;
+            let state = startup::state(settings, db, secrets, storage, launcher).unwrap();
+            (None, state)
         } else {
             let database = TestDatabase::new(self.backend)
                 .unwrap_or_else(|| panic!("{} needs OAS_TEST_DATABASE_URL", self.backend));
