@@ -19,6 +19,7 @@ pub mod organisations;
 pub mod refresh_tokens;
 pub mod registrations;
 pub mod schema;
+pub mod snapshots;
 pub mod sql;
 pub mod users;
 

@@ -176,3 +176,37 @@ diesel::table! {
 
 diesel::joinable!(jobs -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(jobs, organisations);
+
+diesel::table! {
+    snapshots (file_id) {
+        file_id -> BigInt,
+        organisation_id -> BigInt,
+        currency -> Text,
+        base_currency -> Text,
+        lines -> BigInt,
+        revenue -> Text,
+        base_revenue -> Text,
+        quantity -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    snapshot_rows (id) {
+        id -> BigInt,
+        file_id -> BigInt,
+        organisation_id -> BigInt,
+        dimension -> Text,
+        position -> Integer,
+        key -> Text,
+        name -> Text,
+        isrc -> Nullable<Text>,
+        upc -> Nullable<Text>,
+        revenue -> Text,
+        base_revenue -> Text,
+        quantity -> BigInt,
+    }
+}
+
+diesel::joinable!(snapshot_rows -> snapshots (file_id));
+diesel::allow_tables_to_appear_in_same_query!(snapshots, snapshot_rows);

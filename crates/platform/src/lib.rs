@@ -6,5 +6,6 @@ pub mod events;
 pub mod launcher;
 pub mod module;
 pub mod secrets;
+pub mod snapshots;
 pub mod storage;
 pub mod telemetry;

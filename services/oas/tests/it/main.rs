@@ -16,5 +16,6 @@ mod organisations;
 mod registrations;
 mod robustness;
 mod shutdown;
+mod snapshots;
 mod storage;
 mod users;

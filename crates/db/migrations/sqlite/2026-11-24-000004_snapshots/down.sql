@@ -1,0 +1,2 @@
+DROP TABLE snapshot_rows;
+DROP TABLE snapshots;

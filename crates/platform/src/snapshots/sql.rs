@@ -1,0 +1,149 @@
+use chrono::Utc;
+use oas_db::Database;
+use oas_db::snapshots::{self, SnapshotHeaderRow, SnapshotRowRecord};
+use rust_decimal::Decimal;
+
+use super::{
+    Dimension, Snapshot, SnapshotError, SnapshotRow, SnapshotStore, SnapshotTotals, Summary,
+    decimal, ranked,
+};
+
+/// Snapshots in the OAS database.
+#[derive(Clone)]
+pub struct SqlSnapshots {
+    db: Database,
+}
+
+impl SqlSnapshots {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn store(e: oas_db::DbError) -> SnapshotError {
+    SnapshotError::Store(e.to_string())
+}
+
+fn totals_of(row: SnapshotHeaderRow) -> Result<SnapshotTotals, SnapshotError> {
+    Ok(SnapshotTotals {
+        file_id: row.file_id,
+        organisation_id: row.organisation_id,
+        currency: row.currency,
+        base_currency: row.base_currency,
+        lines: row.lines,
+        revenue: decimal(&row.revenue)?,
+        base_revenue: decimal(&row.base_revenue)?,
+        quantity: row.quantity,
+    })
+}
+
+impl SnapshotStore for SqlSnapshots {
+    async fn save(&self, snapshot: &Snapshot) -> Result<(), SnapshotError> {
+        let t = &snapshot.totals;
+        let header = SnapshotHeaderRow {
+            file_id: t.file_id,
+            organisation_id: t.organisation_id,
+            currency: t.currency.clone(),
+            base_currency: t.base_currency.clone(),
+            lines: t.lines,
+            revenue: t.revenue.to_string(),
+            base_revenue: t.base_revenue.to_string(),
+            quantity: t.quantity,
+            created_at: Utc::now().naive_utc(),
+        };
+        let mut rows = Vec::new();
+        for (dimension, group) in &snapshot.rows {
+            for (position, row) in ranked(group).into_iter().enumerate() {
+                rows.push(SnapshotRowRecord {
+                    file_id: t.file_id,
+                    organisation_id: t.organisation_id,
+                    dimension: dimension.as_str().to_owned(),
+                    position: i32::try_from(position)
+                        .map_err(|e| SnapshotError::Store(e.to_string()))?,
+                    key: row.key.clone(),
+                    name: row.name.clone(),
+                    isrc: row.isrc.clone(),
+                    upc: row.upc.clone(),
+                    revenue: row.revenue.to_string(),
+                    base_revenue: row.base_revenue.to_string(),
+                    quantity: row.quantity,
+                });
+            }
+        }
+        self.db
+            .run(move |conn| snapshots::replace(conn, &header, &rows))
+            .await
+            .map_err(store)
+    }
+
+    async fn totals(&self, file_id: i64) -> Result<Option<SnapshotTotals>, SnapshotError> {
+        let header = self
+            .db
+            .run(move |conn| snapshots::header(conn, file_id))
+            .await
+            .map_err(store)?;
+        header.map(totals_of).transpose()
+    }
+
+    async fn rows(
+        &self,
+        file_id: i64,
+        dimension: Dimension,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<SnapshotRow>, i64), SnapshotError> {
+        let (records, total) = self
+            .db
+            .run(move |conn| snapshots::rows(conn, file_id, dimension.as_str(), offset, limit))
+            .await
+            .map_err(store)?;
+        let rows = records
+            .into_iter()
+            .map(|r| {
+                Ok(SnapshotRow {
+                    key: r.key,
+                    name: r.name,
+                    isrc: r.isrc,
+                    upc: r.upc,
+                    revenue: decimal(&r.revenue)?,
+                    base_revenue: decimal(&r.base_revenue)?,
+                    quantity: r.quantity,
+                })
+            })
+            .collect::<Result<Vec<_>, SnapshotError>>()?;
+        Ok((rows, total))
+    }
+
+    async fn delete(&self, file_id: i64) -> Result<(), SnapshotError> {
+        self.db
+            .run(move |conn| snapshots::delete(conn, file_id))
+            .await
+            .map_err(store)
+    }
+
+    async fn summary(&self, organisation_id: i64) -> Result<Summary, SnapshotError> {
+        let (headers, artists, releases, tracks) = self
+            .db
+            .run(move |conn| {
+                Ok((
+                    snapshots::headers_of(conn, organisation_id)?,
+                    snapshots::distinct_keys(conn, organisation_id, Dimension::Artist.as_str())?,
+                    snapshots::distinct_keys(conn, organisation_id, Dimension::Release.as_str())?,
+                    snapshots::distinct_keys(conn, organisation_id, Dimension::Track.as_str())?,
+                ))
+            })
+            .await
+            .map_err(store)?;
+        let mut total_gross = Decimal::ZERO;
+        for header in &headers {
+            total_gross += decimal(&header.base_revenue)?;
+        }
+        Ok(Summary {
+            files: headers.len() as i64,
+            artists,
+            releases,
+            tracks,
+            total_gross,
+        })
+    }
+}

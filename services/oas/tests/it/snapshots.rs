@@ -1,0 +1,157 @@
+//! The snapshot store's conformance suite: the SQL store on both engines
+//! (and MongoDB where `OAS_TEST_MONGODB_URI` is set, once it lands).
+
+use std::collections::BTreeMap;
+
+use oas_db::testing::{TestDatabase, backends};
+use oas_db::{Database, PoolSettings};
+use oas_platform::snapshots::{
+    Dimension, Snapshot, SnapshotRow, SnapshotStore, SnapshotTotals, SqlSnapshots,
+};
+use rust_decimal::Decimal;
+
+fn d(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+fn row(key: &str, revenue: &str, quantity: i64) -> SnapshotRow {
+    SnapshotRow {
+        key: key.to_owned(),
+        name: key.to_uppercase(),
+        isrc: key.starts_with("isrc").then(|| key.to_uppercase()),
+        upc: None,
+        revenue: d(revenue),
+        base_revenue: d(revenue) * d("0.5"),
+        quantity,
+    }
+}
+
+fn snapshot(file_id: i64, organisation_id: i64, artists: &[(&str, &str)]) -> Snapshot {
+    let artist_rows: Vec<SnapshotRow> = artists.iter().map(|(k, r)| row(k, r, 10)).collect();
+    let revenue: Decimal = artist_rows.iter().map(|r| r.revenue).sum();
+    let mut rows = BTreeMap::new();
+    rows.insert(Dimension::Artist, artist_rows);
+    rows.insert(
+        Dimension::Track,
+        vec![
+            row("isrc-gb-1", "1.5", 3),
+            row(&format!("isrc-f{file_id}"), "0.25", 1),
+        ],
+    );
+    rows.insert(Dimension::Release, vec![row("upc-1", "1.75", 4)]);
+    Snapshot {
+        totals: SnapshotTotals {
+            file_id,
+            organisation_id,
+            currency: "EUR".into(),
+            base_currency: "USD".into(),
+            lines: 42,
+            revenue,
+            base_revenue: revenue * d("0.5"),
+            quantity: 30,
+        },
+        rows,
+    }
+}
+
+async fn conformance(store: &impl SnapshotStore) {
+    // Amounts keep every digit: 0.000000000000012345 is not rounded away.
+    let first = snapshot(
+        1,
+        7,
+        &[
+            ("ana", "10.000000000000012345"),
+            ("bea", "250.5"),
+            ("cai", "0.01"),
+        ],
+    );
+    store.save(&first).await.unwrap();
+    assert_eq!(store.totals(1).await.unwrap().unwrap(), first.totals);
+    let (top, total) = store.rows(1, Dimension::Artist, 0, 2).await.unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(
+        top.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["bea", "ana"],
+        "highest revenue first"
+    );
+    assert_eq!(top[1].revenue, d("10.000000000000012345"));
+    let (rest, _) = store.rows(1, Dimension::Artist, 2, 2).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["cai"]
+    );
+    assert_eq!(
+        store.rows(1, Dimension::Dsp, 0, 10).await.unwrap(),
+        (vec![], 0)
+    );
+
+    // Saving again replaces; nothing of the earlier snapshot stays.
+    let replaced = snapshot(1, 7, &[("dan", "5")]);
+    store.save(&replaced).await.unwrap();
+    let (artists, total) = store.rows(1, Dimension::Artist, 0, 10).await.unwrap();
+    assert_eq!(
+        (artists.len(), total, artists[0].key.as_str()),
+        (1, 1, "dan")
+    );
+
+    store
+        .save(&snapshot(2, 7, &[("dan", "7"), ("eve", "1")]))
+        .await
+        .unwrap();
+    store
+        .save(&snapshot(3, 8, &[("zed", "1000")]))
+        .await
+        .unwrap();
+    let summary = store.summary(7).await.unwrap();
+    assert_eq!(
+        (
+            summary.files,
+            summary.artists,
+            summary.releases,
+            summary.tracks
+        ),
+        (2, 2, 1, 3)
+    );
+    assert_eq!(
+        summary.total_gross,
+        d("6.5"),
+        "2.5 + 4, in the base currency"
+    );
+
+    store.delete(1).await.unwrap();
+    assert_eq!(store.totals(1).await.unwrap(), None);
+    assert_eq!(store.rows(1, Dimension::Artist, 0, 10).await.unwrap().1, 0);
+    assert_eq!(store.summary(7).await.unwrap().files, 1);
+    assert_eq!(
+        store.summary(8).await.unwrap().artists,
+        1,
+        "other organisations are untouched"
+    );
+}
+
+/// A file with a hundred thousand tracks is stored and paged like any other.
+async fn large(store: &impl SnapshotStore) {
+    let tracks: Vec<SnapshotRow> = (0..100_000)
+        .map(|i| row(&format!("isrc-{i:06}"), &format!("{i}.01"), 1))
+        .collect();
+    let mut big = snapshot(10, 9, &[("ana", "1")]);
+    big.rows.insert(Dimension::Track, tracks);
+    store.save(&big).await.unwrap();
+    let (page, total) = store.rows(10, Dimension::Track, 0, 3).await.unwrap();
+    assert_eq!(total, 100_000);
+    assert_eq!(page[0].key, "isrc-099999");
+    assert_eq!(page[0].revenue, d("99999.01"));
+    store.delete(10).await.unwrap();
+}
+
+#[actix_web::test]
+async fn the_sql_store_passes_the_suite_on_every_backend() {
+    for backend in backends() {
+        let test_db = TestDatabase::new(backend).unwrap();
+        let db = Database::new(test_db.url(), PoolSettings::default()).unwrap();
+        db.migrate().await.unwrap();
+        let store = SqlSnapshots::new(db);
+        conformance(&store).await;
+        large(&store).await;
+    }
+}
