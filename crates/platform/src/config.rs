@@ -80,6 +80,7 @@ pub const ECS_TASK_DEFINITION_PREFIX: &str = "OAS_ECS_TASK_DEFINITION_PREFIX";
 pub const ECS_SUBNETS: &str = "OAS_ECS_SUBNETS";
 pub const ECS_SECURITY_GROUPS: &str = "OAS_ECS_SECURITY_GROUPS";
 pub const ECS_ASSIGN_PUBLIC_IP: &str = "OAS_ECS_ASSIGN_PUBLIC_IP";
+pub const SNAPSHOTS_URL: &str = "OAS_SNAPSHOTS_URL";
 
 /// Every variable OAS reads, in the order the README lists them.
 pub const VARIABLES: &[Variable] = &[
@@ -240,6 +241,11 @@ pub const VARIABLES: &[Variable] = &[
         "false",
         "Give Fargate tasks a public IP (`true` only in subnets without a NAT gateway).",
     ),
+    var(
+        SNAPSHOTS_URL,
+        "sql",
+        "Where per-file summaries are kept: `sql` (the OAS database, the default) or `mongodb://user:password@host/database`.",
+    ),
 ];
 
 /// Prefixes of `OAS_` names that are not configuration (test switches) and
@@ -298,6 +304,8 @@ pub struct Settings {
     pub module_timeout: Duration,
     pub launcher: LauncherKind,
     pub events_queue_url: Option<String>,
+    /// `None` for the OAS database, else a MongoDB URI.
+    pub snapshots_url: Option<SecretString>,
     /// `OAS_` variables that are set but mean nothing to OAS (likely typos).
     pub unknown_variables: Vec<String>,
 }
@@ -529,6 +537,16 @@ impl Settings {
                 .ok_or_else(|| "expected an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)".to_owned())
         });
 
+        let snapshots_url = r.parse(SNAPSHOTS_URL, "sql", |v| {
+            if v == "sql" {
+                Ok(None)
+            } else if v.starts_with("mongodb://") || v.starts_with("mongodb+srv://") {
+                Ok(Some(SecretString::from(v.to_owned())))
+            } else {
+                Err("expected sql or a mongodb:// URI".into())
+            }
+        });
+
         let unknown_variables = r.unknown();
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -564,6 +582,7 @@ impl Settings {
                 module_timeout: module_timeout?,
                 launcher: launcher?,
                 events_queue_url: events_queue_url?,
+                snapshots_url: snapshots_url?,
                 unknown_variables,
             })
         })();

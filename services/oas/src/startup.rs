@@ -15,6 +15,7 @@ use oas_platform::config::LauncherKind;
 use oas_platform::config::Settings;
 use oas_platform::launcher::{AnyLauncher, EcsLauncher, LocalLauncher};
 use oas_platform::secrets::Secrets;
+use oas_platform::snapshots::{AnySnapshots, MongoSnapshots, SqlSnapshots};
 use oas_platform::storage::signing::UrlSigner;
 use oas_platform::storage::{AnyStorage, LocalStorage, S3Storage, StorageUrl};
 use secrecy::ExposeSecret;
@@ -55,7 +56,20 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let db = database(&settings).await?;
     let storage = storage(&settings, &secrets).await?;
     let launcher = launcher(&settings, &secrets).await;
-    state(settings, db, secrets, storage, launcher)
+    let snapshots = snapshots(&settings, &db).await?;
+    state(settings, db, secrets, storage, launcher, snapshots)
+}
+
+/// The configured snapshot store (MongoDB's indexes are created here).
+pub async fn snapshots(settings: &Settings, db: &Database) -> anyhow::Result<AnySnapshots> {
+    Ok(match &settings.snapshots_url {
+        None => AnySnapshots::Sql(SqlSnapshots::new(db.clone())),
+        Some(uri) => AnySnapshots::Mongo(
+            MongoSnapshots::connect(uri.expose_secret())
+                .await
+                .context("cannot use the MongoDB snapshot store")?,
+        ),
+    })
 }
 
 /// `OAS_PUBLIC_URL`, else the configured bind address (corrected once bound).
@@ -148,6 +162,7 @@ pub fn state(
     secrets: Secrets,
     storage: AnyStorage,
     launcher: AnyLauncher,
+    snapshots: AnySnapshots,
 ) -> anyhow::Result<AppState> {
     let openapi_json = openapi::document()
         .to_json()
@@ -166,6 +181,7 @@ pub fn state(
         tokens: Arc::new(tokens),
         mailer: Arc::new(mailer),
         storage: Arc::new(storage),
+        snapshots: Arc::new(snapshots),
         launcher: Arc::new(launcher),
         base_url: Arc::new(std::sync::RwLock::new(base_url)),
         metrics: Arc::new(HttpMetrics::new().context("cannot register metrics")?),

@@ -4,6 +4,7 @@ use oas_db::Database;
 use oas_platform::config::Settings;
 use oas_platform::launcher::AnyLauncher;
 use oas_platform::secrets::Secrets;
+use oas_platform::snapshots::AnySnapshots;
 use oas_platform::storage::AnyStorage;
 
 use crate::auth::tokens::Tokens;
@@ -19,6 +20,7 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     pub mailer: Arc<Mailer>,
     pub storage: Arc<AnyStorage>,
+    pub snapshots: Arc<AnySnapshots>,
     pub launcher: Arc<AnyLauncher>,
     /// Where clients and module runs reach the gateway: `OAS_PUBLIC_URL`,
     /// else the address the server bound.

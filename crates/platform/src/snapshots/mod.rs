@@ -8,6 +8,7 @@
 //! MongoDB. Both keep a header per file and one record per row, so a file
 //! with hundreds of thousands of tracks never makes one huge record.
 
+mod mongo;
 mod sql;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use mongo::MongoSnapshots;
 pub use sql::SqlSnapshots;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -131,4 +133,49 @@ pub fn ranked(rows: &[SnapshotRow]) -> Vec<&SnapshotRow> {
 pub(crate) fn decimal(text: &str) -> Result<Decimal, SnapshotError> {
     text.parse()
         .map_err(|_| SnapshotError::Corrupt(text.to_owned()))
+}
+
+/// The configured store.
+pub enum AnySnapshots {
+    Sql(SqlSnapshots),
+    Mongo(MongoSnapshots),
+}
+
+impl SnapshotStore for AnySnapshots {
+    async fn save(&self, snapshot: &Snapshot) -> Result<(), SnapshotError> {
+        match self {
+            Self::Sql(s) => s.save(snapshot).await,
+            Self::Mongo(s) => s.save(snapshot).await,
+        }
+    }
+    async fn totals(&self, file_id: i64) -> Result<Option<SnapshotTotals>, SnapshotError> {
+        match self {
+            Self::Sql(s) => s.totals(file_id).await,
+            Self::Mongo(s) => s.totals(file_id).await,
+        }
+    }
+    async fn rows(
+        &self,
+        file_id: i64,
+        dimension: Dimension,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<SnapshotRow>, i64), SnapshotError> {
+        match self {
+            Self::Sql(s) => s.rows(file_id, dimension, offset, limit).await,
+            Self::Mongo(s) => s.rows(file_id, dimension, offset, limit).await,
+        }
+    }
+    async fn delete(&self, file_id: i64) -> Result<(), SnapshotError> {
+        match self {
+            Self::Sql(s) => s.delete(file_id).await,
+            Self::Mongo(s) => s.delete(file_id).await,
+        }
+    }
+    async fn summary(&self, organisation_id: i64) -> Result<Summary, SnapshotError> {
+        match self {
+            Self::Sql(s) => s.summary(organisation_id).await,
+            Self::Mongo(s) => s.summary(organisation_id).await,
+        }
+    }
 }

@@ -1,10 +1,11 @@
 //! The snapshot store's conformance suite: the SQL store on both engines
-//! (and MongoDB where `OAS_TEST_MONGODB_URI` is set, once it lands).
+//! and MongoDB where `OAS_TEST_MONGODB_URI` is set.
 
 use std::collections::BTreeMap;
 
 use oas_db::testing::{TestDatabase, backends};
 use oas_db::{Database, PoolSettings};
+use oas_platform::snapshots::MongoSnapshots;
 use oas_platform::snapshots::{
     Dimension, Snapshot, SnapshotRow, SnapshotStore, SnapshotTotals, SqlSnapshots,
 };
@@ -154,4 +155,18 @@ async fn the_sql_store_passes_the_suite_on_every_backend() {
         conformance(&store).await;
         large(&store).await;
     }
+}
+
+/// MongoDB, in a database of its own for this run.
+#[actix_web::test]
+async fn the_mongodb_store_passes_the_suite_where_configured() {
+    let Ok(uri) = std::env::var("OAS_TEST_MONGODB_URI") else {
+        eprintln!("OAS_TEST_MONGODB_URI is not set: the MongoDB store not exercised");
+        return;
+    };
+    let mut url = url::Url::parse(&uri).expect("OAS_TEST_MONGODB_URI is a URI");
+    url.set_path(&format!("/oas_test_{}", uuid::Uuid::new_v4().simple()));
+    let store = MongoSnapshots::connect(url.as_str()).await.unwrap();
+    conformance(&store).await;
+    large(&store).await;
 }

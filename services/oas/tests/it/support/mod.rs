@@ -210,7 +210,9 @@ impl TestAppBuilder {
             let secrets = Secrets::resolve(&settings).unwrap();
             let storage = startup::storage(&settings, &secrets).await.unwrap();
             let launcher = startup::launcher(&settings, &secrets).await;
-            let state = startup::state(settings, db, secrets, storage, launcher).unwrap();
+            let snapshots = startup::snapshots(&settings, &db).await.unwrap();
+            let state =
+                startup::state(settings, db, secrets, storage, launcher, snapshots).unwrap();
             (None, state)
         } else {
             let database = TestDatabase::new(self.backend)
