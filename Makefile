@@ -2,7 +2,7 @@
 CARGO ?= cargo
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/oas-target
 
-.PHONY: run build test lint fmt clean
+.PHONY: run build test lint fmt clean docker
 
 ## run: build every binary and start OAS in embedded mode on 127.0.0.1:8000
 run: build
@@ -16,10 +16,16 @@ build:
 test:
 	scripts/test.sh
 
-## lint: formatting and clippy with warnings as errors
+## lint: formatting, clippy with warnings as errors, Dockerfiles
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	scripts/lint-docker.sh
+
+## docker: the images of the gateway and of each module
+docker:
+	docker build -f docker/oas.Dockerfile -t oas:latest .
+	docker build -f docker/ping.Dockerfile -t oas-ping:latest .
 
 fmt:
 	$(CARGO) fmt --all
