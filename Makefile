@@ -16,11 +16,11 @@ build:
 test:
 	scripts/test.sh
 
-## lint: formatting, clippy with warnings as errors, Dockerfiles
+## lint: formatting, clippy with warnings as errors, Dockerfiles and Terraform
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	scripts/lint-docker.sh
+	scripts/lint-deploy.sh
 
 ## docker: the images of the gateway and of each module
 docker:
