@@ -18,6 +18,7 @@ pub mod login_failures;
 pub mod organisations;
 pub mod refresh_tokens;
 pub mod registrations;
+pub mod sales_files;
 pub mod schema;
 pub mod snapshots;
 pub mod sql;

@@ -210,3 +210,34 @@ diesel::table! {
 
 diesel::joinable!(snapshot_rows -> snapshots (file_id));
 diesel::allow_tables_to_appear_in_same_query!(snapshots, snapshot_rows);
+
+diesel::table! {
+    sales_files (id) {
+        id -> BigInt,
+        uuid -> Text,
+        organisation_id -> BigInt,
+        filename -> Text,
+        filetype -> Text,
+        filesize -> BigInt,
+        mongo_db_id -> Text,
+        status -> Text,
+        total_rows -> Nullable<BigInt>,
+        total_artists -> Nullable<BigInt>,
+        status_cause -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        total_local -> Nullable<Text>,
+        reporting_period -> Nullable<Text>,
+        upload_mode -> Text,
+        response_module -> Text,
+        module_response -> Nullable<Text>,
+        exchange_rate -> Nullable<Text>,
+        content_hash -> Nullable<Text>,
+        parent_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sales_files -> organisations (organisation_id));
+diesel::allow_tables_to_appear_in_same_query!(sales_files, organisations);

@@ -26,9 +26,18 @@ pub struct Launch {
     pub params: serde_json::Value,
 }
 
+/// A launch in progress. Named rather than opaque: a run's end can start
+/// the file's next run, and this type is where that cycle is cut.
+pub type Launching<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<JobRecord, ApiError>> + Send + 'a>>;
+
 /// Records the job, then starts its run. A run that cannot start leaves a
 /// `failed` job saying why.
-pub async fn launch(state: &AppState, request: Launch) -> Result<JobRecord, ApiError> {
+pub fn launch(state: &AppState, request: Launch) -> Launching<'_> {
+    Box::pin(launch_now(state, request))
+}
+
+async fn launch_now(state: &AppState, request: Launch) -> Result<JobRecord, ApiError> {
     let now = Utc::now().naive_utc();
     let timeout = state.settings.module_timeout + SWEEP_GRACE;
     let record = JobRecord {
@@ -118,13 +127,22 @@ fn failed(code: &str, message: &str) -> Outcome {
     }
 }
 
-/// Records an outcome once; `false` if the run had already ended.
+/// Records an outcome once; `false` if the run had already ended. A
+/// recorded end is applied to the run's file, if it has one.
 async fn finish(state: &AppState, id: &str, outcome: Outcome) -> Result<bool, ApiError> {
-    let id = id.to_owned();
+    let job_id = id.to_owned();
     let finished = state
         .db
-        .run(move |conn| JobRecord::finish(conn, &id, &outcome, Utc::now().naive_utc()))
+        .run(move |conn| JobRecord::finish(conn, &job_id, &outcome, Utc::now().naive_utc()))
         .await?;
+    if finished {
+        let job_id = id.to_owned();
+        let job = state
+            .db
+            .run(move |conn| JobRecord::find(conn, &job_id))
+            .await?;
+        crate::files::after_job(state, &job).await?;
+    }
     Ok(finished)
 }
 

@@ -13,6 +13,7 @@ pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod cli;
+pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod mail;

@@ -385,3 +385,187 @@ async fn jobs_are_visible_to_their_organisation_only() {
         .unwrap();
     assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
 }
+
+/// A sales file in `status`, written directly.
+async fn file_in(app: &TestApp, org: i64, status: &str) -> i64 {
+    use oas_db::sales_files::{NewSalesFile, SalesFile};
+    let now = Utc::now().naive_utc();
+    let status = status.to_owned();
+    let uuid = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    app.state
+        .db
+        .run(move |conn| {
+            SalesFile::insert(
+                conn,
+                &NewSalesFile {
+                    uuid: &uuid,
+                    organisation_id: org,
+                    filename: "spotify.tsv",
+                    filetype: "TSV",
+                    filesize: 1000,
+                    mongo_db_id: "pending",
+                    status: &status,
+                    reporting_period: None,
+                    upload_mode: "MANUALLY",
+                    response_module: "PENDING",
+                    exchange_rate: None,
+                    parent_id: None,
+                    created_by: None,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+async fn file_status(app: &TestApp, id: i64) -> oas_db::sales_files::SalesFile {
+    app.state
+        .db
+        .run(move |conn| oas_db::sales_files::SalesFile::find(conn, id))
+        .await
+        .unwrap()
+}
+
+/// A running job of `module` on a file, written directly.
+async fn running_on(
+    app: &TestApp,
+    org: i64,
+    file: i64,
+    module: &str,
+    action: &str,
+    deadline: chrono::Duration,
+) -> String {
+    let id = running_job(app, org, deadline).await;
+    let (job_id, module, action) = (id.clone(), module.to_owned(), action.to_owned());
+    app.state
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use oas_db::schema::jobs;
+            diesel::update(jobs::table.find(&job_id))
+                .set((
+                    jobs::module.eq(&module),
+                    jobs::action.eq(&action),
+                    jobs::file_id.eq(Some(file)),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    id
+}
+
+#[actix_web::test]
+async fn a_silent_run_fails_its_file_with_a_readable_cause() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("olga").await;
+    let org = app.organisation(&key).await;
+    let file = file_in(&app, org, "CLEANING").await;
+    running_on(
+        &app,
+        org,
+        file,
+        "uploads",
+        "clean",
+        chrono::Duration::seconds(-1),
+    )
+    .await;
+    assert_eq!(oas::jobs::sweep_once(&app.state).await.unwrap(), 1);
+    let failed = file_status(&app, file).await;
+    assert_eq!(failed.status, "FAILED");
+    assert_eq!(
+        failed.status_cause.as_deref(),
+        Some("The uploads module did not finish in time.")
+    );
+    assert!(failed.error_message.is_some());
+}
+
+#[actix_web::test]
+async fn a_cleaned_file_goes_on_to_import_and_a_late_event_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("olga").await;
+    let org = app.organisation(&key).await;
+    let secret = app
+        .state
+        .secrets
+        .webhook
+        .expose_secret()
+        .as_bytes()
+        .to_vec();
+
+    let file = file_in(&app, org, "CLEANING").await;
+    let cleaning = running_on(
+        &app,
+        org,
+        file,
+        "uploads",
+        "clean",
+        chrono::Duration::hours(1),
+    )
+    .await;
+    let body = serde_json::to_vec(
+        &json!({"version": "1", "job_id": cleaning, "module": "uploads", "action": "clean",
+        "status": "succeeded", "output": {}, "emitted_at": Utc::now()}),
+    )
+    .unwrap();
+    let (status, _) = deliver(
+        &app,
+        &cleaning,
+        Some(webhook::sign(
+            &secret,
+            &cleaning,
+            Utc::now().timestamp(),
+            &body,
+        )),
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Cleaned, so the importer is launched at once; it is not built yet in
+    // this workspace, so the file fails saying so.
+    let after = file_status(&app, file).await;
+    assert_eq!(after.status, "FAILED", "{after:?}");
+    assert_eq!(
+        after.status_cause.as_deref(),
+        Some("The importer module could not start.")
+    );
+    assert!(after.error_message.unwrap().contains("oas-importer"));
+
+    let done = file_in(&app, org, "FINALIZED").await;
+    let stray = running_on(
+        &app,
+        org,
+        done,
+        "uploads",
+        "clean",
+        chrono::Duration::hours(1),
+    )
+    .await;
+    let body = serde_json::to_vec(
+        &json!({"version": "1", "job_id": stray, "module": "uploads", "action": "clean",
+        "status": "failed", "error": {"code": "x", "message": "y"}, "emitted_at": Utc::now()}),
+    )
+    .unwrap();
+    let (status, _) = deliver(
+        &app,
+        &stray,
+        Some(webhook::sign(
+            &secret,
+            &stray,
+            Utc::now().timestamp(),
+            &body,
+        )),
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        file_status(&app, done).await.status,
+        "FINALIZED",
+        "a file that moved on is left alone"
+    );
+}

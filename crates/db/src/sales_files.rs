@@ -1,0 +1,163 @@
+//! Sales files and their status.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::schema::sales_files;
+use crate::{DbConnection, DbError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = sales_files)]
+pub struct SalesFile {
+    pub id: i64,
+    pub uuid: String,
+    pub organisation_id: i64,
+    pub filename: String,
+    pub filetype: String,
+    pub filesize: i64,
+    pub mongo_db_id: String,
+    pub status: String,
+    pub total_rows: Option<i64>,
+    pub total_artists: Option<i64>,
+    pub status_cause: Option<String>,
+    pub error_message: Option<String>,
+    pub total_local: Option<String>,
+    pub reporting_period: Option<String>,
+    pub upload_mode: String,
+    pub response_module: String,
+    pub module_response: Option<String>,
+    pub exchange_rate: Option<String>,
+    pub content_hash: Option<String>,
+    pub parent_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sales_files)]
+pub struct NewSalesFile<'a> {
+    pub uuid: &'a str,
+    pub organisation_id: i64,
+    pub filename: &'a str,
+    pub filetype: &'a str,
+    pub filesize: i64,
+    pub mongo_db_id: &'a str,
+    pub status: &'a str,
+    pub reporting_period: Option<&'a str>,
+    pub upload_mode: &'a str,
+    pub response_module: &'a str,
+    pub exchange_rate: Option<&'a str>,
+    pub parent_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A status change, with what it reports about the file.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = sales_files)]
+pub struct StatusChange {
+    pub status: Option<String>,
+    pub status_cause: Option<Option<String>>,
+    pub error_message: Option<Option<String>>,
+    pub module_response: Option<Option<String>>,
+    pub total_rows: Option<Option<i64>>,
+    pub total_artists: Option<Option<i64>>,
+    pub total_local: Option<Option<String>>,
+    pub reporting_period: Option<Option<String>>,
+    pub content_hash: Option<Option<String>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub const UUID_KEY: &str = "sales_files_uuid_key";
+
+impl SalesFile {
+    pub fn insert(conn: &mut DbConnection, new: &NewSalesFile<'_>) -> Result<SalesFile, DbError> {
+        conn.transaction(|conn| {
+            let id: i64 = diesel::insert_into(sales_files::table)
+                .values(new)
+                .returning(sales_files::id)
+                .get_result(conn)?;
+            Self::find(conn, id)
+        })
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> Result<SalesFile, DbError> {
+        Ok(sales_files::table
+            .find(id)
+            .select(SalesFile::as_select())
+            .first(conn)?)
+    }
+
+    /// Moves the file from `from` to the change's status; `false` when it
+    /// was no longer in `from` (someone else moved it first).
+    pub fn transition(
+        conn: &mut DbConnection,
+        id: i64,
+        from: &str,
+        change: &StatusChange,
+    ) -> Result<bool, DbError> {
+        let updated = diesel::update(
+            sales_files::table
+                .find(id)
+                .filter(sales_files::status.eq(from)),
+        )
+        .set(change)
+        .execute(conn)?;
+        Ok(updated == 1)
+    }
+
+    /// A page of an organisation's files, newest first, optionally in one
+    /// status and reporting period; with the total.
+    pub fn list(
+        conn: &mut DbConnection,
+        organisation_id: i64,
+        status: Option<&str>,
+        period: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<SalesFile>, i64), DbError> {
+        let filtered = || {
+            let mut query = sales_files::table
+                .filter(sales_files::organisation_id.eq(organisation_id))
+                .into_boxed();
+            if let Some(status) = status {
+                query = query.filter(sales_files::status.eq(status.to_owned()));
+            }
+            if let Some(period) = period {
+                query = query.filter(sales_files::reporting_period.eq(period.to_owned()));
+            }
+            query
+        };
+        let total = filtered().count().get_result(conn)?;
+        let page = filtered()
+            .order(sales_files::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .select(SalesFile::as_select())
+            .load(conn)?;
+        Ok((page, total))
+    }
+
+    pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), DbError> {
+        diesel::delete(sales_files::table.find(id)).execute(conn)?;
+        Ok(())
+    }
+
+    /// Another file of the organisation with the same content, if any.
+    pub fn same_content(
+        conn: &mut DbConnection,
+        organisation_id: i64,
+        content_hash: &str,
+        except: i64,
+    ) -> Result<Option<SalesFile>, DbError> {
+        Ok(sales_files::table
+            .filter(sales_files::organisation_id.eq(organisation_id))
+            .filter(sales_files::content_hash.eq(content_hash))
+            .filter(sales_files::id.ne(except))
+            .select(SalesFile::as_select())
+            .first(conn)
+            .optional()?)
+    }
+}
