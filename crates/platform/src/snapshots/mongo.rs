@@ -285,12 +285,11 @@ impl SnapshotStore for MongoSnapshots {
                     .try_collect()
                     .await
                     .map_err(store)?;
-                Ok::<i64, SnapshotError>(
-                    counted
-                        .first()
-                        .and_then(|d| d.get_i32("n").ok())
-                        .map_or(0, i64::from),
-                )
+                // `$count` answers an int, or a long past 2^31.
+                let n = counted.first().map_or(Ok(0), |d| {
+                    d.get_i32("n").map(i64::from).or_else(|_| d.get_i64("n"))
+                });
+                n.map_err(|e| SnapshotError::Store(e.to_string()))
             }
         };
         let artists = distinct(Dimension::Artist).await?;
