@@ -183,6 +183,7 @@ diesel::table! {
         organisation_id -> BigInt,
         currency -> Text,
         base_currency -> Text,
+        period -> Nullable<Text>,
         lines -> BigInt,
         revenue -> Text,
         base_revenue -> Text,

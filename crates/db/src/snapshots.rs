@@ -13,6 +13,7 @@ pub struct SnapshotHeaderRow {
     pub organisation_id: i64,
     pub currency: String,
     pub base_currency: String,
+    pub period: Option<String>,
     pub lines: i64,
     pub revenue: String,
     pub base_revenue: String,
@@ -135,4 +136,18 @@ pub fn distinct_keys(
         .filter(snapshot_rows::dimension.eq(dimension.to_owned()))
         .select(diesel::dsl::count(snapshot_rows::key).aggregate_distinct())
         .first(conn)?)
+}
+
+/// Every row of a dimension across an organisation's snapshots, for
+/// merging by key.
+pub fn rows_of(
+    conn: &mut DbConnection,
+    organisation_id: i64,
+    dimension: &str,
+) -> Result<Vec<SnapshotRowRecord>, DbError> {
+    Ok(snapshot_rows::table
+        .filter(snapshot_rows::organisation_id.eq(organisation_id))
+        .filter(snapshot_rows::dimension.eq(dimension.to_owned()))
+        .select(SnapshotRowRecord::as_select())
+        .load(conn)?)
 }

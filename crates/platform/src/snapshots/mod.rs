@@ -69,6 +69,8 @@ pub struct SnapshotTotals {
     pub organisation_id: i64,
     pub currency: String,
     pub base_currency: String,
+    /// The file's reporting period (`YYYY-MM`), when known.
+    pub period: Option<String>,
     pub lines: i64,
     pub revenue: Decimal,
     pub base_revenue: Decimal,
@@ -116,6 +118,66 @@ pub trait SnapshotStore {
     ) -> Result<(Vec<SnapshotRow>, i64), SnapshotError>;
     async fn delete(&self, file_id: i64) -> Result<(), SnapshotError>;
     async fn summary(&self, organisation_id: i64) -> Result<Summary, SnapshotError>;
+    /// Base-currency revenue by reporting period across the organisation's
+    /// files, oldest first (files without a period are left out).
+    async fn revenue_by_period(
+        &self,
+        organisation_id: i64,
+    ) -> Result<Vec<PeriodRevenue>, SnapshotError>;
+    /// A dimension's groups merged across the organisation's files (summed
+    /// by key), highest base revenue first.
+    async fn top(
+        &self,
+        organisation_id: i64,
+        dimension: Dimension,
+        limit: usize,
+    ) -> Result<Vec<SnapshotRow>, SnapshotError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodRevenue {
+    pub period: String,
+    pub base_revenue: Decimal,
+    pub quantity: i64,
+}
+
+/// Sums rows by key, exactly, and keeps the `limit` highest.
+pub fn merge_top(rows: impl IntoIterator<Item = SnapshotRow>, limit: usize) -> Vec<SnapshotRow> {
+    let mut merged: BTreeMap<String, SnapshotRow> = BTreeMap::new();
+    for row in rows {
+        match merged.get_mut(&row.key) {
+            Some(total) => {
+                total.revenue += row.revenue;
+                total.base_revenue += row.base_revenue;
+                total.quantity += row.quantity;
+                total.isrc = total.isrc.take().or(row.isrc);
+                total.upc = total.upc.take().or(row.upc);
+            }
+            None => {
+                merged.insert(row.key.clone(), row);
+            }
+        }
+    }
+    let all: Vec<SnapshotRow> = merged.into_values().collect();
+    ranked(&all).into_iter().take(limit).cloned().collect()
+}
+
+/// Sums headers' revenue by period, oldest first.
+pub fn by_period<'a>(totals: impl IntoIterator<Item = &'a SnapshotTotals>) -> Vec<PeriodRevenue> {
+    let mut periods: BTreeMap<String, PeriodRevenue> = BTreeMap::new();
+    for t in totals {
+        let Some(period) = &t.period else { continue };
+        let entry = periods
+            .entry(period.clone())
+            .or_insert_with(|| PeriodRevenue {
+                period: period.clone(),
+                base_revenue: Decimal::ZERO,
+                quantity: 0,
+            });
+        entry.base_revenue += t.base_revenue;
+        entry.quantity += t.quantity;
+    }
+    periods.into_values().collect()
 }
 
 /// Rows ranked for storage: highest base revenue first, ties by key, so
@@ -176,6 +238,26 @@ impl SnapshotStore for AnySnapshots {
         match self {
             Self::Sql(s) => s.summary(organisation_id).await,
             Self::Mongo(s) => s.summary(organisation_id).await,
+        }
+    }
+    async fn revenue_by_period(
+        &self,
+        organisation_id: i64,
+    ) -> Result<Vec<PeriodRevenue>, SnapshotError> {
+        match self {
+            Self::Sql(s) => s.revenue_by_period(organisation_id).await,
+            Self::Mongo(s) => s.revenue_by_period(organisation_id).await,
+        }
+    }
+    async fn top(
+        &self,
+        organisation_id: i64,
+        dimension: Dimension,
+        limit: usize,
+    ) -> Result<Vec<SnapshotRow>, SnapshotError> {
+        match self {
+            Self::Sql(s) => s.top(organisation_id, dimension, limit).await,
+            Self::Mongo(s) => s.top(organisation_id, dimension, limit).await,
         }
     }
 }

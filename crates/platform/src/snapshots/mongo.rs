@@ -11,6 +11,8 @@ use mongodb::bson::{Document, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, IndexModel};
 use rust_decimal::Decimal;
+
+use super::{PeriodRevenue, by_period, merge_top};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -28,6 +30,8 @@ struct HeaderDoc {
     generation: String,
     currency: String,
     base_currency: String,
+    #[serde(default)]
+    period: Option<String>,
     lines: i64,
     revenue: String,
     base_revenue: String,
@@ -160,6 +164,7 @@ impl SnapshotStore for MongoSnapshots {
             generation: generation.clone(),
             currency: t.currency.clone(),
             base_currency: t.base_currency.clone(),
+            period: t.period.clone(),
             lines: t.lines,
             revenue: t.revenue.to_string(),
             base_revenue: t.base_revenue.to_string(),
@@ -186,6 +191,7 @@ impl SnapshotStore for MongoSnapshots {
             organisation_id: h.organisation_id,
             currency: h.currency,
             base_currency: h.base_currency,
+            period: h.period,
             lines: h.lines,
             revenue: decimal(&h.revenue)?,
             base_revenue: decimal(&h.base_revenue)?,
@@ -302,5 +308,74 @@ impl SnapshotStore for MongoSnapshots {
             tracks,
             total_gross,
         })
+    }
+
+    async fn revenue_by_period(
+        &self,
+        organisation_id: i64,
+    ) -> Result<Vec<PeriodRevenue>, SnapshotError> {
+        let headers: Vec<HeaderDoc> = self
+            .headers
+            .find(doc! {"organisation_id": organisation_id})
+            .await
+            .map_err(store)?
+            .try_collect()
+            .await
+            .map_err(store)?;
+        let mut totals = Vec::with_capacity(headers.len());
+        for h in headers {
+            totals.push(SnapshotTotals {
+                file_id: h.file_id,
+                organisation_id: h.organisation_id,
+                currency: h.currency,
+                base_currency: h.base_currency,
+                period: h.period,
+                lines: h.lines,
+                revenue: decimal(&h.revenue)?,
+                base_revenue: decimal(&h.base_revenue)?,
+                quantity: h.quantity,
+            });
+        }
+        Ok(by_period(&totals))
+    }
+
+    async fn top(
+        &self,
+        organisation_id: i64,
+        dimension: Dimension,
+        limit: usize,
+    ) -> Result<Vec<SnapshotRow>, SnapshotError> {
+        let headers: Vec<HeaderDoc> = self
+            .headers
+            .find(doc! {"organisation_id": organisation_id})
+            .await
+            .map_err(store)?
+            .try_collect()
+            .await
+            .map_err(store)?;
+        let generations: Vec<&str> = headers.iter().map(|h| h.generation.as_str()).collect();
+        let docs: Vec<RowDoc> = self
+            .rows
+            .find(doc! {"organisation_id": organisation_id, "dimension": dimension.as_str(), "generation": {"$in": generations}})
+            .await
+            .map_err(store)?
+            .try_collect()
+            .await
+            .map_err(store)?;
+        let rows = docs
+            .into_iter()
+            .map(|r| {
+                Ok(SnapshotRow {
+                    key: r.key,
+                    name: r.name,
+                    isrc: r.isrc,
+                    upc: r.upc,
+                    revenue: decimal(&r.revenue)?,
+                    base_revenue: decimal(&r.base_revenue)?,
+                    quantity: r.quantity,
+                })
+            })
+            .collect::<Result<Vec<_>, SnapshotError>>()?;
+        Ok(merge_top(rows, limit))
     }
 }

@@ -3,6 +3,8 @@ use oas_db::Database;
 use oas_db::snapshots::{self, SnapshotHeaderRow, SnapshotRowRecord};
 use rust_decimal::Decimal;
 
+use super::{PeriodRevenue, by_period, merge_top};
+
 use super::{
     Dimension, Snapshot, SnapshotError, SnapshotRow, SnapshotStore, SnapshotTotals, Summary,
     decimal, ranked,
@@ -30,6 +32,7 @@ fn totals_of(row: SnapshotHeaderRow) -> Result<SnapshotTotals, SnapshotError> {
         organisation_id: row.organisation_id,
         currency: row.currency,
         base_currency: row.base_currency,
+        period: row.period,
         lines: row.lines,
         revenue: decimal(&row.revenue)?,
         base_revenue: decimal(&row.base_revenue)?,
@@ -45,6 +48,7 @@ impl SnapshotStore for SqlSnapshots {
             organisation_id: t.organisation_id,
             currency: t.currency.clone(),
             base_currency: t.base_currency.clone(),
+            period: t.period.clone(),
             lines: t.lines,
             revenue: t.revenue.to_string(),
             base_revenue: t.base_revenue.to_string(),
@@ -145,5 +149,49 @@ impl SnapshotStore for SqlSnapshots {
             tracks,
             total_gross,
         })
+    }
+
+    async fn revenue_by_period(
+        &self,
+        organisation_id: i64,
+    ) -> Result<Vec<PeriodRevenue>, SnapshotError> {
+        let headers = self
+            .db
+            .run(move |conn| snapshots::headers_of(conn, organisation_id))
+            .await
+            .map_err(store)?;
+        let totals = headers
+            .into_iter()
+            .map(totals_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(by_period(&totals))
+    }
+
+    async fn top(
+        &self,
+        organisation_id: i64,
+        dimension: Dimension,
+        limit: usize,
+    ) -> Result<Vec<SnapshotRow>, SnapshotError> {
+        let records = self
+            .db
+            .run(move |conn| snapshots::rows_of(conn, organisation_id, dimension.as_str()))
+            .await
+            .map_err(store)?;
+        let rows = records
+            .into_iter()
+            .map(|r| {
+                Ok(SnapshotRow {
+                    key: r.key,
+                    name: r.name,
+                    isrc: r.isrc,
+                    upc: r.upc,
+                    revenue: decimal(&r.revenue)?,
+                    base_revenue: decimal(&r.base_revenue)?,
+                    quantity: r.quantity,
+                })
+            })
+            .collect::<Result<Vec<_>, SnapshotError>>()?;
+        Ok(merge_top(rows, limit))
     }
 }

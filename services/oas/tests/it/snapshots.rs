@@ -46,6 +46,7 @@ fn snapshot(file_id: i64, organisation_id: i64, artists: &[(&str, &str)]) -> Sna
             organisation_id,
             currency: "EUR".into(),
             base_currency: "USD".into(),
+            period: Some(format!("2024-{:02}", 1 + file_id % 2)),
             lines: 42,
             revenue,
             base_revenue: revenue * d("0.5"),
@@ -117,6 +118,25 @@ async fn conformance(store: &impl SnapshotStore) {
         summary.total_gross,
         d("6.5"),
         "2.5 + 4, in the base currency"
+    );
+
+    // Merged across files: dan sums over files 1 and 2 (2.5 + 3.5 in base).
+    let top = store.top(7, Dimension::Artist, 2).await.unwrap();
+    assert_eq!(
+        top.iter()
+            .map(|r| (r.key.as_str(), r.base_revenue))
+            .collect::<Vec<_>>(),
+        [("dan", d("6")), ("eve", d("0.5"))]
+    );
+    assert_eq!(top[0].quantity, 20);
+    let months = store.revenue_by_period(7).await.unwrap();
+    assert_eq!(
+        months
+            .iter()
+            .map(|m| (m.period.as_str(), m.base_revenue))
+            .collect::<Vec<_>>(),
+        [("2024-01", d("4")), ("2024-02", d("2.5"))],
+        "file 2 in January, file 1 in February"
     );
 
     store.delete(1).await.unwrap();

@@ -5,6 +5,8 @@ CREATE TABLE snapshots (
     organisation_id BIGINT NOT NULL,
     currency TEXT NOT NULL,
     base_currency TEXT NOT NULL,
+    -- The file's reporting period (YYYY-MM), when known.
+    period TEXT,
     lines BIGINT NOT NULL,
     revenue TEXT NOT NULL,
     base_revenue TEXT NOT NULL,
