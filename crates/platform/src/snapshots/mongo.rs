@@ -118,12 +118,48 @@ impl MongoSnapshots {
         Ok(())
     }
 
+    async fn headers_of(&self, organisation_id: i64) -> Result<Vec<HeaderDoc>, SnapshotError> {
+        self.headers
+            .find(doc! {"organisation_id": organisation_id})
+            .await
+            .map_err(store)?
+            .try_collect()
+            .await
+            .map_err(store)
+    }
+
     async fn header(&self, file_id: i64) -> Result<Option<HeaderDoc>, SnapshotError> {
         self.headers
             .find_one(doc! {"file_id": file_id})
             .await
             .map_err(store)
     }
+}
+
+fn row_of(r: RowDoc) -> Result<SnapshotRow, SnapshotError> {
+    Ok(SnapshotRow {
+        key: r.key,
+        name: r.name,
+        isrc: r.isrc,
+        upc: r.upc,
+        revenue: decimal(&r.revenue)?,
+        base_revenue: decimal(&r.base_revenue)?,
+        quantity: r.quantity,
+    })
+}
+
+fn totals_of(h: HeaderDoc) -> Result<SnapshotTotals, SnapshotError> {
+    Ok(SnapshotTotals {
+        file_id: h.file_id,
+        organisation_id: h.organisation_id,
+        currency: h.currency,
+        base_currency: h.base_currency,
+        period: h.period,
+        lines: h.lines,
+        revenue: decimal(&h.revenue)?,
+        base_revenue: decimal(&h.base_revenue)?,
+        quantity: h.quantity,
+    })
 }
 
 impl SnapshotStore for MongoSnapshots {
@@ -186,17 +222,7 @@ impl SnapshotStore for MongoSnapshots {
         let Some(h) = self.header(file_id).await? else {
             return Ok(None);
         };
-        Ok(Some(SnapshotTotals {
-            file_id: h.file_id,
-            organisation_id: h.organisation_id,
-            currency: h.currency,
-            base_currency: h.base_currency,
-            period: h.period,
-            lines: h.lines,
-            revenue: decimal(&h.revenue)?,
-            base_revenue: decimal(&h.base_revenue)?,
-            quantity: h.quantity,
-        }))
+        Ok(Some(totals_of(h)?))
     }
 
     async fn rows(
@@ -228,18 +254,8 @@ impl SnapshotStore for MongoSnapshots {
             .map_err(store)?;
         let rows = docs
             .into_iter()
-            .map(|r| {
-                Ok(SnapshotRow {
-                    key: r.key,
-                    name: r.name,
-                    isrc: r.isrc,
-                    upc: r.upc,
-                    revenue: decimal(&r.revenue)?,
-                    base_revenue: decimal(&r.base_revenue)?,
-                    quantity: r.quantity,
-                })
-            })
-            .collect::<Result<Vec<_>, SnapshotError>>()?;
+            .map(row_of)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok((rows, total))
     }
 
@@ -256,14 +272,7 @@ impl SnapshotStore for MongoSnapshots {
     }
 
     async fn summary(&self, organisation_id: i64) -> Result<Summary, SnapshotError> {
-        let headers: Vec<HeaderDoc> = self
-            .headers
-            .find(doc! {"organisation_id": organisation_id})
-            .await
-            .map_err(store)?
-            .try_collect()
-            .await
-            .map_err(store)?;
+        let headers = self.headers_of(organisation_id).await?;
         let generations: Vec<&str> = headers.iter().map(|h| h.generation.as_str()).collect();
         let mut total_gross = Decimal::ZERO;
         for header in &headers {
@@ -314,28 +323,12 @@ impl SnapshotStore for MongoSnapshots {
         &self,
         organisation_id: i64,
     ) -> Result<Vec<PeriodRevenue>, SnapshotError> {
-        let headers: Vec<HeaderDoc> = self
-            .headers
-            .find(doc! {"organisation_id": organisation_id})
-            .await
-            .map_err(store)?
-            .try_collect()
-            .await
-            .map_err(store)?;
-        let mut totals = Vec::with_capacity(headers.len());
-        for h in headers {
-            totals.push(SnapshotTotals {
-                file_id: h.file_id,
-                organisation_id: h.organisation_id,
-                currency: h.currency,
-                base_currency: h.base_currency,
-                period: h.period,
-                lines: h.lines,
-                revenue: decimal(&h.revenue)?,
-                base_revenue: decimal(&h.base_revenue)?,
-                quantity: h.quantity,
-            });
-        }
+        let totals = self
+            .headers_of(organisation_id)
+            .await?
+            .into_iter()
+            .map(totals_of)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(by_period(&totals))
     }
 
@@ -345,14 +338,7 @@ impl SnapshotStore for MongoSnapshots {
         dimension: Dimension,
         limit: usize,
     ) -> Result<Vec<SnapshotRow>, SnapshotError> {
-        let headers: Vec<HeaderDoc> = self
-            .headers
-            .find(doc! {"organisation_id": organisation_id})
-            .await
-            .map_err(store)?
-            .try_collect()
-            .await
-            .map_err(store)?;
+        let headers = self.headers_of(organisation_id).await?;
         let generations: Vec<&str> = headers.iter().map(|h| h.generation.as_str()).collect();
         let docs: Vec<RowDoc> = self
             .rows
@@ -364,18 +350,8 @@ impl SnapshotStore for MongoSnapshots {
             .map_err(store)?;
         let rows = docs
             .into_iter()
-            .map(|r| {
-                Ok(SnapshotRow {
-                    key: r.key,
-                    name: r.name,
-                    isrc: r.isrc,
-                    upc: r.upc,
-                    revenue: decimal(&r.revenue)?,
-                    base_revenue: decimal(&r.base_revenue)?,
-                    quantity: r.quantity,
-                })
-            })
-            .collect::<Result<Vec<_>, SnapshotError>>()?;
+            .map(row_of)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(merge_top(rows, limit))
     }
 }

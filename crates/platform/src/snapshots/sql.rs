@@ -40,6 +40,18 @@ fn totals_of(row: SnapshotHeaderRow) -> Result<SnapshotTotals, SnapshotError> {
     })
 }
 
+fn row_of(r: SnapshotRowRecord) -> Result<SnapshotRow, SnapshotError> {
+    Ok(SnapshotRow {
+        key: r.key,
+        name: r.name,
+        isrc: r.isrc,
+        upc: r.upc,
+        revenue: decimal(&r.revenue)?,
+        base_revenue: decimal(&r.base_revenue)?,
+        quantity: r.quantity,
+    })
+}
+
 impl SnapshotStore for SqlSnapshots {
     async fn save(&self, snapshot: &Snapshot) -> Result<(), SnapshotError> {
         let t = &snapshot.totals;
@@ -103,18 +115,8 @@ impl SnapshotStore for SqlSnapshots {
             .map_err(store)?;
         let rows = records
             .into_iter()
-            .map(|r| {
-                Ok(SnapshotRow {
-                    key: r.key,
-                    name: r.name,
-                    isrc: r.isrc,
-                    upc: r.upc,
-                    revenue: decimal(&r.revenue)?,
-                    base_revenue: decimal(&r.base_revenue)?,
-                    quantity: r.quantity,
-                })
-            })
-            .collect::<Result<Vec<_>, SnapshotError>>()?;
+            .map(row_of)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok((rows, total))
     }
 
@@ -180,18 +182,8 @@ impl SnapshotStore for SqlSnapshots {
             .map_err(store)?;
         let rows = records
             .into_iter()
-            .map(|r| {
-                Ok(SnapshotRow {
-                    key: r.key,
-                    name: r.name,
-                    isrc: r.isrc,
-                    upc: r.upc,
-                    revenue: decimal(&r.revenue)?,
-                    base_revenue: decimal(&r.base_revenue)?,
-                    quantity: r.quantity,
-                })
-            })
-            .collect::<Result<Vec<_>, SnapshotError>>()?;
+            .map(row_of)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(merge_top(rows, limit))
     }
 }
