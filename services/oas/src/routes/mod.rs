@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod api_keys;
 pub mod auth;
+pub mod files;
 pub mod hello;
 pub mod jobs;
 pub mod me;
@@ -64,6 +65,11 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(organisations::settings::update_settings)
         .service(storage::upload_object)
         .service(storage::download_object)
+        .service(files::create_file)
+        .service(files::list_files)
+        .service(files::get_file)
+        .service(files::delete_file)
+        .service(files::process_file)
         .service(jobs::get_job)
         .service(jobs::ping)
         .service(webhooks::job_webhook);

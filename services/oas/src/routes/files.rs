@@ -1,0 +1,611 @@
+//! Sales files: the records operators create, upload through a presigned
+//! URL, and process (clean, import, reimport). Fields and statuses are the
+//! seed documents'.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::{NaiveDateTime, Utc};
+use oas_db::sales_files::{NewSalesFile, SalesFile, StatusChange, UUID_KEY};
+use oas_domain::access::Permission;
+use oas_domain::file::{FileAction, FileStatus, act};
+use oas_domain::money::parse_rate;
+use oas_domain::period::Period;
+use oas_platform::snapshots::SnapshotStore;
+use oas_platform::storage::{ObjectKey, ObjectStore, PresignMethod};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::access;
+use crate::auth::Authenticated;
+use crate::files as file_runs;
+use crate::http::error::{ErrorBody, ErrorCode, FieldErrors};
+use crate::http::pagination::{Page, PageQuery, Pagination};
+use crate::http::time::utc;
+use crate::http::{ApiError, ApiJson};
+use crate::state::AppState;
+
+/// The file types the seed lists, and ZIP archives of them.
+pub const FILE_TYPES: [&str; 6] = ["CSV", "TXT", "TSV", "XLS", "XLSX", "ZIP"];
+pub const UPLOAD_MODES: [&str; 2] = ["MANUALLY", "AUTOMATICALLY"];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SalesFileOut {
+    pub id: i64,
+    /// A short unique reference (8 characters).
+    #[schema(example = "k3J9aZ2q")]
+    pub uuid: String,
+    pub filename: String,
+    #[schema(example = "TSV")]
+    pub filetype: String,
+    /// As given at creation (the seed counts it in bits).
+    pub filesize: i64,
+    /// The client's reference of the file's data in the snapshot store.
+    pub mongo_db_id: String,
+    #[schema(example = "INITIALIZED")]
+    pub status: String,
+    pub total_rows: Option<i64>,
+    pub total_artists: Option<i64>,
+    /// Why the file failed, in one sentence.
+    pub status_cause: Option<String>,
+    pub error_message: Option<String>,
+    /// Total revenue of the file in its own currency, exact.
+    #[schema(example = "1234.567890")]
+    pub total_local: Option<String>,
+    #[schema(example = "2023-10")]
+    pub reporting_period: Option<String>,
+    #[schema(example = "MANUALLY")]
+    pub upload_mode: String,
+    #[schema(example = "PENDING")]
+    pub response_module: String,
+    /// The last module run on the file and how it ended.
+    pub module_response: Option<String>,
+    pub organisation: i64,
+    /// Exact decimal, as text.
+    pub exchange_rate: Option<String>,
+    /// The archive this file came out of.
+    pub parent: Option<i64>,
+    #[serde(serialize_with = "utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: NaiveDateTime,
+}
+
+impl From<SalesFile> for SalesFileOut {
+    fn from(f: SalesFile) -> Self {
+        Self {
+            id: f.id,
+            uuid: f.uuid,
+            filename: f.filename,
+            filetype: f.filetype,
+            filesize: f.filesize,
+            mongo_db_id: f.mongo_db_id,
+            status: f.status,
+            total_rows: f.total_rows,
+            total_artists: f.total_artists,
+            status_cause: f.status_cause,
+            error_message: f.error_message,
+            total_local: f.total_local,
+            reporting_period: f.reporting_period,
+            upload_mode: f.upload_mode,
+            response_module: f.response_module,
+            module_response: f.module_response,
+            organisation: f.organisation_id,
+            exchange_rate: f.exchange_rate,
+            parent: f.parent_id,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+        }
+    }
+}
+
+/// An exchange rate as given: text (exact, preferred) or a JSON number.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum RateValue {
+    Text(String),
+    #[schema(value_type = f64)]
+    Number(serde_json::Number),
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSalesFile {
+    #[validate(required, length(min = 1, max = 255))]
+    #[schema(example = "Spotify_streaming_via_finetunes_201710.txt")]
+    pub filename: Option<String>,
+    /// CSV, TXT, TSV, XLS, XLSX or ZIP.
+    #[validate(required, length(min = 1, max = 10))]
+    #[schema(example = "TXT")]
+    pub filetype: Option<String>,
+    #[validate(required, range(min = 0))]
+    pub filesize: Option<i64>,
+    /// The client's reference of the file's data in the snapshot store.
+    #[validate(required, length(min = 1, max = 64))]
+    pub mongo_db_id: Option<String>,
+    /// Only INITIALIZED, the default: statuses then follow processing.
+    #[validate(length(max = 20))]
+    pub status: Option<String>,
+    /// Calculated by processing; ignored when given.
+    pub total_rows: Option<i64>,
+    /// Calculated by processing; ignored when given.
+    pub total_artists: Option<i64>,
+    /// Set by processing; ignored when given.
+    #[validate(length(max = 2000))]
+    pub status_cause: Option<String>,
+    /// Set by processing; ignored when given.
+    #[validate(length(max = 10000))]
+    pub error_message: Option<String>,
+    /// Calculated by processing; ignored when given.
+    #[schema(value_type = Option<String>)]
+    pub total_local: Option<serde_json::Value>,
+    /// `YYYY-MM`; taken from the report when not given.
+    #[validate(length(max = 7))]
+    pub reporting_period: Option<String>,
+    /// MANUALLY (the default) or AUTOMATICALLY.
+    #[validate(length(max = 20))]
+    pub upload_mode: Option<String>,
+    #[validate(length(max = 100))]
+    pub response_module: Option<String>,
+    /// The organisation the file belongs to; the caller's active one by default.
+    pub organisation: Option<i64>,
+    /// Converts the file's currency into the organisation's base currency.
+    pub exchange_rate: Option<RateValue>,
+}
+
+fn field(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::validation(FieldErrors::from([(
+        field.to_owned(),
+        vec![message.into()],
+    )]))
+}
+
+fn short_id() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(8)
+        .map(char::from)
+        .collect()
+}
+
+/// Where a file's uploaded bytes are kept.
+pub fn original_key(file: &SalesFile) -> Result<ObjectKey, ApiError> {
+    ObjectKey::parse(&format!(
+        "org-{}/files/{}/original",
+        file.organisation_id, file.id
+    ))
+    .map_err(ApiError::internal)
+}
+
+fn files_prefix(file: &SalesFile) -> String {
+    format!("org-{}/files/{}/", file.organisation_id, file.id)
+}
+
+/// Loads a file the caller may act on with `permission`; others' files do not exist.
+async fn file_for(
+    state: &AppState,
+    auth: &Authenticated,
+    id: i64,
+    permission: Permission,
+) -> Result<SalesFile, ApiError> {
+    let file = state.db.run(move |conn| SalesFile::find(conn, id)).await?;
+    access::require(state, auth, file.organisation_id, permission)
+        .await
+        .map_err(|e| {
+            if e.code() == ErrorCode::NotFound {
+                ApiError::not_found()
+            } else {
+                e
+            }
+        })?;
+    Ok(file)
+}
+
+/// Create a sales file's record, before uploading its bytes.
+#[utoipa::path(
+    tag = "files",
+    security(("api_key" = []), ("bearer" = [])),
+    request_body = CreateSalesFile,
+    responses(
+        (status = 201, description = "Created, INITIALIZED", body = SalesFileOut),
+        (status = 400, description = "Invalid input, or no organisation given or active", body = ErrorBody),
+        (status = 403, description = "The caller's role may not process files", body = ErrorBody),
+        (status = 404, description = "No such organisation of the caller's", body = ErrorBody),
+    ),
+)]
+#[post("/api/files/salesfiles/")]
+pub async fn create_file(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: ApiJson<CreateSalesFile>,
+) -> Result<HttpResponse, ApiError> {
+    let ApiJson(request) = body;
+    let filetype = request
+        .filetype
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_uppercase();
+    if !FILE_TYPES.contains(&filetype.as_str()) {
+        return Err(field(
+            "filetype",
+            format!("Choose one of {}.", FILE_TYPES.join(", ")),
+        ));
+    }
+    if let Some(status) = &request.status
+        && status != FileStatus::Initialized.as_str()
+    {
+        return Err(field(
+            "status",
+            "A new file is INITIALIZED; its status then follows processing.",
+        ));
+    }
+    let upload_mode = request
+        .upload_mode
+        .unwrap_or_else(|| "MANUALLY".into())
+        .trim()
+        .to_ascii_uppercase();
+    if !UPLOAD_MODES.contains(&upload_mode.as_str()) {
+        return Err(field("upload_mode", "Choose MANUALLY or AUTOMATICALLY."));
+    }
+    let period = match request.reporting_period {
+        Some(raw) => Some(
+            Period::parse(&raw)
+                .map_err(|e| field("reporting_period", e.0))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let rate = match request.exchange_rate {
+        Some(RateValue::Text(text)) => Some(
+            parse_rate(&text)
+                .map_err(|e| field("exchange_rate", e.0))?
+                .to_string(),
+        ),
+        Some(RateValue::Number(number)) => Some(
+            parse_rate(&number.to_string())
+                .map_err(|e| field("exchange_rate", e.0))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let organisation = request
+        .organisation
+        .or(auth.user.active_organisation_id)
+        .ok_or_else(|| {
+            field(
+                "organisation",
+                "Name an organisation, or make one active first.",
+            )
+        })?;
+    let org = access::require(&state, &auth, organisation, Permission::ProcessFiles)
+        .await?
+        .organisation;
+    if !org.is_active {
+        return Err(ApiError::conflict(
+            "This organization is deactivated: its files are not processed.",
+        ));
+    }
+    let filename = request.filename.unwrap_or_default().trim().to_owned();
+    let (filesize, mongo_db_id) = (
+        request.filesize.unwrap_or_default(),
+        request.mongo_db_id.unwrap_or_default(),
+    );
+    let response_module = request.response_module.unwrap_or_else(|| "PENDING".into());
+    let created_by = auth.user.id;
+    let file = state
+        .db
+        .run(move |conn| {
+            let now = Utc::now().naive_utc();
+            // A clash of the random reference is retried, never shared.
+            let mut attempts = 0;
+            loop {
+                let uuid = short_id();
+                let inserted = SalesFile::insert(
+                    conn,
+                    &NewSalesFile {
+                        uuid: &uuid,
+                        organisation_id: org.id,
+                        filename: &filename,
+                        filetype: &filetype,
+                        filesize,
+                        mongo_db_id: &mongo_db_id,
+                        status: FileStatus::Initialized.as_str(),
+                        reporting_period: period.as_deref(),
+                        upload_mode: &upload_mode,
+                        response_module: &response_module,
+                        exchange_rate: rate.as_deref(),
+                        parent_id: None,
+                        created_by: Some(created_by),
+                        created_at: now,
+                        updated_at: now,
+                    },
+                );
+                match inserted {
+                    Err(e) if e.is_conflict_on(UUID_KEY) && attempts < 3 => attempts += 1,
+                    other => return other,
+                }
+            }
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(SalesFileOut::from(file)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileFilter {
+    /// The organisation; the caller's active one by default.
+    pub organisation: Option<i64>,
+    /// One of the statuses, e.g. FAILED.
+    pub status: Option<String>,
+    /// `YYYY-MM`.
+    pub period: Option<String>,
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+}
+
+/// An organisation's files, newest first.
+#[utoipa::path(
+    tag = "files",
+    security(("api_key" = []), ("bearer" = [])),
+    params(FileFilter),
+    responses(
+        (status = 200, description = "A page of files", body = Page<SalesFileOut>),
+        (status = 400, description = "Invalid filter, or no organisation given or active", body = ErrorBody),
+        (status = 404, description = "No such organisation of the caller's", body = ErrorBody),
+    ),
+)]
+#[get("/api/files/salesfiles/")]
+pub async fn list_files(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<FileFilter>,
+) -> Result<web::Json<Page<SalesFileOut>>, ApiError> {
+    let FileFilter {
+        organisation,
+        status,
+        period,
+        page,
+        page_size,
+    } = query.into_inner();
+    let organisation = organisation
+        .or(auth.user.active_organisation_id)
+        .ok_or_else(|| ApiError::bad_request("Name an organisation, or make one active first."))?;
+    let org = access::require(&state, &auth, organisation, Permission::View)
+        .await?
+        .organisation;
+    if let Some(status) = &status {
+        status
+            .parse::<FileStatus>()
+            .map_err(|_| ApiError::bad_request(format!("Unknown status {status:?}.")))?;
+    }
+    if let Some(period) = &period {
+        Period::parse(period).map_err(|e| ApiError::bad_request(e.0))?;
+    }
+    let pagination = Pagination::new(&PageQuery { page, page_size }, &state.settings)?;
+    let (offset, limit) = (pagination.offset(), pagination.limit());
+    let (rows, total) = state
+        .db
+        .run(move |conn| {
+            SalesFile::list(
+                conn,
+                org.id,
+                status.as_deref(),
+                period.as_deref(),
+                offset,
+                limit,
+            )
+        })
+        .await?;
+    let results = rows.into_iter().map(SalesFileOut::from).collect();
+    Ok(web::Json(Page::new(
+        &req,
+        &state.settings,
+        pagination,
+        total as u64,
+        results,
+    )?))
+}
+
+/// One file.
+#[utoipa::path(
+    tag = "files",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "File id")),
+    responses(
+        (status = 200, description = "The file", body = SalesFileOut),
+        (status = 404, description = "No such file of the caller's organisations", body = ErrorBody),
+    ),
+)]
+#[get("/api/files/salesfiles/{id}/")]
+pub async fn get_file(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<i64>,
+) -> Result<web::Json<SalesFileOut>, ApiError> {
+    Ok(web::Json(
+        file_for(&state, &auth, *id, Permission::View).await?.into(),
+    ))
+}
+
+/// Delete a file with its stored bytes, lines and snapshot. A file being
+/// processed cannot be deleted until its run ends.
+#[utoipa::path(
+    tag = "files",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "File id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "The caller's role may not process files", body = ErrorBody),
+        (status = 404, description = "No such file of the caller's organisations", body = ErrorBody),
+        (status = 409, description = "The file is being processed", body = ErrorBody),
+    ),
+)]
+#[delete("/api/files/salesfiles/{id}/")]
+pub async fn delete_file(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let file = file_for(&state, &auth, *id, Permission::ProcessFiles).await?;
+    let status = file
+        .status
+        .parse::<FileStatus>()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    if status.is_busy() {
+        return Err(ApiError::conflict(format!(
+            "The file is being processed ({status}); delete it when the run ends."
+        )));
+    }
+    state
+        .storage
+        .delete_prefix(&files_prefix(&file))
+        .await
+        .map_err(ApiError::internal)?;
+    state
+        .snapshots
+        .delete(file.id)
+        .await
+        .map_err(ApiError::internal)?;
+    let id = file.id;
+    state
+        .db
+        .run(move |conn| SalesFile::delete(conn, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessRequest {
+    /// `upload`, `clean`, `import` or `reimport`.
+    #[validate(required, length(min = 1, max = 20))]
+    #[schema(example = "upload")]
+    pub action: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcessResponse {
+    pub id: i64,
+    /// The file's status after the request.
+    #[schema(example = "UPLOADING")]
+    pub status: String,
+    /// For `upload`: PUT the file's bytes here before it expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presigned_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<chrono::DateTime<Utc>>,
+    /// For the other actions: the module run started, at /api/jobs/{id}/.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+}
+
+/// Act on a file: `upload` returns a presigned URL to PUT its bytes to;
+/// `clean` starts cleaning (then importing) an uploaded file; `import` a
+/// cleaned one; `reimport` processes it again, replacing the earlier result.
+#[utoipa::path(
+    tag = "files",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "File id")),
+    request_body = ProcessRequest,
+    responses(
+        (status = 200, description = "Done; see status, presigned_url or job", body = ProcessResponse),
+        (status = 400, description = "Not one of the actions", body = ErrorBody),
+        (status = 404, description = "No such file of the caller's organisations", body = ErrorBody),
+        (status = 409, description = "The action does not fit the file's status", body = ErrorBody),
+    ),
+)]
+#[post("/api/files/salesfiles/{id}/process/")]
+pub async fn process_file(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<i64>,
+    body: ApiJson<ProcessRequest>,
+) -> Result<web::Json<ProcessResponse>, ApiError> {
+    let raw = body.0.action.unwrap_or_default();
+    let action = FileAction::ALL
+        .into_iter()
+        .find(|a| a.as_str() == raw.trim())
+        .ok_or_else(|| {
+            let valid: Vec<&str> = FileAction::ALL.iter().map(|a| a.as_str()).collect();
+            field(
+                "action",
+                format!(
+                    "{raw:?} is not an action: choose one of {}.",
+                    valid.join(", ")
+                ),
+            )
+        })?;
+    let file = file_for(&state, &auth, *id, Permission::ProcessFiles).await?;
+    let status = file
+        .status
+        .parse::<FileStatus>()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let step = act(status, action).map_err(|e| ApiError::conflict(e.to_string()))?;
+    let key = original_key(&file)?;
+    match (action, step.module) {
+        (FileAction::Upload, _) => {
+            let url = state
+                .storage
+                .presign(PresignMethod::Put, &key, state.settings.upload_url_ttl)
+                .await
+                .map_err(ApiError::internal)?;
+            let change = StatusChange {
+                status: Some(step.status.as_str().to_owned()),
+                status_cause: Some(None),
+                error_message: Some(None),
+                updated_at: Some(Utc::now().naive_utc()),
+                ..Default::default()
+            };
+            let (file_id, from) = (file.id, status.as_str());
+            if !state
+                .db
+                .run(move |conn| SalesFile::transition(conn, file_id, from, &change))
+                .await?
+            {
+                return Err(ApiError::conflict(
+                    "The file changed meanwhile; read it again.",
+                ));
+            }
+            Ok(web::Json(ProcessResponse {
+                id: file.id,
+                status: step.status.as_str().to_owned(),
+                presigned_url: Some(url.url),
+                expires_at: Some(url.expires_at),
+                job: None,
+            }))
+        }
+        (_, Some(module)) => {
+            if action == FileAction::Clean
+                && state
+                    .storage
+                    .head(&key)
+                    .await
+                    .map_err(ApiError::internal)?
+                    .is_none()
+            {
+                return Err(ApiError::conflict(
+                    "Upload the file's bytes to its presigned URL before cleaning it.",
+                ));
+            }
+            let job = file_runs::start(&state, &file, status, step.status, module, action.as_str())
+                .await?;
+            let id = file.id;
+            let now = state.db.run(move |conn| SalesFile::find(conn, id)).await?;
+            Ok(web::Json(ProcessResponse {
+                id,
+                status: now.status,
+                presigned_url: None,
+                expires_at: None,
+                job: Some(job.id),
+            }))
+        }
+        (_, None) => Err(ApiError::internal(anyhow::anyhow!(
+            "action {action:?} starts no module"
+        ))),
+    }
+}
