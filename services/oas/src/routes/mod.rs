@@ -14,6 +14,7 @@ pub mod me;
 pub mod ops;
 pub mod organisations;
 pub mod registrations;
+pub mod sales;
 pub mod storage;
 pub mod users;
 pub mod views;
@@ -70,6 +71,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(files::get_file)
         .service(files::delete_file)
         .service(files::process_file)
+        .service(sales::file_snapshot)
+        .service(sales::sales_summary)
         .service(jobs::get_job)
         .service(jobs::ping)
         .service(webhooks::job_webhook);

@@ -352,3 +352,102 @@ async fn files_are_listed_filtered_isolated_and_deleted_with_their_bytes() {
         "its bytes are gone too"
     );
 }
+
+#[actix_web::test]
+async fn a_processed_file_shows_its_snapshot_and_the_organisation_its_summary() {
+    use std::collections::BTreeMap;
+
+    use oas_platform::snapshots::{
+        Dimension, Snapshot, SnapshotRow, SnapshotStore, SnapshotTotals,
+    };
+    use rust_decimal::Decimal;
+
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("olga").await;
+    let (_, outsider) = app.user_with_key("otto").await;
+    let org = app.organisation(&key).await;
+    let (_, file) = call(
+        &app,
+        Method::POST,
+        "/api/files/salesfiles/",
+        &key,
+        Some(seed_file()),
+    )
+    .await;
+    let id = file["id"].as_i64().unwrap();
+    let path = format!("/api/files/salesfiles/{id}/snapshot/");
+    let (status, body) = call(&app, Method::GET, &path, &key, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["detail"].as_str().unwrap().contains("no snapshot yet"));
+
+    // What the importer stores once it has processed the file.
+    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    let group = |key: &str, revenue: &str| SnapshotRow {
+        key: key.into(),
+        name: key.to_uppercase(),
+        isrc: None,
+        upc: None,
+        revenue: d(revenue),
+        base_revenue: d(revenue) * d("0.92"),
+        quantity: 3,
+    };
+    let mut rows = BTreeMap::new();
+    rows.insert(
+        Dimension::Artist,
+        vec![
+            group("ana", "1.5"),
+            group("bea", "10.25"),
+            group("cai", "0.000001"),
+        ],
+    );
+    rows.insert(Dimension::Dsp, vec![group("spotify", "11.750001")]);
+    rows.insert(Dimension::Territory, vec![group("DE", "11.750001")]);
+    rows.insert(Dimension::Track, vec![group("DEA620800039", "11.750001")]);
+    rows.insert(
+        Dimension::Release,
+        vec![group("0602517646489", "11.750001")],
+    );
+    let snapshot = Snapshot {
+        totals: SnapshotTotals {
+            file_id: id,
+            organisation_id: org,
+            currency: "EUR".into(),
+            base_currency: "USD".into(),
+            period: Some("2017-10".into()),
+            lines: 3,
+            revenue: d("11.750001"),
+            base_revenue: d("11.750001") * d("0.92"),
+            quantity: 9,
+        },
+        rows,
+    };
+    app.state.snapshots.save(&snapshot).await.unwrap();
+
+    let (status, body) = call(&app, Method::GET, &format!("{path}?limit=2"), &key, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for list in ["byArtist", "byDSP", "byTerritory", "byTrack", "byRelease"] {
+        assert!(body[list].is_array(), "{list} in {body}");
+    }
+    let artists: Vec<&str> = body["byArtist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(artists, ["BEA", "ANA"], "by revenue, limited to 2");
+    assert_eq!(body["byArtist"][0]["revenue"], "10.25");
+    assert_eq!(body["total_revenue"], "11.750001", "exact, as text");
+    let (status, _) = call(&app, Method::GET, &format!("{path}?limit=0"), &key, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = call(&app, Method::GET, &path, &outsider, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, summary) = call(&app, Method::GET, "/api/sales/summary/", &key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        summary,
+        json!({"files": 1, "artists": 3, "releases": 1, "tracks": 1, "total_gross": "10.81000092"})
+    );
+    let (status, _) = call(&app, Method::GET, "/api/sales/summary/", &outsider, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no active organisation");
+}
