@@ -1,0 +1,5 @@
+//! The data engine: reading sales reports as they come. Used by the
+//! modules only; the gateway never links it.
+
+pub mod decode;
+pub mod sniff;

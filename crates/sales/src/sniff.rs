@@ -1,0 +1,256 @@
+//! Finding a report's shape: its delimiter, its header row (which may come
+//! after a preamble) and the preamble's values (period, currency…).
+//!
+//! The header is the line whose field count the most following lines share;
+//! a preamble is whatever comes before it, read as key/value pairs.
+
+/// Delimiters tried, in order of preference when equally good.
+pub const DELIMITERS: [char; 4] = ['\t', ',', ';', '|'];
+
+/// Lines examined.
+const SAMPLE_LINES: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub delimiter: char,
+    /// Index of the header among the text's lines.
+    pub header_line: usize,
+    pub header: Vec<String>,
+    /// Values found before the header, e.g. ("Start Date", "10/01/2017").
+    pub preamble: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SniffError {
+    #[error(
+        "No table found: the file has no line with at least two columns followed by lines like it."
+    )]
+    NoTable,
+    #[error("The file has a header but no data lines.")]
+    HeaderOnly,
+}
+
+/// Splits one line on `delimiter`, honouring double quotes (`""` inside
+/// quotes is a quote).
+pub fn split(line: &str, delimiter: char) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == delimiter && !quoted => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+fn looks_numeric(field: &str) -> bool {
+    let f = field.trim();
+    !f.is_empty()
+        && f.chars()
+            .all(|c| c.is_ascii_digit() || ".,-+/: ".contains(c))
+}
+
+/// A header has names: mostly non-empty, mostly not numbers.
+fn plausible_header(fields: &[String]) -> bool {
+    let named = fields
+        .iter()
+        .filter(|f| !f.trim().is_empty() && !looks_numeric(f))
+        .count();
+    named * 2 > fields.len()
+}
+
+/// A header candidate: the fields ordered so that a higher score is better:
+/// more lines like it after it, more columns, a preferred delimiter, earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Score {
+    alike: usize,
+    columns: usize,
+    preference: usize,
+    earlier: isize,
+}
+
+pub fn sniff(text: &str) -> Result<Layout, SniffError> {
+    let lines: Vec<&str> = text.lines().take(SAMPLE_LINES).collect();
+    let mut best: Option<(Score, char, usize)> = None;
+    for (preference, delimiter) in DELIMITERS.iter().rev().enumerate() {
+        let counts: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                if l.trim().is_empty() {
+                    0
+                } else {
+                    split(l, *delimiter).len()
+                }
+            })
+            .collect();
+        for (index, &columns) in counts.iter().enumerate() {
+            if columns < 2 || !plausible_header(&split(lines[index], *delimiter)) {
+                continue;
+            }
+            let alike = counts[index + 1..]
+                .iter()
+                .filter(|&&c| c == columns)
+                .count();
+            let score = Score {
+                alike,
+                columns,
+                preference,
+                earlier: -(index as isize),
+            };
+            if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                best = Some((score, *delimiter, index));
+            }
+        }
+    }
+    let (Score { alike, .. }, delimiter, header_line) = best.ok_or(SniffError::NoTable)?;
+    let header: Vec<String> = split(lines[header_line], delimiter)
+        .into_iter()
+        .map(|f| f.trim().to_owned())
+        .collect();
+    if alike == 0 {
+        let data_after = lines[header_line + 1..]
+            .iter()
+            .any(|l| !l.trim().is_empty());
+        return Err(if data_after {
+            SniffError::NoTable
+        } else {
+            SniffError::HeaderOnly
+        });
+    }
+    Ok(Layout {
+        delimiter,
+        header_line,
+        header,
+        preamble: preamble(&lines[..header_line], delimiter),
+    })
+}
+
+/// A preamble read as key/value pairs: a header line over a value line, or
+/// one `key<delimiter>value` per line.
+fn preamble(lines: &[&str], delimiter: char) -> Vec<(String, String)> {
+    let rows: Vec<Vec<String>> = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| split(l, delimiter))
+        .collect();
+    let pair = |k: &String, v: &String| (k.trim().to_owned(), v.trim().to_owned());
+    match rows.as_slice() {
+        [keys, values] if keys.len() == values.len() && keys.len() > 2 => {
+            keys.iter().zip(values).map(|(k, v)| pair(k, v)).collect()
+        }
+        _ => rows
+            .iter()
+            .filter(|r| r.len() >= 2)
+            .map(|r| pair(&r[0], &r[1]))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::decode;
+
+    fn sample(path: &str) -> String {
+        let full = format!(
+            "{}/../../../shared/samples/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        decode(&std::fs::read(full).unwrap()).unwrap().text
+    }
+
+    #[test]
+    fn spotify_has_a_two_line_preamble_of_values() {
+        let layout = sniff(&sample(
+            "spotify/Spotify_streaming_via_finetunes_201710_example.txt",
+        ))
+        .unwrap();
+        assert_eq!((layout.delimiter, layout.header_line), ('\t', 2));
+        assert_eq!(layout.header[0], "Country");
+        assert_eq!(layout.header.last().unwrap(), "USD Payable");
+        assert!(
+            layout
+                .preamble
+                .contains(&("Start date".into(), "2017-10-01".into())),
+            "{:?}",
+            layout.preamble
+        );
+    }
+
+    #[test]
+    fn apple_streams_have_key_value_lines_first() {
+        let layout = sniff(&sample(
+            "apple/Apple_Streams_S1_80032046_1117_AU_201710_example.txt",
+        ))
+        .unwrap();
+        assert_eq!(
+            (
+                layout.delimiter,
+                layout.header_line,
+                layout.header[0].as_str()
+            ),
+            ('\t', 4, "Storefront Name")
+        );
+        assert!(
+            layout.preamble.contains(&("Currency".into(), "AUD".into())),
+            "{:?}",
+            layout.preamble
+        );
+    }
+
+    #[test]
+    fn distributors_tables_start_on_the_first_line() {
+        for (path, delimiter, first) in [
+            ("distributors/DistroKid_Test.tsv", '\t', "Reporting Date"),
+            ("distributors/Tunecore_Test.csv", ',', "Sales Period"),
+            ("distributors/CdBaby_Test.txt", '\t', "Report Date"),
+            ("distributors/bandcamp-simple-3-songs.csv", ',', "date"),
+            ("distributors/cargo-simple-3-songs.csv", ',', "Royalty ID"),
+            ("apple/Apple_DL_80032046_AU_example.txt", '\t', "Start Date"),
+        ] {
+            let layout = sniff(&sample(path)).unwrap();
+            assert_eq!(
+                (
+                    layout.delimiter,
+                    layout.header_line,
+                    layout.header[0].as_str()
+                ),
+                (delimiter, 0, first),
+                "{path}"
+            );
+            assert!(layout.preamble.is_empty(), "{path}");
+        }
+    }
+
+    #[test]
+    fn semicolons_decimal_commas_and_quotes() {
+        let text = "Reporting month;Platform;Quantity;Net Revenue\n2023-01;Deezer;3;\"1,25\"\n2023-01;Spotify;10;0,021330\n";
+        let layout = sniff(text).unwrap();
+        assert_eq!((layout.delimiter, layout.header.len()), (';', 4));
+        assert_eq!(
+            split("a;\"b;c\";\"say \"\"hi\"\"\"", ';'),
+            ["a", "b;c", "say \"hi\""]
+        );
+    }
+
+    #[test]
+    fn header_only_and_tableless_text_are_refused() {
+        assert_eq!(
+            sniff("Country,Quantity,Revenue\n"),
+            Err(SniffError::HeaderOnly)
+        );
+        assert_eq!(
+            sniff("just one line of prose\nand another\n"),
+            Err(SniffError::NoTable)
+        );
+    }
+}
