@@ -2,4 +2,5 @@
 //! modules only; the gateway never links it.
 
 pub mod decode;
+pub mod ids;
 pub mod sniff;

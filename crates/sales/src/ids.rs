@@ -1,0 +1,101 @@
+//! Identifiers as reports write them, normalised: ISRCs upper case without
+//! separators, UPC/EAN as digits with lost leading zeros restored. They are
+//! always text: as numbers they lose leading zeros or turn into `8.6e+11`.
+
+/// An ISRC: two letters (country), three letters or digits (registrant),
+/// two digits (year), five digits (designation), e.g. `NLA1Z2600123` from
+/// `nl-a1z-26-00123`.
+pub fn isrc(raw: &str) -> Option<String> {
+    let code: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '.'))
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let b = code.as_bytes();
+    let valid = b.len() == 12
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..5].iter().all(u8::is_ascii_alphanumeric)
+        && b[5..].iter().all(u8::is_ascii_digit);
+    valid.then_some(code)
+}
+
+/// A UPC or EAN as its digits. 11 digits (a UPC-A that lost its leading
+/// zero) become 12; a 13-digit EAN that starts with 0 is a UPC-A and
+/// becomes 12; 12, 13 and 14 digits otherwise stay. Quotes and separators
+/// are dropped; anything else (letters, scientific notation) is `None`.
+pub fn upc(raw: &str) -> Option<String> {
+    let trimmed = raw
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'' || c == '=');
+    if trimmed.is_empty() || trimmed.contains(['e', 'E']) {
+        return None;
+    }
+    let digits: String = trimmed
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match digits.len() {
+        11 => Some(format!("0{digits}")),
+        13 if digits.starts_with('0') => Some(digits[1..].to_owned()),
+        12..=14 => Some(digits),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isrcs_are_normalised_or_refused() {
+        assert_eq!(isrc("nl-a1z-26-00123").as_deref(), Some("NLA1Z2600123"));
+        assert_eq!(isrc(" DEOK41100074 ").as_deref(), Some("DEOK41100074"));
+        assert_eq!(
+            isrc("usx123000001").as_deref(),
+            Some("USX123000001"),
+            "CD Baby writes them in lower case"
+        );
+        assert_eq!(
+            isrc("USX12300000A"),
+            None,
+            "the last seven characters are digits"
+        );
+        for bad in [
+            "",
+            "DEOK4110007",
+            "DEOK411000745",
+            "1EOK41100074",
+            "DE-OK4-11-0007X",
+        ] {
+            assert_eq!(isrc(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn upcs_keep_their_leading_zeros() {
+        assert_eq!(upc("602517646489").as_deref(), Some("602517646489"));
+        assert_eq!(
+            upc("60251764648").as_deref(),
+            Some("060251764648"),
+            "11 digits lost a leading zero"
+        );
+        assert_eq!(
+            upc("0602517646489").as_deref(),
+            Some("602517646489"),
+            "EAN-13 of a UPC-A"
+        );
+        assert_eq!(
+            upc("4250137264165").as_deref(),
+            Some("4250137264165"),
+            "a European EAN stays"
+        );
+        assert_eq!(upc("\"880000000001\"").as_deref(), Some("880000000001"));
+        assert_eq!(upc("8.8e+11"), None, "scientific notation has lost digits");
+        for bad in ["", "ABC", "12345", "123456789012345"] {
+            assert_eq!(upc(bad), None, "{bad}");
+        }
+    }
+}
