@@ -3,4 +3,5 @@
 
 pub mod decode;
 pub mod ids;
+pub mod numbers;
 pub mod sniff;
