@@ -65,3 +65,22 @@ pub async fn require(
         membership,
     })
 }
+
+/// As [`require`], for something that belongs to an organisation (a file,
+/// a job): when the caller is no member, the thing itself "does not exist".
+pub async fn require_for_object(
+    state: &AppState,
+    auth: &Authenticated,
+    organisation_id: i64,
+    permission: Permission,
+) -> Result<OrgAccess, ApiError> {
+    require(state, auth, organisation_id, permission)
+        .await
+        .map_err(|e| {
+            if e.code() == ErrorCode::NotFound {
+                ApiError::not_found()
+            } else {
+                e
+            }
+        })
+}

@@ -91,6 +91,14 @@ impl ApiError {
         Self::new(ErrorCode::BadRequest, detail)
     }
 
+    /// 400 with one problem of one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(FieldErrors::from([(
+            field.to_owned(),
+            vec![message.into()],
+        )]))
+    }
+
     /// 400 with the problems of each field.
     pub fn validation(errors: FieldErrors) -> Self {
         let mut e = Self::new(ErrorCode::BadRequest, "Invalid input.");

@@ -7,7 +7,6 @@ use chrono::{NaiveDateTime, Utc};
 use oas_db::sales_files::{NewSalesFile, SalesFile, StatusChange, UUID_KEY};
 use oas_domain::access::Permission;
 use oas_domain::file::{FileAction, FileStatus, act};
-use oas_domain::money::parse_rate;
 use oas_domain::period::Period;
 use oas_platform::snapshots::SnapshotStore;
 use oas_platform::storage::{ObjectKey, ObjectStore, PresignMethod};
@@ -20,10 +19,11 @@ use validator::Validate;
 use crate::access;
 use crate::auth::Authenticated;
 use crate::files as file_runs;
-use crate::http::error::{ErrorBody, ErrorCode, FieldErrors};
+use crate::http::error::ErrorBody;
 use crate::http::pagination::{Page, PageQuery, Pagination};
 use crate::http::time::utc;
 use crate::http::{ApiError, ApiJson};
+use crate::routes::views::RateValue;
 use crate::state::AppState;
 
 /// The file types the seed lists, and ZIP archives of them.
@@ -102,15 +102,6 @@ impl From<SalesFile> for SalesFileOut {
     }
 }
 
-/// An exchange rate as given: text (exact, preferred) or a JSON number.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(untagged)]
-pub enum RateValue {
-    Text(String),
-    #[schema(value_type = f64)]
-    Number(serde_json::Number),
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSalesFile {
@@ -156,13 +147,6 @@ pub struct CreateSalesFile {
     pub exchange_rate: Option<RateValue>,
 }
 
-fn field(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::validation(FieldErrors::from([(
-        field.to_owned(),
-        vec![message.into()],
-    )]))
-}
-
 fn short_id() -> String {
     rand::rng()
         .sample_iter(&Alphanumeric)
@@ -184,23 +168,22 @@ fn files_prefix(file: &SalesFile) -> String {
     format!("org-{}/files/{}/", file.organisation_id, file.id)
 }
 
+/// The stored status; only ever written from `FileStatus::as_str`.
+fn status_of(file: &SalesFile) -> Result<FileStatus, ApiError> {
+    file.status
+        .parse()
+        .map_err(|e: String| ApiError::internal(anyhow::anyhow!(e)))
+}
+
 /// Loads a file the caller may act on with `permission`; others' files do not exist.
-async fn file_for(
+pub async fn file_for(
     state: &AppState,
     auth: &Authenticated,
     id: i64,
     permission: Permission,
 ) -> Result<SalesFile, ApiError> {
     let file = state.db.run(move |conn| SalesFile::find(conn, id)).await?;
-    access::require(state, auth, file.organisation_id, permission)
-        .await
-        .map_err(|e| {
-            if e.code() == ErrorCode::NotFound {
-                ApiError::not_found()
-            } else {
-                e
-            }
-        })?;
+    access::require_for_object(state, auth, file.organisation_id, permission).await?;
     Ok(file)
 }
 
@@ -229,7 +212,7 @@ pub async fn create_file(
         .trim()
         .to_ascii_uppercase();
     if !FILE_TYPES.contains(&filetype.as_str()) {
-        return Err(field(
+        return Err(ApiError::field(
             "filetype",
             format!("Choose one of {}.", FILE_TYPES.join(", ")),
         ));
@@ -237,7 +220,7 @@ pub async fn create_file(
     if let Some(status) = &request.status
         && status != FileStatus::Initialized.as_str()
     {
-        return Err(field(
+        return Err(ApiError::field(
             "status",
             "A new file is INITIALIZED; its status then follows processing.",
         ));
@@ -248,25 +231,23 @@ pub async fn create_file(
         .trim()
         .to_ascii_uppercase();
     if !UPLOAD_MODES.contains(&upload_mode.as_str()) {
-        return Err(field("upload_mode", "Choose MANUALLY or AUTOMATICALLY."));
+        return Err(ApiError::field(
+            "upload_mode",
+            "Choose MANUALLY or AUTOMATICALLY.",
+        ));
     }
     let period = match request.reporting_period {
         Some(raw) => Some(
             Period::parse(&raw)
-                .map_err(|e| field("reporting_period", e.0))?
+                .map_err(|e| ApiError::field("reporting_period", e.0))?
                 .to_string(),
         ),
         None => None,
     };
-    let rate = match request.exchange_rate {
-        Some(RateValue::Text(text)) => Some(
-            parse_rate(&text)
-                .map_err(|e| field("exchange_rate", e.0))?
-                .to_string(),
-        ),
-        Some(RateValue::Number(number)) => Some(
-            parse_rate(&number.to_string())
-                .map_err(|e| field("exchange_rate", e.0))?
+    let rate = match &request.exchange_rate {
+        Some(rate) => Some(
+            rate.parse()
+                .map_err(|e| ApiError::field("exchange_rate", e.0))?
                 .to_string(),
         ),
         None => None,
@@ -275,7 +256,7 @@ pub async fn create_file(
         .organisation
         .or(auth.user.active_organisation_id)
         .ok_or_else(|| {
-            field(
+            ApiError::field(
                 "organisation",
                 "Name an organisation, or make one active first.",
             )
@@ -451,10 +432,7 @@ pub async fn delete_file(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let file = file_for(&state, &auth, *id, Permission::ProcessFiles).await?;
-    let status = file
-        .status
-        .parse::<FileStatus>()
-        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let status = status_of(&file)?;
     if status.is_busy() {
         return Err(ApiError::conflict(format!(
             "The file is being processed ({status}); delete it when the run ends."
@@ -532,7 +510,7 @@ pub async fn process_file(
         .find(|a| a.as_str() == raw.trim())
         .ok_or_else(|| {
             let valid: Vec<&str> = FileAction::ALL.iter().map(|a| a.as_str()).collect();
-            field(
+            ApiError::field(
                 "action",
                 format!(
                     "{raw:?} is not an action: choose one of {}.",
@@ -541,10 +519,7 @@ pub async fn process_file(
             )
         })?;
     let file = file_for(&state, &auth, *id, Permission::ProcessFiles).await?;
-    let status = file
-        .status
-        .parse::<FileStatus>()
-        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let status = status_of(&file)?;
     let step = act(status, action).map_err(|e| ApiError::conflict(e.to_string()))?;
     let key = original_key(&file)?;
     match (action, step.module) {

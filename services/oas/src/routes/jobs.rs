@@ -11,7 +11,7 @@ use validator::Validate;
 
 use crate::access;
 use crate::auth::Authenticated;
-use crate::http::error::{ErrorBody, ErrorCode};
+use crate::http::error::ErrorBody;
 use crate::http::time::{utc, utc_opt};
 use crate::http::{ApiError, ApiJson};
 use crate::jobs::{self, Launch};
@@ -92,15 +92,7 @@ pub async fn get_job(
 ) -> Result<web::Json<JobOut>, ApiError> {
     let id = id.into_inner();
     let job = state.db.run(move |conn| JobRecord::find(conn, &id)).await?;
-    access::require(&state, &auth, job.organisation_id, Permission::View)
-        .await
-        .map_err(|e| {
-            if e.code() == ErrorCode::NotFound {
-                ApiError::not_found()
-            } else {
-                e
-            }
-        })?;
+    access::require_for_object(&state, &auth, job.organisation_id, Permission::View).await?;
     Ok(web::Json(JobOut::from(job)))
 }
 

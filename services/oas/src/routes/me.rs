@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::users::{email_conflict, field_error, profile_changes};
+use super::users::{email_conflict, profile_changes};
 use super::views::UserDetail;
 use crate::auth::tokens::TokenType;
 use crate::auth::{Authenticated, password};
@@ -128,14 +128,14 @@ pub async fn change_password(
         .await
         .map_err(ApiError::internal)?;
     if !old_ok {
-        return Err(field_error(
+        return Err(ApiError::field(
             "old_password",
             "Your old password was entered incorrectly.",
         ));
     }
     PasswordPolicy::default()
         .check(&new, &[user.username.as_str(), user.email.as_str()])
-        .map_err(|e| field_error("new_password", e.to_string()))?;
+        .map_err(|e| ApiError::field("new_password", e.to_string()))?;
     let hash = tokio::task::spawn_blocking(move || password::hash(&new))
         .await
         .map_err(ApiError::internal)?

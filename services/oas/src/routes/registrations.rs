@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::users::{account_error, field_error};
+use super::users::account_error;
 use crate::accounts::{self, CheckedIdentity, CreateAccountError};
 use crate::auth::{Authenticated, api_keys};
 use crate::http::error::{ErrorBody, ErrorCode};
@@ -146,13 +146,13 @@ pub async fn register(
         .run(move |conn| Registration::exists_with(conn, PENDING, &name, &mail))
         .await?;
     if name_pending {
-        return Err(field_error(
+        return Err(ApiError::field(
             "username",
             "A request with this username is already waiting for approval.",
         ));
     }
     if mail_pending {
-        return Err(field_error(
+        return Err(ApiError::field(
             "email",
             "A request with this email is already waiting for approval.",
         ));

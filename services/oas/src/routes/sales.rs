@@ -102,20 +102,7 @@ pub async fn file_snapshot(
             "limit must be 1 to 1000 and offset not negative.",
         ));
     }
-    let file_id = *id;
-    let file = state
-        .db
-        .run(move |conn| oas_db::sales_files::SalesFile::find(conn, file_id))
-        .await?;
-    access::require(&state, &auth, file.organisation_id, Permission::View)
-        .await
-        .map_err(|e| {
-            if e.code() == ErrorCode::NotFound {
-                ApiError::not_found()
-            } else {
-                e
-            }
-        })?;
+    let file = super::files::file_for(&state, &auth, *id, Permission::View).await?;
     let snapshots = state.snapshots.as_ref();
     let totals = snapshots
         .totals(file.id)

@@ -20,22 +20,15 @@ use crate::http::pagination::{Page, PageQuery, Pagination};
 use crate::http::{ApiError, ApiJson};
 use crate::state::AppState;
 
-pub fn field_error(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::validation(FieldErrors::from([(
-        field.to_owned(),
-        vec![message.into()],
-    )]))
-}
-
 /// How account creation failures read to the client.
 pub fn account_error(error: CreateAccountError) -> ApiError {
     match error {
-        CreateAccountError::Invalid { field, message } => field_error(field, message),
+        CreateAccountError::Invalid { field, message } => ApiError::field(field, message),
         CreateAccountError::UsernameTaken => {
-            field_error("username", "A user with that username already exists.")
+            ApiError::field("username", "A user with that username already exists.")
         }
         CreateAccountError::EmailTaken => {
-            field_error("email", "A user with that email already exists.")
+            ApiError::field("email", "A user with that email already exists.")
         }
         CreateAccountError::Database(e) => e.into(),
         CreateAccountError::Internal(e) => ApiError::internal(anyhow::anyhow!(e)),
@@ -47,7 +40,7 @@ pub fn email_conflict(error: DbError) -> ApiError {
     if error.is_conflict_on(EMAIL_KEY)
         || matches!(&error, DbError::Conflict(c) if c.contains("users.email") || c.contains("email"))
     {
-        field_error("email", "A user with that email already exists.")
+        ApiError::field("email", "A user with that email already exists.")
     } else {
         error.into()
     }

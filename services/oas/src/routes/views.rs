@@ -2,7 +2,10 @@
 
 use chrono::NaiveDateTime;
 use oas_db::users::User;
-use serde::Serialize;
+use oas_domain::identity::Invalid;
+use oas_domain::money::parse_rate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::time::{utc, utc_opt};
@@ -97,6 +100,25 @@ impl From<&User> for UserRef {
             email: user.email.clone(),
             first_name: user.first_name.clone(),
             last_name: user.last_name.clone(),
+        }
+    }
+}
+
+/// An exchange rate as given: text (exact, preferred) or a JSON number.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum RateValue {
+    Text(String),
+    #[schema(value_type = f64)]
+    Number(serde_json::Number),
+}
+
+impl RateValue {
+    /// The rate, validated (positive, at most 12 decimal places).
+    pub fn parse(&self) -> Result<Decimal, Invalid> {
+        match self {
+            RateValue::Text(text) => parse_rate(text),
+            RateValue::Number(number) => parse_rate(&number.to_string()),
         }
     }
 }

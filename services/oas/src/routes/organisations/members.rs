@@ -19,7 +19,7 @@ use validator::Validate;
 
 use crate::access::{self, OrgAccess};
 use crate::auth::Authenticated;
-use crate::http::error::{ErrorBody, FieldErrors};
+use crate::http::error::ErrorBody;
 use crate::http::pagination::{Page, PageQuery, Pagination};
 use crate::http::time::utc;
 use crate::http::{ApiError, ApiJson};
@@ -93,13 +93,6 @@ pub struct ChangeRole {
     #[validate(required)]
     #[schema(value_type = String, example = "admin")]
     pub role: Option<Role>,
-}
-
-fn field_error(field: &str, message: &str) -> ApiError {
-    ApiError::validation(FieldErrors::from([(
-        field.to_owned(),
-        vec![message.to_owned()],
-    )]))
 }
 
 /// Owners are managed by owners only.
@@ -205,11 +198,11 @@ pub async fn add_member(
     let role = role.unwrap_or(Role::Viewer);
     may_touch(&access, &[role])?;
     let email = match email {
-        Some(raw) => Some(EmailAddress::parse(&raw).map_err(|e| field_error("email", &e.0))?),
+        Some(raw) => Some(EmailAddress::parse(&raw).map_err(|e| ApiError::field("email", &e.0))?),
         None => None,
     };
     if username.is_some() == email.is_some() {
-        return Err(field_error(
+        return Err(ApiError::field(
             "non_field_errors",
             "Give either a username or an email.",
         ));
@@ -259,7 +252,7 @@ pub async fn add_member(
             DbError::Conflict(c) if c.contains(INVITATION_KEY) || c.contains("invitations") => {
                 ApiError::conflict("This email is already invited.")
             }
-            DbError::NotFound => field_error("username", "No account has this username."),
+            DbError::NotFound => ApiError::field("username", "No account has this username."),
             other => other.into(),
         })?;
     match added {

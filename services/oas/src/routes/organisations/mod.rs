@@ -197,10 +197,7 @@ pub async fn create_organisation(
     )?;
     let name = name.unwrap_or_default().trim().to_owned();
     if name.is_empty() {
-        return Err(ApiError::validation(FieldErrors::from([(
-            "name".into(),
-            vec!["This field may not be blank.".into()],
-        )])));
+        return Err(ApiError::field("name", "This field may not be blank."));
     }
     let creator = auth.user.clone();
     let currencies = serde_json::to_string(&codes).map_err(ApiError::internal)?;
@@ -338,10 +335,7 @@ pub async fn update_organisation(
     if let Some(name) = name {
         let name = name.trim().to_owned();
         if name.is_empty() {
-            return Err(ApiError::validation(FieldErrors::from([(
-                "name".into(),
-                vec!["This field may not be blank.".into()],
-            )])));
+            return Err(ApiError::field("name", "This field may not be blank."));
         }
         changes.name = Some(name);
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use actix_web::{get, patch, web};
 use oas_db::organisations::{ExchangeRate, Organisation, OrganisationChanges};
 use oas_domain::access::Permission;
-use oas_domain::money::{CurrencyCode, parse_rate};
+use oas_domain::money::CurrencyCode;
 use oas_domain::period::Period;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +16,7 @@ use crate::access;
 use crate::auth::Authenticated;
 use crate::http::error::{ErrorBody, FieldErrors};
 use crate::http::{ApiError, ApiJson};
+use crate::routes::views::RateValue;
 use crate::state::AppState;
 
 /// At most this many rates in one organisation's table.
@@ -97,15 +98,6 @@ pub struct SettingsOut {
     pub exchange_rates: Vec<RateOut>,
     pub matching: MatchingSettings,
     pub reports: ReportSettings,
-}
-
-/// A rate as given: text (exact, preferred) or a JSON number.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(untagged)]
-pub enum RateValue {
-    Text(String),
-    #[schema(value_type = f64)]
-    Number(serde_json::Number),
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -381,11 +373,9 @@ fn check_rates(
         let period = Period::parse(&rate.period)
             .map_err(|e| push(errors, &field("period"), e.0))
             .ok();
-        let text = match rate.rate {
-            RateValue::Text(text) => text,
-            RateValue::Number(number) => number.to_string(),
-        };
-        let value = parse_rate(&text)
+        let value = rate
+            .rate
+            .parse()
             .map_err(|e| push(errors, &field("rate"), e.0))
             .ok();
         if let (Some(from), Some(to), Some(period), Some(value)) = (from, to, period, value) {
