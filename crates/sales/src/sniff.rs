@@ -161,10 +161,10 @@ mod tests {
     use crate::decode::decode;
 
     fn sample(path: &str) -> String {
-        let full = format!(
-            "{}/../../../shared/samples/{path}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        // The package folder as cargo runs the test (not as compiled: a
+        // shared target directory may hold a build from another checkout).
+        let package = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+        let full = format!("{package}/../../../shared/samples/{path}");
         decode(&std::fs::read(full).unwrap()).unwrap().text
     }
 

@@ -7,10 +7,12 @@ use serde_json::{Value, json};
 
 use crate::support::TestApp;
 
-const SPOTIFY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/samples/spotify/Spotify_streaming_via_finetunes_201710_example.txt"
-);
+/// The Spotify sample, from the package folder as cargo runs the tests
+/// (a shared target directory may hold a build from another checkout).
+fn spotify() -> std::path::PathBuf {
+    std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("../../../shared/samples/spotify/Spotify_streaming_via_finetunes_201710_example.txt")
+}
 
 async fn call(
     app: &TestApp,
@@ -107,7 +109,7 @@ async fn a_file_is_created_uploaded_through_its_presigned_url_and_cleaned() {
             json!({"detail": "Upload the file's bytes to its presigned URL before cleaning it."})
         )
     );
-    let bytes = std::fs::read(SPOTIFY).unwrap();
+    let bytes = std::fs::read(spotify()).unwrap();
     let put = app
         .client
         .put(upload["presigned_url"].as_str().unwrap())
