@@ -1,6 +1,16 @@
-//! Currencies and exchange rates. Amounts are always `rust_decimal::Decimal`.
+//! Currencies, exchange rates and amounts of money.
+//!
+//! Rates are `rust_decimal::Decimal` (at most 12 decimal places). Amounts
+//! are [`Amount`]: reports carry up to 31 decimal places (Spotify), beyond
+//! the 28 digits of `rust_decimal`, so an amount is a 256-bit integer count
+//! of 10^-40 units. Sums are exact; a conversion is exact whenever the
+//! amount's and the rate's decimal places add up to 40 or fewer, and is
+//! otherwise rounded half to even at the 40th place.
 
 use std::fmt;
+use std::str::FromStr;
+
+use ethnum::I256;
 
 use rust_decimal::Decimal;
 
@@ -53,9 +63,265 @@ pub fn parse_rate(raw: &str) -> Result<Decimal, Invalid> {
     Ok(rate.normalize())
 }
 
+/// Decimal places an [`Amount`] keeps.
+pub const AMOUNT_SCALE: u32 = 40;
+
+/// Digits allowed before the decimal point: with them, no realistic sum
+/// can reach the 256-bit bound, and a product with a rate never does.
+pub const AMOUNT_INTEGER_DIGITS: usize = 15;
+
+/// An exact amount of money (see the module's notes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Amount(I256);
+
+fn pow10(exponent: u32) -> I256 {
+    I256::from(10u8).pow(exponent)
+}
+
+impl Amount {
+    pub const ZERO: Amount = Amount(I256::ZERO);
+
+    /// Parses plain decimal text: an optional sign, digits, an optional
+    /// point and decimals (`-12.5`, `.021330`, `+3`). At most 15 digits
+    /// before the point and 40 after it (trailing zeros aside).
+    pub fn parse(raw: &str) -> Result<Amount, Invalid> {
+        let text = raw.trim();
+        let invalid = || Invalid(format!("\"{text}\" is not a decimal amount."));
+        let (negative, unsigned) = match text.as_bytes().first() {
+            Some(b'-') => (true, &text[1..]),
+            Some(b'+') => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        if whole.is_empty() && fraction.is_empty() {
+            return Err(invalid());
+        }
+        if !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let whole = whole.trim_start_matches('0');
+        let fraction = fraction.trim_end_matches('0');
+        if whole.len() > AMOUNT_INTEGER_DIGITS {
+            return Err(Invalid(format!(
+                "\"{text}\" is too large: amounts have at most {AMOUNT_INTEGER_DIGITS} digits before the decimal point."
+            )));
+        }
+        if fraction.len() > AMOUNT_SCALE as usize {
+            return Err(Invalid(format!(
+                "\"{text}\" has more than {AMOUNT_SCALE} decimal places."
+            )));
+        }
+        let mut units = I256::ZERO;
+        for digit in whole.bytes().chain(fraction.bytes()) {
+            units = units * pow10(1) + I256::from(digit - b'0');
+        }
+        // At most 15 + 40 digits: far inside the 256-bit range.
+        units *= pow10(AMOUNT_SCALE - fraction.len() as u32);
+        Ok(Amount(if negative { -units } else { units }))
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.0 == I256::ZERO
+    }
+
+    pub fn is_negative(&self) -> bool {
+        self.0 < I256::ZERO
+    }
+
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        self.0.checked_add(other.0).map(Amount)
+    }
+
+    /// The amount converted at `rate`, exact where the decimal places allow
+    /// (see the module's notes); `None` only past the 256-bit bound.
+    pub fn convert(self, rate: rust_decimal::Decimal) -> Option<Amount> {
+        let scale = rate.scale();
+        let mantissa = I256::from(rate.mantissa());
+        let product = self.0.checked_mul(mantissa)?;
+        Some(Amount(divide_half_even(product, pow10(scale))))
+    }
+
+    /// Rounded half to even to `places` decimals (at most 40).
+    pub fn round_dp(self, places: u32) -> Amount {
+        let drop = AMOUNT_SCALE.saturating_sub(places);
+        let unit = pow10(drop);
+        Amount(divide_half_even(self.0, unit) * unit)
+    }
+
+    /// The text with exactly `places` decimals, rounded half to even.
+    pub fn to_fixed(self, places: u32) -> String {
+        let places = places.min(AMOUNT_SCALE);
+        let rounded = self.round_dp(places);
+        let text = rounded.to_string();
+        let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+        if places == 0 {
+            return whole.to_owned();
+        }
+        format!("{whole}.{fraction:0<width$}", width = places as usize)
+    }
+}
+
+/// `n / d` rounded half to even (`d` positive).
+fn divide_half_even(n: I256, d: I256) -> I256 {
+    let quotient = n / d;
+    let remainder = n % d;
+    let two = I256::from(2u8);
+    let twice = remainder.abs() * two;
+    let away = if twice > d {
+        true
+    } else if twice == d {
+        quotient % two != I256::ZERO
+    } else {
+        false
+    };
+    if !away {
+        quotient
+    } else if n < I256::ZERO {
+        quotient - I256::ONE
+    } else {
+        quotient + I256::ONE
+    }
+}
+
+impl fmt::Display for Amount {
+    /// Plain decimal text without trailing zeros: `-0.0125`, `12`, `0`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.0.unsigned_abs().to_string();
+        let scale = AMOUNT_SCALE as usize;
+        let padded = format!("{digits:0>width$}", width = scale + 1);
+        let (whole, fraction) = padded.split_at(padded.len() - scale);
+        let fraction = fraction.trim_end_matches('0');
+        if self.is_negative() {
+            f.write_str("-")?;
+        }
+        f.write_str(whole)?;
+        if !fraction.is_empty() {
+            write!(f, ".{fraction}")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Amount {
+    type Err = Invalid;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Amount::parse(s)
+    }
+}
+
+impl std::ops::Add for Amount {
+    type Output = Amount;
+
+    /// Saturates at the 256-bit bound, which parsed amounts cannot reach.
+    fn add(self, other: Amount) -> Amount {
+        Amount(self.0.saturating_add(other.0))
+    }
+}
+
+impl std::ops::AddAssign for Amount {
+    fn add_assign(&mut self, other: Amount) {
+        *self = *self + other;
+    }
+}
+
+impl std::ops::Neg for Amount {
+    type Output = Amount;
+
+    fn neg(self) -> Amount {
+        Amount(-self.0)
+    }
+}
+
+impl std::iter::Sum for Amount {
+    fn sum<I: Iterator<Item = Amount>>(iter: I) -> Amount {
+        iter.fold(Amount::ZERO, |a, b| a + b)
+    }
+}
+
+impl serde::Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Amount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Amount::parse(&text).map_err(|e| serde::de::Error::custom(e.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn a(text: &str) -> Amount {
+        Amount::parse(text).unwrap()
+    }
+
+    #[test]
+    fn amounts_keep_every_digit_of_a_report() {
+        for text in [
+            "0.01000246370629471467011063892",
+            "-0.0002503585965471062832417870324",
+            "409.05",
+            "0",
+            "-12",
+            "999999999999999.9999999999999999999999999999999999999999",
+        ] {
+            assert_eq!(a(text).to_string(), text);
+        }
+        assert_eq!(a(".021330").to_string(), "0.02133");
+        assert_eq!(a("+007.50").to_string(), "7.5");
+        assert_eq!(a("-0.000").to_string(), "0");
+        for bad in ["", "-", ".", "1.2.3", "1,5", "1e5", "abc", " - 1", "1000000000000000"] {
+            assert!(Amount::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Amount::parse("0.00000000000000000000000000000000000000001").is_err());
+        assert!(Amount::parse("0.10000000000000000000000000000000000000000000").is_ok());
+    }
+
+    #[test]
+    fn sums_are_exact_where_binary_floats_are_not() {
+        let total: Amount = ["0.1", "0.2", "-0.3"].into_iter().map(a).sum();
+        assert!(total.is_zero());
+        let spotify: Amount = (0..1000)
+            .map(|_| a("0.0002503585965471062832417870324"))
+            .sum();
+        assert_eq!(spotify.to_string(), "0.2503585965471062832417870324");
+        assert!(a("-1") < a("0.5"));
+        assert_eq!(-a("2.5"), a("-2.5"));
+    }
+
+    #[test]
+    fn conversion_is_exact_within_forty_places_and_rounds_half_even_beyond() {
+        let rate = parse_rate("0.79").unwrap();
+        assert_eq!(a("0.000342").convert(rate).unwrap().to_string(), "0.00027018");
+        assert_eq!(a("-10").convert(rate).unwrap().to_string(), "-7.9");
+        let long = a("0.0002503585965471062832417870324");
+        let fine = parse_rate("1.123456789").unwrap();
+        assert_eq!(
+            long.convert(fine).unwrap().to_string(),
+            "0.0002812670649753585122125425700419429636"
+        );
+        // 40 places times 1 place: the 41st digit is rounded, half to even.
+        let tail = a("0.0000000000000000000000000000000000000005");
+        let converted = |rate: &str| tail.convert(parse_rate(rate).unwrap()).unwrap().to_string();
+        assert_eq!(converted("0.5"), "0.0000000000000000000000000000000000000002");
+        assert_eq!(converted("0.7"), "0.0000000000000000000000000000000000000004");
+        assert_eq!(converted("0.3"), "0.0000000000000000000000000000000000000002");
+    }
+
+    #[test]
+    fn fixed_places_round_half_to_even() {
+        assert_eq!(a("2.345").to_fixed(2), "2.34");
+        assert_eq!(a("2.355").to_fixed(2), "2.36");
+        assert_eq!(a("-2.355").to_fixed(2), "-2.36");
+        assert_eq!(a("7").to_fixed(2), "7.00");
+        assert_eq!(a("0.5").to_fixed(0), "0");
+        assert_eq!(a("1.5").to_fixed(0), "2");
+    }
 
     #[test]
     fn currency_codes_are_iso_4217_in_any_case() {

@@ -62,7 +62,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 }
 
 /// UTF-16 without a BOM: ASCII text leaves every other byte zero.
-fn looks_like_utf16(bytes: &[u8], little_endian: bool) -> bool {
+pub fn looks_like_utf16(bytes: &[u8], little_endian: bool) -> bool {
     let sample = &bytes[..bytes.len().min(4096) & !1];
     if sample.len() < 8 {
         return false;

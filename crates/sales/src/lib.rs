@@ -5,3 +5,5 @@ pub mod decode;
 pub mod ids;
 pub mod numbers;
 pub mod sniff;
+pub mod dates;
+pub mod format;

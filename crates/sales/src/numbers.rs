@@ -3,9 +3,11 @@
 //! the numeric type that sums them decides precision in one place.
 
 /// How a format writes its decimals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DecimalStyle {
     /// `1,234.56`: point for decimals, commas (or spaces) for thousands.
+    #[default]
     Point,
     /// `1.234,56`: comma for decimals (Believe, Kontor, European exports).
     Comma,

@@ -13,7 +13,7 @@ mod sql;
 
 use std::collections::BTreeMap;
 
-use rust_decimal::Decimal;
+use oas_domain::money::Amount;
 use serde::{Deserialize, Serialize};
 
 pub use mongo::MongoSnapshots;
@@ -57,8 +57,8 @@ pub struct SnapshotRow {
     pub name: String,
     pub isrc: Option<String>,
     pub upc: Option<String>,
-    pub revenue: Decimal,
-    pub base_revenue: Decimal,
+    pub revenue: Amount,
+    pub base_revenue: Amount,
     pub quantity: i64,
 }
 
@@ -72,8 +72,8 @@ pub struct SnapshotTotals {
     /// The file's reporting period (`YYYY-MM`), when known.
     pub period: Option<String>,
     pub lines: i64,
-    pub revenue: Decimal,
-    pub base_revenue: Decimal,
+    pub revenue: Amount,
+    pub base_revenue: Amount,
     pub quantity: i64,
 }
 
@@ -92,7 +92,7 @@ pub struct Summary {
     pub releases: i64,
     pub tracks: i64,
     /// In the organisation's base currency.
-    pub total_gross: Decimal,
+    pub total_gross: Amount,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,7 +137,7 @@ pub trait SnapshotStore {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeriodRevenue {
     pub period: String,
-    pub base_revenue: Decimal,
+    pub base_revenue: Amount,
     pub quantity: i64,
 }
 
@@ -171,7 +171,7 @@ pub fn by_period<'a>(totals: impl IntoIterator<Item = &'a SnapshotTotals>) -> Ve
             .entry(period.clone())
             .or_insert_with(|| PeriodRevenue {
                 period: period.clone(),
-                base_revenue: Decimal::ZERO,
+                base_revenue: Amount::ZERO,
                 quantity: 0,
             });
         entry.base_revenue += t.base_revenue;
@@ -192,7 +192,7 @@ pub fn ranked(rows: &[SnapshotRow]) -> Vec<&SnapshotRow> {
     ranked
 }
 
-pub(crate) fn decimal(text: &str) -> Result<Decimal, SnapshotError> {
+pub(crate) fn decimal(text: &str) -> Result<Amount, SnapshotError> {
     text.parse()
         .map_err(|_| SnapshotError::Corrupt(text.to_owned()))
 }

@@ -10,7 +10,7 @@ use futures_util::TryStreamExt;
 use mongodb::bson::{Document, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, IndexModel};
-use rust_decimal::Decimal;
+use oas_domain::money::Amount;
 
 use super::{PeriodRevenue, by_period, merge_top};
 use serde::{Deserialize, Serialize};
@@ -274,7 +274,7 @@ impl SnapshotStore for MongoSnapshots {
     async fn summary(&self, organisation_id: i64) -> Result<Summary, SnapshotError> {
         let headers = self.headers_of(organisation_id).await?;
         let generations: Vec<&str> = headers.iter().map(|h| h.generation.as_str()).collect();
-        let mut total_gross = Decimal::ZERO;
+        let mut total_gross = Amount::ZERO;
         for header in &headers {
             total_gross += decimal(&header.base_revenue)?;
         }

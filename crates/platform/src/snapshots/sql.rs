@@ -1,7 +1,7 @@
 use chrono::Utc;
 use oas_db::Database;
 use oas_db::snapshots::{self, SnapshotHeaderRow, SnapshotRowRecord};
-use rust_decimal::Decimal;
+use oas_domain::money::Amount;
 
 use super::{PeriodRevenue, by_period, merge_top};
 
@@ -140,7 +140,7 @@ impl SnapshotStore for SqlSnapshots {
             })
             .await
             .map_err(store)?;
-        let mut total_gross = Decimal::ZERO;
+        let mut total_gross = Amount::ZERO;
         for header in &headers {
             total_gross += decimal(&header.base_revenue)?;
         }

@@ -185,6 +185,41 @@ pub enum AnyStorage {
     S3(S3Storage),
 }
 
+impl AnyStorage {
+    /// The store as a module run uses it: reading and writing objects.
+    /// (Only the gateway hands out presigned URLs.)
+    pub async fn for_module(settings: &crate::config::Settings) -> Result<Self, StorageError> {
+        Ok(match &settings.storage_url {
+            StorageUrl::Local(root) => {
+                let base = settings
+                    .public_url
+                    .clone()
+                    .or_else(|| url::Url::parse("http://127.0.0.1/").ok());
+                let Some(base) = base else {
+                    return Err(StorageError::Service("no base URL".into()));
+                };
+                let secret = settings
+                    .webhook_secret
+                    .as_ref()
+                    .map(|s| secrecy::ExposeSecret::expose_secret(s).as_bytes().to_vec())
+                    .unwrap_or_default();
+                AnyStorage::Local(LocalStorage::new(
+                    root.clone(),
+                    base,
+                    signing::UrlSigner::new(&secret),
+                )?)
+            }
+            StorageUrl::S3 {
+                bucket,
+                prefix,
+                path_style,
+            } => AnyStorage::S3(
+                S3Storage::from_environment(bucket.clone(), prefix.clone(), *path_style).await,
+            ),
+        })
+    }
+}
+
 impl ObjectStore for AnyStorage {
     async fn put(&self, key: &ObjectKey, bytes: Bytes) -> Result<(), StorageError> {
         match self {

@@ -362,7 +362,7 @@ async fn a_processed_file_shows_its_snapshot_and_the_organisation_its_summary() 
     use oas_platform::snapshots::{
         Dimension, Snapshot, SnapshotRow, SnapshotStore, SnapshotTotals,
     };
-    use rust_decimal::Decimal;
+    use oas_domain::money::{Amount, parse_rate};
 
     let app = TestApp::spawn().await;
     let (_, key) = app.user_with_key("olga").await;
@@ -383,14 +383,14 @@ async fn a_processed_file_shows_its_snapshot_and_the_organisation_its_summary() 
     assert!(body["detail"].as_str().unwrap().contains("no snapshot yet"));
 
     // What the importer stores once it has processed the file.
-    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    let d = |s: &str| s.parse::<Amount>().unwrap();
     let group = |key: &str, revenue: &str| SnapshotRow {
         key: key.into(),
         name: key.to_uppercase(),
         isrc: None,
         upc: None,
         revenue: d(revenue),
-        base_revenue: d(revenue) * d("0.92"),
+        base_revenue: d(revenue).convert(parse_rate("0.92").unwrap()).unwrap(),
         quantity: 3,
     };
     let mut rows = BTreeMap::new();
@@ -418,7 +418,7 @@ async fn a_processed_file_shows_its_snapshot_and_the_organisation_its_summary() 
             period: Some("2017-10".into()),
             lines: 3,
             revenue: d("11.750001"),
-            base_revenue: d("11.750001") * d("0.92"),
+            base_revenue: d("11.750001").convert(parse_rate("0.92").unwrap()).unwrap(),
             quantity: 9,
         },
         rows,

@@ -9,9 +9,9 @@ use oas_platform::snapshots::MongoSnapshots;
 use oas_platform::snapshots::{
     Dimension, Snapshot, SnapshotRow, SnapshotStore, SnapshotTotals, SqlSnapshots,
 };
-use rust_decimal::Decimal;
+use oas_domain::money::Amount;
 
-fn d(text: &str) -> Decimal {
+fn d(text: &str) -> Amount {
     text.parse().unwrap()
 }
 
@@ -22,14 +22,14 @@ fn row(key: &str, revenue: &str, quantity: i64) -> SnapshotRow {
         isrc: key.starts_with("isrc").then(|| key.to_uppercase()),
         upc: None,
         revenue: d(revenue),
-        base_revenue: d(revenue) * d("0.5"),
+        base_revenue: d(revenue).convert(rust_decimal::Decimal::new(5, 1)).unwrap(),
         quantity,
     }
 }
 
 fn snapshot(file_id: i64, organisation_id: i64, artists: &[(&str, &str)]) -> Snapshot {
     let artist_rows: Vec<SnapshotRow> = artists.iter().map(|(k, r)| row(k, r, 10)).collect();
-    let revenue: Decimal = artist_rows.iter().map(|r| r.revenue).sum();
+    let revenue: Amount = artist_rows.iter().map(|r| r.revenue).sum();
     let mut rows = BTreeMap::new();
     rows.insert(Dimension::Artist, artist_rows);
     rows.insert(
@@ -49,7 +49,7 @@ fn snapshot(file_id: i64, organisation_id: i64, artists: &[(&str, &str)]) -> Sna
             period: Some(format!("2024-{:02}", 1 + file_id % 2)),
             lines: 42,
             revenue,
-            base_revenue: revenue * d("0.5"),
+            base_revenue: revenue.convert(rust_decimal::Decimal::new(5, 1)).unwrap(),
             quantity: 30,
         },
         rows,

@@ -1,0 +1,551 @@
+//! Report formats: how a source lays out its report, and how each of its
+//! lines becomes a standard sales line.
+//!
+//! A format names the source, a detection signature (header names that
+//! must all be present, compared without regard to case, spacing or a
+//! byte-order mark), and a mapping from standard fields to source columns
+//! (each field lists candidate columns; the first present is used). The
+//! built-in formats live in `formats/builtin.json`; organisations add or
+//! correct their own through the API, stored beside them in the database.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dates;
+use crate::ids;
+use crate::numbers::{self, DecimalStyle};
+
+/// The built-in formats, as the migrations seed them.
+pub const BUILTIN_JSON: &str = include_str!("../formats/builtin.json");
+
+/// The built-in formats.
+pub fn builtin() -> Result<Vec<FormatSpec>, serde_json::Error> {
+    serde_json::from_str(BUILTIN_JSON)
+}
+
+/// A field of the standard sales line that a source column can fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// The month the file reports on (`YYYY-MM`, or a date within it).
+    ReportingPeriod,
+    /// The month of the sale, when given as a month.
+    SalePeriod,
+    SaleStart,
+    SaleEnd,
+    Dsp,
+    SubService,
+    Territory,
+    Artist,
+    ReleaseTitle,
+    TrackTitle,
+    Isrc,
+    Upc,
+    Label,
+    CatalogNumber,
+    SaleType,
+    Quantity,
+    GrossRevenue,
+    /// What the rights holder earns: the amount every total is made of.
+    NetRevenue,
+    Currency,
+}
+
+/// Where a source stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Dsp,
+    Distributor,
+    Standard,
+    Other,
+}
+
+/// Kinds of sale on the standard line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaleType {
+    Stream,
+    Download,
+    Physical,
+    Other,
+}
+
+impl SaleType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SaleType::Stream => "stream",
+            SaleType::Download => "download",
+            SaleType::Physical => "physical",
+            SaleType::Other => "other",
+        }
+    }
+
+    /// Reads a report's own word for it (`Streaming`, `Download`, `S`…).
+    pub fn from_report(raw: &str) -> Option<SaleType> {
+        let word = raw.trim().to_ascii_lowercase();
+        if word.is_empty() {
+            return None;
+        }
+        let kind = if word.contains("stream") || word.contains("subscription") {
+            SaleType::Stream
+        } else if word.contains("download")
+            || word.contains("purchase")
+            || word == "s"
+            || word == "r"
+            || word.contains("sale")
+            || word == "track"
+            || word == "album"
+        {
+            SaleType::Download
+        } else if ["physical", "cd", "vinyl", "lp", "cassette", "merch"]
+            .iter()
+            .any(|w| word.contains(w))
+        {
+            SaleType::Physical
+        } else {
+            SaleType::Other
+        };
+        Some(kind)
+    }
+}
+
+/// One format of the registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormatSpec {
+    /// A stable short name, unique among an organisation's formats.
+    pub slug: String,
+    pub name: String,
+    pub source: Source,
+    /// The store, for sources whose lines do not name one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsp: Option<String>,
+    /// The currency, for sources that always pay in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub decimal: DecimalStyle,
+    /// Dates written day first (`31/12/2024`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub day_first: bool,
+    /// Header names that must all be present.
+    pub signature: Vec<String>,
+    /// Source columns for each standard field, in order of preference.
+    pub columns: BTreeMap<Field, Vec<String>>,
+    /// Preamble keys (the lines before the header) for standard fields,
+    /// e.g. `currency: ["Currency"]`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub preamble: BTreeMap<Field, Vec<String>>,
+    /// The kind of sale, for sources whose lines do not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale_type: Option<SaleType>,
+    /// Values of the sale-type column that mark a return: the line's
+    /// quantity is then made negative.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returns: Vec<String>,
+}
+
+/// A header name compared as reports vary it: case, spacing, a BOM,
+/// quotes and zero-width characters do not count.
+pub fn normalise_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '"'))
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl FormatSpec {
+    /// What is wrong with the spec, for the API's 400 answer.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let slug_ok = !self.slug.is_empty()
+            && self.slug.len() <= 64
+            && self
+                .slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !slug_ok {
+            problems.push("slug: 1 to 64 lower-case letters, digits, '-' or '_'.".to_owned());
+        }
+        if self.name.trim().is_empty() || self.name.len() > 200 {
+            problems.push("name: 1 to 200 characters.".to_owned());
+        }
+        if self.signature.iter().all(|s| s.trim().is_empty()) {
+            problems.push("signature: name at least one header column.".to_owned());
+        }
+        if self.columns.get(&Field::NetRevenue).is_none_or(Vec::is_empty) {
+            problems.push("columns.net_revenue: name the column with the amount earned.".to_owned());
+        }
+        let signed: Vec<String> = self.signature.iter().map(|s| normalise_name(s)).collect();
+        for (field, candidates) in &self.columns {
+            if candidates.is_empty() {
+                problems.push(format!("columns.{}: list at least one column.", field_name(*field)));
+            }
+            // A required field must be found in every file that matches.
+            if *field == Field::NetRevenue
+                && !candidates.iter().any(|c| signed.contains(&normalise_name(c)))
+            {
+                problems.push(
+                    "columns.net_revenue: one of its columns must be in the signature.".to_owned(),
+                );
+            }
+        }
+        if let Some(currency) = &self.currency
+            && oas_domain::money::CurrencyCode::parse(currency).is_err()
+        {
+            problems.push(format!("currency: {currency:?} is not an ISO 4217 code."));
+        }
+        problems
+    }
+
+    /// Signature names missing from `header`.
+    pub fn missing(&self, header: &[String]) -> Vec<String> {
+        let present: Vec<String> = header.iter().map(|h| normalise_name(h)).collect();
+        self.signature
+            .iter()
+            .filter(|s| !present.contains(&normalise_name(s)))
+            .cloned()
+            .collect()
+    }
+}
+
+fn field_name(field: Field) -> String {
+    serde_json::to_value(field)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Why no format fits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DetectError {
+    #[error(
+        "The file matches no known report format. The closest is {closest}, which also needs the column(s): {}.",
+        missing.join(", ")
+    )]
+    NoMatch { closest: String, missing: Vec<String> },
+    #[error("The file matches no known report format, and no format is defined.")]
+    NoFormats,
+}
+
+/// The format whose signature the header carries. When several match, the
+/// one with the longest signature (the most specific) wins; among equals,
+/// the earlier in `formats` (an organisation's own come first).
+pub fn detect<'a>(formats: &'a [FormatSpec], header: &[String]) -> Result<&'a FormatSpec, DetectError> {
+    let mut best: Option<&FormatSpec> = None;
+    let mut closest: Option<(&FormatSpec, Vec<String>)> = None;
+    for format in formats {
+        let missing = format.missing(header);
+        if missing.is_empty() {
+            if best.is_none_or(|b| format.signature.len() > b.signature.len()) {
+                best = Some(format);
+            }
+        } else {
+            let found = format.signature.len() - missing.len();
+            let better = closest.as_ref().is_none_or(|(c, m)| {
+                let their = c.signature.len() - m.len();
+                found > their || (found == their && missing.len() < m.len())
+            });
+            if better {
+                closest = Some((format, missing));
+            }
+        }
+    }
+    match (best, closest) {
+        (Some(format), _) => Ok(format),
+        (None, Some((format, missing))) => Err(DetectError::NoMatch {
+            closest: format.name.clone(),
+            missing,
+        }),
+        (None, None) => Err(DetectError::NoFormats),
+    }
+}
+
+/// One normalised line: the standard sales line less what the importer
+/// adds (organisation, file, currency conversion).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Line {
+    pub reporting_period: Option<String>,
+    /// `YYYY-MM`.
+    pub sale_period: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub sale_start: Option<String>,
+    pub sale_end: Option<String>,
+    pub dsp: Option<String>,
+    pub sub_service: Option<String>,
+    pub territory: Option<String>,
+    pub artist: Option<String>,
+    pub release_title: Option<String>,
+    pub track_title: Option<String>,
+    pub isrc: Option<String>,
+    pub upc: Option<String>,
+    pub label: Option<String>,
+    pub catalog_number: Option<String>,
+    pub sale_type: Option<SaleType>,
+    pub quantity: i64,
+    /// Canonical decimal text.
+    pub gross_revenue: Option<String>,
+    pub net_revenue: String,
+    pub currency: Option<String>,
+}
+
+/// Why a line could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{column}: {problem}")]
+pub struct LineError {
+    pub column: String,
+    pub problem: String,
+}
+
+/// A format bound to one file's header: column positions resolved once.
+#[derive(Debug, Clone)]
+pub struct Mapper {
+    spec: FormatSpec,
+    /// (position, column name) per field.
+    positions: BTreeMap<Field, (usize, String)>,
+    /// Values from the preamble, per field.
+    preamble: BTreeMap<Field, String>,
+}
+
+impl Mapper {
+    /// Binds `spec` to `header`; `preamble` holds the pairs found before it.
+    pub fn new(spec: &FormatSpec, header: &[String], preamble: &[(String, String)]) -> Mapper {
+        let names: Vec<String> = header.iter().map(|h| normalise_name(h)).collect();
+        let mut positions = BTreeMap::new();
+        for (field, candidates) in &spec.columns {
+            let found = candidates.iter().find_map(|c| {
+                let wanted = normalise_name(c);
+                names.iter().position(|n| *n == wanted).map(|i| (i, c.clone()))
+            });
+            if let Some(found) = found {
+                positions.insert(*field, found);
+            }
+        }
+        let mut values = BTreeMap::new();
+        for (field, keys) in &spec.preamble {
+            let value = keys.iter().find_map(|k| {
+                let wanted = normalise_name(k);
+                preamble
+                    .iter()
+                    .find(|(key, value)| normalise_name(key) == wanted && !value.trim().is_empty())
+                    .map(|(_, value)| value.trim().to_owned())
+            });
+            if let Some(value) = value {
+                values.insert(*field, value);
+            }
+        }
+        Mapper {
+            spec: spec.clone(),
+            positions,
+            preamble: values,
+        }
+    }
+
+    pub fn spec(&self) -> &FormatSpec {
+        &self.spec
+    }
+
+    /// The name of the column that holds the amounts.
+    pub fn amount_column(&self) -> Option<&str> {
+        self.positions.get(&Field::NetRevenue).map(|(_, name)| name.as_str())
+    }
+
+    /// A preamble value for `field`, e.g. the currency of Apple's reports.
+    pub fn preamble_value(&self, field: Field) -> Option<&str> {
+        self.preamble.get(&field).map(String::as_str)
+    }
+
+    /// The file's reporting period from its preamble, when it gives one.
+    pub fn preamble_period(&self) -> Option<String> {
+        [Field::ReportingPeriod, Field::SaleStart]
+            .iter()
+            .find_map(|f| self.preamble.get(f))
+            .and_then(|v| dates::period(v, self.spec.day_first))
+    }
+
+    fn cell<'r>(&self, record: &'r csv::StringRecord, field: Field) -> Option<&'r str> {
+        let (position, _) = self.positions.get(&field)?;
+        let value = record.get(*position)?.trim();
+        (!value.is_empty()).then_some(value)
+    }
+
+    fn text(&self, record: &csv::StringRecord, field: Field) -> Option<String> {
+        self.cell(record, field)
+            .map(str::to_owned)
+            .or_else(|| self.preamble.get(&field).cloned())
+    }
+
+    fn error(&self, field: Field, problem: String) -> LineError {
+        let column = self
+            .positions
+            .get(&field)
+            .map(|(_, name)| name.clone())
+            .unwrap_or_else(|| field_name(field));
+        LineError { column, problem }
+    }
+
+    fn date(&self, record: &csv::StringRecord, field: Field) -> Result<Option<String>, LineError> {
+        match self.text(record, field) {
+            None => Ok(None),
+            Some(raw) => dates::date(&raw, self.spec.day_first)
+                .map(Some)
+                .ok_or_else(|| self.error(field, format!("{raw:?} is not a date"))),
+        }
+    }
+
+    fn month(&self, record: &csv::StringRecord, field: Field) -> Result<Option<String>, LineError> {
+        match self.text(record, field) {
+            None => Ok(None),
+            Some(raw) => dates::period(&raw, self.spec.day_first)
+                .map(Some)
+                .ok_or_else(|| self.error(field, format!("{raw:?} is not a month or a date"))),
+        }
+    }
+
+    /// Maps one record to a standard line.
+    pub fn line(&self, record: &csv::StringRecord) -> Result<Line, LineError> {
+        let style = self.spec.decimal;
+        let net_raw = self.cell(record, Field::NetRevenue).unwrap_or("");
+        let net_revenue = numbers::decimal(net_raw, style)
+            .map_err(|e| self.error(Field::NetRevenue, e.to_string()))?
+            .unwrap_or_else(|| "0".to_owned());
+        let gross_revenue = match self.cell(record, Field::GrossRevenue) {
+            None => None,
+            Some(raw) => numbers::decimal(raw, style)
+                .map_err(|e| self.error(Field::GrossRevenue, e.to_string()))?,
+        };
+        let raw_type = self.cell(record, Field::SaleType);
+        let mut quantity = match self.cell(record, Field::Quantity) {
+            None => 0,
+            Some(raw) => numbers::quantity(raw, style)
+                .map_err(|e| self.error(Field::Quantity, e.to_string()))?
+                .unwrap_or(0),
+        };
+        if let Some(kind) = raw_type
+            && quantity > 0
+            && self.spec.returns.iter().any(|r| r.eq_ignore_ascii_case(kind))
+        {
+            quantity = -quantity;
+        }
+        let sale_start = self.date(record, Field::SaleStart)?;
+        let sale_end = self.date(record, Field::SaleEnd)?;
+        let sale_period = match self.month(record, Field::SalePeriod)? {
+            Some(period) => Some(period),
+            None => sale_start.as_deref().map(|d| d[..7].to_owned()),
+        };
+        let territory = self.text(record, Field::Territory).map(|t| {
+            if t.len() == 2 && t.bytes().all(|b| b.is_ascii_alphabetic()) {
+                t.to_ascii_uppercase()
+            } else {
+                t
+            }
+        });
+        let currency = self
+            .text(record, Field::Currency)
+            .or_else(|| self.spec.currency.clone())
+            .map(|c| c.trim().to_ascii_uppercase());
+        Ok(Line {
+            reporting_period: self.month(record, Field::ReportingPeriod)?,
+            sale_period,
+            sale_start,
+            sale_end,
+            dsp: self.text(record, Field::Dsp).or_else(|| self.spec.dsp.clone()),
+            sub_service: self.text(record, Field::SubService),
+            territory,
+            artist: self.text(record, Field::Artist),
+            release_title: self.text(record, Field::ReleaseTitle),
+            track_title: self.text(record, Field::TrackTitle),
+            isrc: self.cell(record, Field::Isrc).and_then(ids::isrc),
+            upc: self.cell(record, Field::Upc).and_then(ids::upc),
+            label: self.text(record, Field::Label),
+            catalog_number: self.text(record, Field::CatalogNumber),
+            sale_type: raw_type
+                .and_then(SaleType::from_report)
+                .or(self.spec.sale_type),
+            quantity,
+            gross_revenue,
+            net_revenue,
+            currency,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn every_builtin_format_is_valid_and_unique() {
+        let formats = builtin().unwrap();
+        assert!(formats.len() >= 13);
+        let mut slugs: Vec<&str> = formats.iter().map(|f| f.slug.as_str()).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        assert_eq!(slugs.len(), formats.len(), "slugs are unique");
+        for format in &formats {
+            assert_eq!(format.problems(), Vec::<String>::new(), "{}", format.slug);
+        }
+    }
+
+    #[test]
+    fn detection_ignores_case_spacing_and_a_bom_and_prefers_the_most_specific() {
+        let formats = builtin().unwrap();
+        let spotify = header(&[
+            "\u{feff}country", "LABEL", "Product", "URI", "UPC", "EAN", "ISRC", "Track  name",
+            "Artist name", "Composer name", "Album name", "Quantity", "USD Payable",
+        ]);
+        assert_eq!(detect(&formats, &spotify).unwrap().slug, "spotify");
+        let almost = header(&["Country", "Label", "UPC", "ISRC", "Track name", "Artist name"]);
+        let err = detect(&formats, &almost).unwrap_err();
+        let DetectError::NoMatch { closest, missing } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(closest, "Spotify");
+        assert!(missing.contains(&"USD Payable".to_owned()), "{missing:?}");
+        assert!(err.to_string().contains("closest is Spotify"));
+        assert_eq!(detect(&[], &almost).unwrap_err(), DetectError::NoFormats);
+    }
+
+    #[test]
+    fn a_line_is_mapped_with_its_numbers_identifiers_and_dates_normalised() {
+        let spec: FormatSpec = serde_json::from_value(serde_json::json!({
+            "slug": "believe-test", "name": "Believe", "source": "distributor",
+            "decimal": "comma", "day_first": true,
+            "signature": ["Sales Month", "Platform", "Net Revenue"],
+            "columns": {
+                "sale_period": ["Sales Month"], "dsp": ["Platform"], "isrc": ["ISRC"],
+                "upc": ["UPC"], "quantity": ["Quantity"], "net_revenue": ["Net Revenue"],
+                "sale_type": ["Sales Type"], "currency": ["Currency"], "territory": ["Country"]
+            },
+            "returns": ["R"]
+        }))
+        .unwrap();
+        let head = header(&["Sales Month", "Platform", "ISRC", "UPC", "Quantity", "Net Revenue", "Sales Type", "Currency", "Country"]);
+        let mapper = Mapper::new(&spec, &head, &[]);
+        let record = csv::StringRecord::from(vec![
+            "01/03/2024", "Deezer", "nl-a1z-26-00123", "86000000001", "3", "1.234,5600", "R", "eur", "fr",
+        ]);
+        let line = mapper.line(&record).unwrap();
+        assert_eq!(line.sale_period.as_deref(), Some("2024-03"));
+        assert_eq!(line.isrc.as_deref(), Some("NLA1Z2600123"));
+        assert_eq!(line.upc.as_deref(), Some("086000000001"));
+        assert_eq!(line.quantity, -3, "a return");
+        assert_eq!(line.net_revenue, "1234.5600");
+        assert_eq!(line.currency.as_deref(), Some("EUR"));
+        assert_eq!(line.territory.as_deref(), Some("FR"));
+        assert_eq!(line.sale_type, Some(SaleType::Download));
+        let bad = csv::StringRecord::from(vec!["01/03/2024", "Deezer", "", "", "x", "1", "", "", ""]);
+        let err = mapper.line(&bad).unwrap_err();
+        assert_eq!(err.column, "Quantity");
+        assert_eq!(mapper.amount_column(), Some("Net Revenue"));
+    }
+}

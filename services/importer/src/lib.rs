@@ -1,0 +1,535 @@
+//! The importer module: reads a cleaned report as a stream, maps every line
+//! to the standard sales line with the file's format, converts it to the
+//! organisation's base currency, writes the lines as Parquet under the
+//! organisation and period, and saves the file's snapshot.
+//!
+//! Nothing is skipped: a line that cannot be read fails the import with its
+//! line number and column, so a snapshot always reconciles to its source.
+
+pub mod lines;
+pub mod totals;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use oas_domain::job::{Job, Module};
+use oas_domain::money::{Amount, parse_rate};
+use oas_platform::config::Settings;
+use oas_platform::module::{Failure, ModuleInfo};
+use oas_platform::snapshots::{Snapshot, SnapshotTotals};
+use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore};
+use oas_sales::format::{self, FormatSpec, Line, Mapper};
+use serde::{Deserialize, Serialize};
+
+use lines::{Extra, LineWriter};
+use totals::Totals;
+
+pub const INFO: ModuleInfo = ModuleInfo {
+    module: Module::Importer,
+    about: "maps a cleaned report to standard sales lines, writes them as Parquet and saves the file's snapshot",
+    actions: &["import", "reimport"],
+    params: "clean (the uploads module's output), formats, base_currency, file_rate, rates, reporting_period, lines_prefix",
+};
+
+/// A failure that is the file's fault: its message is the file's cause.
+pub const REJECTED: &str = "rejected";
+
+fn rejected(message: impl Into<String>) -> Failure {
+    Failure::new(REJECTED, message)
+}
+
+fn internal(what: &str, e: impl std::fmt::Display) -> Failure {
+    Failure::new("internal", format!("{what}: {e}"))
+}
+
+/// What the uploads module reported.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CleanOutput {
+    pub kind: String,
+    pub clean_key: String,
+    #[serde(default)]
+    pub preamble: Vec<(String, String)>,
+}
+
+/// An organisation's rate from a currency to its base currency.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RateParam {
+    pub currency: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    pub rate: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Params {
+    pub clean: CleanOutput,
+    /// The organisation's own formats first, then the built-ins.
+    pub formats: Vec<FormatSpec>,
+    pub base_currency: String,
+    /// The file's own rate (file currency to base), if set.
+    #[serde(default)]
+    pub file_rate: Option<String>,
+    #[serde(default)]
+    pub rates: Vec<RateParam>,
+    /// The file's reporting period, if the operator gave one.
+    #[serde(default)]
+    pub reporting_period: Option<String>,
+    /// Where Parquet lines go, e.g. `org-7/lines`.
+    pub lines_prefix: String,
+}
+
+/// Exchange rates as the import needs them: to the base currency, by
+/// currency and period.
+pub struct Rates {
+    base: String,
+    file_rate: Option<rust_decimal::Decimal>,
+    /// Per currency, rates by period.
+    by_currency: HashMap<String, BTreeMap<String, rust_decimal::Decimal>>,
+    /// The file's currency, once a line names it.
+    file_currency: Option<String>,
+}
+
+impl Rates {
+    pub fn new(params: &Params) -> Result<Rates, Failure> {
+        let file_rate = match &params.file_rate {
+            Some(raw) => Some(parse_rate(raw).map_err(|e| {
+                rejected(format!("The file's exchange rate is not usable: {}", e.0))
+            })?),
+            None => None,
+        };
+        let mut by_currency: HashMap<String, BTreeMap<String, rust_decimal::Decimal>> =
+            HashMap::new();
+        for r in &params.rates {
+            if let Ok(rate) = parse_rate(&r.rate) {
+                by_currency
+                    .entry(r.currency.to_ascii_uppercase())
+                    .or_default()
+                    .insert(r.period.clone(), rate);
+            }
+        }
+        Ok(Rates {
+            base: params.base_currency.to_ascii_uppercase(),
+            file_rate,
+            by_currency,
+            file_currency: None,
+        })
+    }
+
+    /// The rate from `currency` to the base for a line of `period`: 1 for
+    /// the base itself; the file's rate for the file's currency; else the
+    /// organisation's rate for that month, or the latest month before it.
+    pub fn rate(
+        &mut self,
+        currency: &str,
+        period: Option<&str>,
+    ) -> Result<rust_decimal::Decimal, String> {
+        if currency == self.base {
+            return Ok(rust_decimal::Decimal::ONE);
+        }
+        let file_currency = self.file_currency.get_or_insert_with(|| currency.to_owned());
+        if let Some(rate) = self.file_rate
+            && file_currency == currency
+        {
+            return Ok(rate);
+        }
+        let found = self.by_currency.get(currency).and_then(|periods| match period {
+            Some(p) => periods.range(..=p.to_owned()).next_back().map(|(_, r)| *r),
+            None => periods.values().next_back().copied(),
+        });
+        found.ok_or_else(|| {
+            format!(
+                "No exchange rate from {currency} to {base}{for_period}: set the file's exchange_rate, or the organisation's rate for {currency}.",
+                base = self.base,
+                for_period = period.map(|p| format!(" for {p}")).unwrap_or_default(),
+            )
+        })
+    }
+}
+
+/// What an import found.
+#[derive(Debug, Serialize)]
+pub struct Imported {
+    pub format: String,
+    pub format_name: String,
+    pub lines: i64,
+    pub currency: String,
+    pub base_currency: String,
+    /// The single rate used, when there was one.
+    pub rate: Option<String>,
+    pub total: Amount,
+    pub base_total: Amount,
+    pub quantity: i64,
+    pub artists: usize,
+    pub period: Option<String>,
+    #[serde(skip)]
+    pub totals: Totals,
+}
+
+/// Reads one line's amount and converts it, adding it to `totals` and the
+/// Parquet writer.
+struct Sink<'a> {
+    rates: &'a mut Rates,
+    totals: Totals,
+    writer: LineWriter,
+    currencies: BTreeMap<String, i64>,
+    used_rates: BTreeMap<String, String>,
+    /// The latest sale or reporting period of the lines.
+    latest_period: Option<String>,
+    file_period: Option<String>,
+    default_currency: Option<String>,
+}
+
+impl Sink<'_> {
+    fn take(&mut self, line_number: i64, line: Line) -> Result<(), Failure> {
+        let at = |problem: String| rejected(format!("Line {line_number}: {problem}"));
+        let amount = Amount::parse(&line.net_revenue).map_err(|e| at(e.0))?;
+        let currency = line
+            .currency
+            .clone()
+            .or_else(|| self.default_currency.clone())
+            .ok_or_else(|| {
+                rejected("The file names no currency: no currency column or preamble value, and its format has none.")
+            })?;
+        if oas_domain::money::CurrencyCode::parse(&currency).is_err() {
+            return Err(at(format!("{currency:?} is not an ISO 4217 currency code.")));
+        }
+        let line_period = line
+            .sale_period
+            .clone()
+            .or_else(|| line.reporting_period.clone());
+        if let Some(p) = &line_period
+            && self.latest_period.as_ref().is_none_or(|l| p > l)
+        {
+            self.latest_period = Some(p.clone());
+        }
+        let period = self.file_period.clone().or(line_period);
+        let rate = self.rates.rate(&currency, period.as_deref()).map_err(rejected)?;
+        let base = amount
+            .convert(rate)
+            .ok_or_else(|| at("the amount is too large to convert".into()))?;
+        self.totals.add(&line, amount, base);
+        *self.currencies.entry(currency.clone()).or_default() += 1;
+        let rate_text = rate.to_string();
+        self.used_rates.entry(currency.clone()).or_insert_with(|| rate_text.clone());
+        let file_period = self.file_period.clone();
+        self.writer
+            .push(
+                line,
+                Extra {
+                    line_number,
+                    period: file_period.as_deref(),
+                    currency: &currency,
+                    rate: &rate_text,
+                    base_revenue: base.to_string(),
+                },
+            )
+            .map_err(|e| internal("writing Parquet", e))
+    }
+}
+
+/// Imports a cleaned table (CSV with its header first) into `parquet`.
+pub fn import_table(
+    clean: &Path,
+    preamble: &[(String, String)],
+    params: &Params,
+    organisation_id: i64,
+    file_id: i64,
+    parquet: &Path,
+) -> Result<(Imported, bool), Failure> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_path(clean)
+        .map_err(|e| internal("reading the cleaned file", e))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| internal("reading the header", e))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let spec = format::detect(&params.formats, &header).map_err(|e| rejected(e.to_string()))?;
+    let mapper = Mapper::new(spec, &header, preamble);
+    let mut rates = Rates::new(params)?;
+    let file_period = params
+        .reporting_period
+        .clone()
+        .or_else(|| mapper.preamble_period());
+    let mut sink = Sink {
+        rates: &mut rates,
+        totals: Totals::default(),
+        writer: LineWriter::create(parquet, organisation_id, file_id, &params.base_currency)
+            .map_err(|e| internal("creating the Parquet file", e))?,
+        currencies: BTreeMap::new(),
+        used_rates: BTreeMap::new(),
+        latest_period: None,
+        file_period: file_period.clone(),
+        default_currency: mapper
+            .preamble_value(format::Field::Currency)
+            .map(|c| c.to_ascii_uppercase())
+            .or_else(|| spec.currency.clone()),
+    };
+    let mut record = csv::StringRecord::new();
+    let mut line_number: i64 = 1;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(rejected(format!("Line {}: {e}", line_number + 1))),
+        }
+        line_number += 1;
+        let line = mapper
+            .line(&record)
+            .map_err(|e| rejected(format!("Line {line_number}: {e}")))?;
+        sink.take(line_number, line)?;
+    }
+    let Sink {
+        totals,
+        writer,
+        currencies,
+        used_rates,
+        latest_period,
+        ..
+    } = sink;
+    let wrote = writer
+        .finish()
+        .map_err(|e| internal("writing Parquet", e))?;
+    if totals.lines == 0 {
+        return Err(rejected("The file has no sales lines."));
+    }
+    let currency = match currencies.len() {
+        1 => currencies.keys().next().cloned().unwrap_or_default(),
+        _ => currencies.keys().cloned().collect::<Vec<_>>().join(","),
+    };
+    let rate = (used_rates.len() == 1)
+        .then(|| used_rates.values().next().cloned())
+        .flatten();
+    Ok((
+        Imported {
+            format: spec.slug.clone(),
+            format_name: spec.name.clone(),
+            lines: totals.lines,
+            currency,
+            base_currency: params.base_currency.clone(),
+            rate,
+            total: totals.revenue,
+            base_total: totals.base_revenue,
+            quantity: totals.quantity,
+            artists: totals.artists(),
+            period: file_period.or(latest_period),
+            totals,
+        },
+        wrote,
+    ))
+}
+
+pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Failure> {
+    let params: Params = serde_json::from_value(job.params.clone())
+        .map_err(|e| Failure::new("invalid_params", e.to_string()))?;
+    let Some(file_id) = job.file_id else {
+        return Err(Failure::new("invalid_params", "the job names no file"));
+    };
+    let organisation_id = job.org_id;
+    let storage = AnyStorage::for_module(&settings)
+        .await
+        .map_err(|e| internal("storage", e))?;
+    let work = tempfile::tempdir().map_err(|e| internal("temporary folder", e))?;
+    let clean_path = work.path().join("clean");
+    let clean_key =
+        ObjectKey::parse(&params.clean.clean_key).map_err(|e| internal("clean key", e))?;
+    storage
+        .download(&clean_key, &clean_path)
+        .await
+        .map_err(|e| internal("downloading the cleaned file", e))?;
+    let parquet_path = work.path().join("lines.parquet");
+    let blocking_params = params.clone();
+    let parquet = parquet_path.clone();
+    let (imported, wrote) = tokio::task::spawn_blocking(move || {
+        if blocking_params.clean.kind == "dsr" {
+            dsr::import(&clean_path, &blocking_params, organisation_id, file_id, &parquet)
+        } else {
+            import_table(
+                &clean_path,
+                &blocking_params.clean.preamble,
+                &blocking_params,
+                organisation_id,
+                file_id,
+                &parquet,
+            )
+        }
+    })
+    .await
+    .map_err(|e| internal("importing", e))??;
+
+    // Replace the file's earlier lines, wherever their period put them.
+    let prefix = params.lines_prefix.trim_end_matches('/');
+    let suffix = format!("/file-{file_id}.parquet");
+    let earlier = storage
+        .list(&format!("{prefix}/"))
+        .await
+        .map_err(|e| internal("listing earlier lines", e))?;
+    for object in earlier.iter().filter(|o| o.key.as_str().ends_with(&suffix)) {
+        storage
+            .delete(&object.key)
+            .await
+            .map_err(|e| internal("removing earlier lines", e))?;
+    }
+    let period_folder = imported.period.clone().unwrap_or_else(|| "unknown".to_owned());
+    let parquet_key = ObjectKey::parse(&format!("{prefix}/{period_folder}{suffix}"))
+        .map_err(|e| internal("lines key", e))?;
+    if wrote {
+        storage
+            .put_file(&parquet_key, &parquet_path)
+            .await
+            .map_err(|e| internal("storing the lines", e))?;
+    }
+
+    let snapshot = Snapshot {
+        totals: SnapshotTotals {
+            file_id,
+            organisation_id,
+            currency: imported.currency.clone(),
+            base_currency: imported.base_currency.clone(),
+            period: imported.period.clone(),
+            lines: imported.lines,
+            revenue: imported.total,
+            base_revenue: imported.base_total,
+            quantity: imported.quantity,
+        },
+        rows: imported.totals.rows().into_iter().collect(),
+    };
+    save_snapshot(&settings, &snapshot).await?;
+    let mut output = serde_json::to_value(&imported).map_err(|e| internal("output", e))?;
+    output["parquet_key"] = parquet_key.as_str().into();
+    tracing::info!(lines = imported.lines, format = %imported.format, "imported");
+    Ok(output)
+}
+
+async fn save_snapshot(settings: &Settings, snapshot: &Snapshot) -> Result<(), Failure> {
+    use oas_platform::snapshots::{MongoSnapshots, SnapshotStore, SqlSnapshots};
+    use secrecy::ExposeSecret;
+    match &settings.snapshots_url {
+        Some(uri) => {
+            let store = MongoSnapshots::connect(uri.expose_secret())
+                .await
+                .map_err(|e| internal("the snapshot store", e))?;
+            store
+                .save(snapshot)
+                .await
+                .map_err(|e| internal("saving the snapshot", e))
+        }
+        None => {
+            let db = oas_db::Database::new(
+                &settings.database_url,
+                oas_db::PoolSettings {
+                    max_size: 2,
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| internal("the database", e))?;
+            let store = SqlSnapshots::new(db.clone());
+            let saved = store
+                .save(snapshot)
+                .await
+                .map_err(|e| internal("saving the snapshot", e));
+            db.close();
+            saved
+        }
+    }
+}
+
+mod dsr {
+    //! DDEX DSR files: their own parser, the same lines and totals.
+
+    use super::*;
+
+    pub fn import(
+        clean: &Path,
+        params: &Params,
+        organisation_id: i64,
+        file_id: i64,
+        parquet: &Path,
+    ) -> Result<(Imported, bool), Failure> {
+        let text = std::fs::read_to_string(clean)
+            .map_err(|e| internal("reading the cleaned file", e))?;
+        let report = oas_sales::dsr::parse(&text).map_err(|e| rejected(e.to_string()))?;
+        if report.number_of_files > 1 {
+            return Err(rejected(format!(
+                "This DSR is file {} of {} of message {}; OAS imports a message whose parts arrive together.",
+                report.file_number, report.number_of_files, report.message_id
+            )));
+        }
+        let mut rates = Rates::new(params)?;
+        let file_period = params
+            .reporting_period
+            .clone()
+            .or_else(|| report.usage_start.as_deref().map(|d| d[..7].to_owned()));
+        let mut sink = Sink {
+            rates: &mut rates,
+            totals: Totals::default(),
+            writer: LineWriter::create(parquet, organisation_id, file_id, &params.base_currency)
+                .map_err(|e| internal("creating the Parquet file", e))?,
+            currencies: BTreeMap::new(),
+            used_rates: BTreeMap::new(),
+            latest_period: None,
+            file_period: file_period.clone(),
+            default_currency: report.currency.clone(),
+        };
+        for l in report.lines {
+            let line = Line {
+                reporting_period: file_period.clone(),
+                sale_period: l.start.as_deref().map(|d| d[..7].to_owned()),
+                sale_start: l.start,
+                sale_end: l.end,
+                dsp: l.dsp,
+                sub_service: l.service,
+                territory: l.territory,
+                artist: l.artist,
+                release_title: l.release_title,
+                track_title: l.title,
+                isrc: l.isrc,
+                upc: l.upc,
+                label: None,
+                catalog_number: None,
+                sale_type: Some(format::SaleType::Stream),
+                quantity: l.quantity,
+                gross_revenue: None,
+                net_revenue: l.revenue,
+                currency: l.currency,
+            };
+            sink.take(l.line_number as i64, line)?;
+        }
+        let Sink {
+            totals,
+            writer,
+            currencies,
+            used_rates,
+            ..
+        } = sink;
+        let wrote = writer
+            .finish()
+            .map_err(|e| internal("writing Parquet", e))?;
+        if totals.lines == 0 {
+            return Err(rejected("The DSR file has no usage lines."));
+        }
+        Ok((
+            Imported {
+                format: "ddex-dsr".into(),
+                format_name: "DDEX DSR flat file".into(),
+                lines: totals.lines,
+                currency: currencies.keys().cloned().collect::<Vec<_>>().join(","),
+                base_currency: params.base_currency.clone(),
+                rate: (used_rates.len() == 1)
+                    .then(|| used_rates.values().next().cloned())
+                    .flatten(),
+                total: totals.revenue,
+                base_total: totals.base_revenue,
+                quantity: totals.quantity,
+                artists: totals.artists(),
+                period: file_period,
+                totals,
+            },
+            wrote,
+        ))
+    }
+}

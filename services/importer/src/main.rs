@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    oas_platform::module::main(&oas_importer::INFO, oas_importer::run)
+}

@@ -1,0 +1,513 @@
+//! Cleaning, file to file: whatever was uploaded becomes one UTF-8,
+//! comma-separated CSV whose first line is the header, or, for a DDEX DSR,
+//! the DSR text in UTF-8, or, for an archive, its members, each to be
+//! cleaned on its own. Large files are streamed: only the first 64 KiB are
+//! held in memory, to find the encoding and the shape.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use oas_sales::{decode, dsr, sniff};
+use serde::Serialize;
+
+/// How much of the start of a file is read to judge it.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// Limits on what an archive may expand to.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes any one decompressed file (gzip, archive member) may reach.
+    pub max_expanded_bytes: u64,
+    /// Members an archive may hold.
+    pub max_members: usize,
+    /// Largest ratio of expanded to compressed size of a member.
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_expanded_bytes: 2 * 1024 * 1024 * 1024,
+            max_members: 200,
+            max_ratio: 200,
+        }
+    }
+}
+
+/// Why a file is refused: the file's `status_cause`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("The file is empty.")]
+    Empty,
+    #[error("The file has a header but no data lines.")]
+    HeaderOnly,
+    #[error("The file holds no text: it looks like binary data of a type OAS does not read.")]
+    Binary,
+    #[error("The file is not a sales report: no table of columns was found in it.")]
+    NotAReport,
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Irregular(String),
+}
+
+/// What was found in the upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Cleaned {
+    /// A table, written as clean CSV.
+    Table(Table),
+    /// A DDEX DSR flat file, written as UTF-8 text.
+    Dsr(TextFacts),
+    /// An archive: its members, written to files, to be cleaned one by one.
+    Archive(Archive),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextFacts {
+    /// What the upload was: `text`, `gzip`, `xlsx`, `xls`.
+    pub source_type: String,
+    pub encoding: String,
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Table {
+    #[serde(flatten)]
+    pub facts: TextFacts,
+    /// The delimiter found, as text (`\t`, `,`, `;`, `|`).
+    pub delimiter: String,
+    pub header: Vec<String>,
+    /// Values before the header, e.g. `["Currency", "AUD"]`.
+    pub preamble: Vec<(String, String)>,
+    /// Data lines written.
+    pub rows: u64,
+    /// Lines after the table that are not part of it (a summary block).
+    pub trailing_lines: u64,
+    /// For spreadsheets: the sheet read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Archive {
+    pub members: Vec<Member>,
+    /// Entries not taken, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub name: String,
+    pub size: u64,
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub reason: String,
+}
+
+/// What the first bytes say the upload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Gzip,
+    Zip,
+    Xlsx,
+    Xls,
+    Other(&'static str),
+}
+
+fn kind_of(head: &[u8], path: &Path) -> Kind {
+    match head {
+        [0x1f, 0x8b, ..] => Kind::Gzip,
+        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] => {
+            let is_xlsx = File::open(path)
+                .ok()
+                .and_then(|f| zip::ZipArchive::new(f).ok())
+                .is_some_and(|z| z.index_for_name("xl/workbook.xml").is_some());
+            if is_xlsx { Kind::Xlsx } else { Kind::Zip }
+        }
+        [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, ..] => Kind::Xls,
+        [b'%', b'P', b'D', b'F', ..] => Kind::Other("a PDF document"),
+        [0x89, b'P', b'N', b'G', ..] | [0xff, 0xd8, 0xff, ..] | [b'G', b'I', b'F', b'8', ..] => {
+            Kind::Other("an image")
+        }
+        [b'R', b'a', b'r', b'!', ..] | [b'7', b'z', 0xbc, 0xaf, ..] => {
+            Kind::Other("a RAR or 7-Zip archive (only ZIP and gzip are read)")
+        }
+        _ => Kind::Text,
+    }
+}
+
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    File::open(path)?
+        .take(HEAD_BYTES as u64)
+        .read_to_end(&mut head)?;
+    Ok(head)
+}
+
+fn io(e: std::io::Error) -> Refusal {
+    Refusal::Corrupt(format!("The file could not be read: {e}."))
+}
+
+/// Cleans the upload at `input` into `work` (a folder of its own).
+pub fn clean(input: &Path, work: &Path, limits: &Limits) -> Result<Cleaned, Refusal> {
+    let head = read_head(input).map_err(io)?;
+    if head.is_empty() {
+        return Err(Refusal::Empty);
+    }
+    match kind_of(&head, input) {
+        Kind::Text => text(input, work, "text"),
+        Kind::Gzip => {
+            let inflated = work.join("inflated");
+            gunzip(input, &inflated, limits)?;
+            let head = read_head(&inflated).map_err(io)?;
+            if head.is_empty() {
+                return Err(Refusal::Empty);
+            }
+            match kind_of(&head, &inflated) {
+                Kind::Text => text(&inflated, work, "gzip"),
+                _ => Err(Refusal::Unsupported(
+                    "The gzip file holds something other than a text report.".into(),
+                )),
+            }
+        }
+        Kind::Zip => archive(input, work, limits).map(Cleaned::Archive),
+        Kind::Xlsx => crate::sheets::clean(input, work, "xlsx"),
+        Kind::Xls => crate::sheets::clean(input, work, "xls"),
+        Kind::Other(what) => Err(Refusal::Unsupported(format!(
+            "The file is {what}, not a sales report OAS can read (CSV, TSV, TXT, XLS, XLSX, ZIP, gzip or DDEX DSR)."
+        ))),
+    }
+}
+
+fn gunzip(input: &Path, output: &Path, limits: &Limits) -> Result<(), Refusal> {
+    let file = File::open(input).map_err(io)?;
+    let mut decoder = flate2::read::GzDecoder::new(BufReader::new(file))
+        .take(limits.max_expanded_bytes + 1);
+    let mut out = BufWriter::new(File::create(output).map_err(io)?);
+    let written = std::io::copy(&mut decoder, &mut out)
+        .map_err(|e| Refusal::Corrupt(format!("The gzip file is damaged: {e}.")))?;
+    out.flush().map_err(io)?;
+    if written > limits.max_expanded_bytes {
+        return Err(Refusal::TooLarge(format!(
+            "The gzip file expands to more than {} bytes.",
+            limits.max_expanded_bytes
+        )));
+    }
+    Ok(())
+}
+
+/// The text encoding: a BOM's, else UTF-16 by its zero bytes, else UTF-8
+/// when the whole file is valid UTF-8, else Windows-1252.
+fn encoding_of(head: &[u8], path: &Path) -> Result<&'static Encoding, Refusal> {
+    if let Some((encoding, _)) = Encoding::for_bom(head) {
+        return Ok(encoding);
+    }
+    if decode::looks_like_utf16(head, true) {
+        return Ok(UTF_16LE);
+    }
+    if decode::looks_like_utf16(head, false) {
+        return Ok(UTF_16BE);
+    }
+    Ok(if is_utf8(path).map_err(io)? {
+        UTF_8
+    } else {
+        WINDOWS_1252
+    })
+}
+
+/// Whether the file is valid UTF-8, read in blocks.
+fn is_utf8(path: &Path) -> std::io::Result<bool> {
+    let mut file = File::open(path)?;
+    let mut block = vec![0u8; 1 << 20];
+    let mut carried = 0usize;
+    loop {
+        let read = file.read(&mut block[carried..])?;
+        let filled = carried + read;
+        if read == 0 {
+            return Ok(carried == 0);
+        }
+        match std::str::from_utf8(&block[..filled]) {
+            Ok(_) => carried = 0,
+            Err(e) if e.error_len().is_none() => {
+                // A character cut at the block's end: carry it over.
+                let valid = e.valid_up_to();
+                block.copy_within(valid..filled, 0);
+                carried = filled - valid;
+            }
+            Err(_) => return Ok(false),
+        }
+    }
+}
+
+/// A reader of the file's text as UTF-8, whatever its encoding.
+fn utf8_reader(path: &Path, encoding: &'static Encoding) -> Result<impl BufRead, Refusal> {
+    let file = File::open(path).map_err(io)?;
+    let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .bom_override(true)
+        .strip_bom(true)
+        .build(file);
+    Ok(BufReader::with_capacity(1 << 20, decoder))
+}
+
+/// A field without NULs, zero-width characters or surrounding spaces.
+pub fn clean_field(field: &str) -> std::borrow::Cow<'_, str> {
+    let dirty = field.contains(['\0', '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}']);
+    if dirty {
+        std::borrow::Cow::Owned(
+            field
+                .chars()
+                .filter(|c| !matches!(c, '\0' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'))
+                .collect::<String>()
+                .trim()
+                .to_owned(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(field.trim())
+    }
+}
+
+fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal> {
+    let head = read_head(input).map_err(io)?;
+    let encoding = encoding_of(&head, input)?;
+    // The head, decoded, judges the content (a cut last line does no harm).
+    let sample = decode::decode(&head).map_err(|e| match e {
+        decode::DecodeError::Empty => Refusal::Empty,
+        decode::DecodeError::Binary => Refusal::Binary,
+    })?;
+    let facts = TextFacts {
+        source_type: source_type.to_owned(),
+        encoding: encoding.name().to_owned(),
+        path: work.join("clean.txt"),
+    };
+    if dsr::looks_like_dsr(&sample.text) {
+        let mut reader = utf8_reader(input, encoding)?;
+        let mut out = BufWriter::new(File::create(&facts.path).map_err(io)?);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).map_err(io)? == 0 {
+                break;
+            }
+            let body = line.trim_end_matches(['\r', '\n']);
+            writeln!(out, "{}", clean_field(body)).map_err(io)?;
+        }
+        out.flush().map_err(io)?;
+        return Ok(Cleaned::Dsr(facts));
+    }
+    let layout = sniff::sniff(&sample.text).map_err(|e| match e {
+        sniff::SniffError::NoTable => Refusal::NotAReport,
+        sniff::SniffError::HeaderOnly => Refusal::HeaderOnly,
+    })?;
+    let mut reader = utf8_reader(input, encoding)?;
+    let mut skipped = String::new();
+    for _ in 0..layout.header_line {
+        skipped.clear();
+        reader.read_line(&mut skipped).map_err(io)?;
+    }
+    let delimiter = u8::try_from(layout.delimiter).unwrap_or(b',');
+    let records = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let path = work.join("clean.csv");
+    let table = write_table(records.into_records().map(|r| r.map_err(|e| e.to_string())), &path)?;
+    Ok(Cleaned::Table(Table {
+        facts: TextFacts { path, ..facts },
+        delimiter: layout.delimiter.to_string(),
+        header: table.header,
+        preamble: layout.preamble,
+        rows: table.rows,
+        trailing_lines: table.trailing,
+        sheet: None,
+    }))
+}
+
+pub(crate) struct Written {
+    pub header: Vec<String>,
+    pub rows: u64,
+    pub trailing: u64,
+}
+
+/// Writes records (the header first) as clean CSV. Blank lines are dropped;
+/// a line with more cells than the header is refused unless the extra cells
+/// are empty; after a blank line, lines of another shape are a trailing
+/// block (a summary), counted and left out.
+pub(crate) fn write_table<I>(records: I, path: &Path) -> Result<Written, Refusal>
+where
+    I: Iterator<Item = Result<csv::StringRecord, String>>,
+{
+    let mut out = csv::WriterBuilder::new()
+        .flexible(false)
+        .from_writer(BufWriter::with_capacity(1 << 20, File::create(path).map_err(io)?));
+    let mut header: Option<Vec<String>> = None;
+    let (mut rows, mut trailing) = (0u64, 0u64);
+    let mut after_blank = false;
+    let mut cells: Vec<String> = Vec::new();
+    for (index, record) in records.enumerate() {
+        let record = record.map_err(|e| Refusal::Corrupt(format!("The file cannot be read as a table: {e}.")))?;
+        if record.iter().all(|f| clean_field(f).is_empty()) {
+            after_blank = header.is_some() && rows > 0;
+            continue;
+        }
+        let Some(names) = &header else {
+            let names: Vec<String> = record.iter().map(|f| clean_field(f).into_owned()).collect();
+            out.write_record(&names).map_err(|e| io(e.into()))?;
+            header = Some(names);
+            continue;
+        };
+        let width = names.len();
+        let extra_filled = record.iter().skip(width).any(|f| !clean_field(f).is_empty());
+        if trailing > 0 || (after_blank && (record.len() != width || extra_filled)) {
+            trailing += 1;
+            continue;
+        }
+        if extra_filled {
+            return Err(Refusal::Irregular(format!(
+                "Data line {} has {} cells but the header has {width}; the file may use a delimiter inside unquoted values.",
+                index,
+                record.len()
+            )));
+        }
+        cells.clear();
+        cells.extend(record.iter().take(width).map(|f| clean_field(f).into_owned()));
+        cells.resize(width, String::new());
+        out.write_record(&cells).map_err(|e| io(e.into()))?;
+        rows += 1;
+        after_blank = false;
+    }
+    out.flush().map_err(io)?;
+    let header = header.ok_or(Refusal::Empty)?;
+    if rows == 0 {
+        return Err(Refusal::HeaderOnly);
+    }
+    Ok(Written {
+        header,
+        rows,
+        trailing,
+    })
+}
+
+/// Expands a ZIP archive's members into `work/members`, within the limits.
+fn archive(input: &Path, work: &Path, limits: &Limits) -> Result<Archive, Refusal> {
+    let file = File::open(input).map_err(io)?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file))
+        .map_err(|e| Refusal::Corrupt(format!("The ZIP archive is damaged: {e}.")))?;
+    if zip.len() > limits.max_members * 4 {
+        return Err(Refusal::TooLarge(format!(
+            "The archive holds {} entries; at most {} are read.",
+            zip.len(),
+            limits.max_members
+        )));
+    }
+    let folder = work.join("members");
+    std::fs::create_dir_all(&folder).map_err(io)?;
+    let (mut members, mut skipped) = (Vec::new(), Vec::new());
+    let mut expanded = 0u64;
+    for index in 0..zip.len() {
+        let mut entry = zip
+            .by_index(index)
+            .map_err(|e| Refusal::Corrupt(format!("The ZIP archive is damaged: {e}.")))?;
+        let raw_name = entry
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| format!("entry {index}"));
+        if entry.is_dir() {
+            continue;
+        }
+        let Some(safe) = entry.enclosed_name() else {
+            skipped.push(Skipped {
+                name: raw_name,
+                reason: "its path leads outside the archive".into(),
+            });
+            continue;
+        };
+        let base = safe
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if base.starts_with('.') || raw_name.starts_with("__MACOSX/") {
+            skipped.push(Skipped {
+                name: raw_name,
+                reason: "system file".into(),
+            });
+            continue;
+        }
+        if entry.encrypted() {
+            skipped.push(Skipped {
+                name: raw_name,
+                reason: "encrypted".into(),
+            });
+            continue;
+        }
+        let lower = base.to_ascii_lowercase();
+        if [".zip", ".pdf", ".png", ".jpg", ".jpeg", ".doc", ".docx"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
+        {
+            skipped.push(Skipped {
+                name: raw_name,
+                reason: "not a sales report type (nested archives are not expanded)".into(),
+            });
+            continue;
+        }
+        if members.len() == limits.max_members {
+            return Err(Refusal::TooLarge(format!(
+                "The archive holds more than {} files.",
+                limits.max_members
+            )));
+        }
+        let declared = entry.size();
+        let compressed = entry.compressed_size().max(1);
+        if declared / compressed > limits.max_ratio {
+            return Err(Refusal::TooLarge(format!(
+                "{raw_name} expands {}-fold; more than {} looks like an archive bomb.",
+                declared / compressed,
+                limits.max_ratio
+            )));
+        }
+        let budget = limits.max_expanded_bytes.saturating_sub(expanded);
+        let path = folder.join(format!("{}", members.len()));
+        let mut out = BufWriter::new(File::create(&path).map_err(io)?);
+        let written = std::io::copy(&mut (&mut entry).take(budget + 1), &mut out)
+            .map_err(|e| Refusal::Corrupt(format!("{raw_name} in the archive is damaged: {e}.")))?;
+        out.flush().map_err(io)?;
+        expanded += written;
+        if written > budget {
+            return Err(Refusal::TooLarge(format!(
+                "The archive expands to more than {} bytes.",
+                limits.max_expanded_bytes
+            )));
+        }
+        if written / compressed > limits.max_ratio {
+            return Err(Refusal::TooLarge(format!(
+                "{raw_name} expands more than {}-fold; that looks like an archive bomb.",
+                limits.max_ratio
+            )));
+        }
+        members.push(Member {
+            name: base,
+            size: written,
+            path,
+        });
+    }
+    if members.is_empty() {
+        return Err(Refusal::Empty);
+    }
+    Ok(Archive { members, skipped })
+}
