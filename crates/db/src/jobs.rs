@@ -116,4 +116,21 @@ impl JobRecord {
             .select(JobRecord::as_select())
             .load(conn)?)
     }
+
+    /// The output of the latest successful run of `module` on a file.
+    pub fn latest_output(
+        conn: &mut DbConnection,
+        file_id: i64,
+        module: &str,
+    ) -> Result<Option<String>, DbError> {
+        Ok(jobs::table
+            .filter(jobs::file_id.eq(file_id))
+            .filter(jobs::module.eq(module))
+            .filter(jobs::status.eq(SUCCEEDED))
+            .order(jobs::finished_at.desc())
+            .select(jobs::output)
+            .first::<Option<String>>(conn)
+            .optional()?
+            .flatten())
+    }
 }

@@ -67,6 +67,7 @@ pub struct StatusChange {
     pub total_local: Option<Option<String>>,
     pub reporting_period: Option<Option<String>>,
     pub content_hash: Option<Option<String>>,
+    pub exchange_rate: Option<Option<String>>,
     pub updated_at: Option<NaiveDateTime>,
 }
 
@@ -145,7 +146,17 @@ impl SalesFile {
         Ok(())
     }
 
-    /// Another file of the organisation with the same content, if any.
+    /// The files expanded from an archive.
+    pub fn children(conn: &mut DbConnection, parent: i64) -> Result<Vec<SalesFile>, DbError> {
+        Ok(sales_files::table
+            .filter(sales_files::parent_id.eq(parent))
+            .order(sales_files::id.asc())
+            .select(SalesFile::as_select())
+            .load(conn)?)
+    }
+
+    /// Another file of the organisation with the same content that has not
+    /// failed, if any.
     pub fn same_content(
         conn: &mut DbConnection,
         organisation_id: i64,
@@ -156,6 +167,8 @@ impl SalesFile {
             .filter(sales_files::organisation_id.eq(organisation_id))
             .filter(sales_files::content_hash.eq(content_hash))
             .filter(sales_files::id.ne(except))
+            .filter(sales_files::status.ne("FAILED"))
+            .order(sales_files::id.asc())
             .select(SalesFile::as_select())
             .first(conn)
             .optional()?)

@@ -242,3 +242,19 @@ diesel::table! {
 
 diesel::joinable!(sales_files -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(sales_files, organisations);
+
+diesel::table! {
+    formats (id) {
+        id -> BigInt,
+        organisation_id -> Nullable<BigInt>,
+        slug -> Text,
+        name -> Text,
+        source -> Text,
+        spec -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(formats -> organisations (organisation_id));
+diesel::allow_tables_to_appear_in_same_query!(formats, organisations);

@@ -96,7 +96,11 @@ impl Amount {
         if whole.is_empty() && fraction.is_empty() {
             return Err(invalid());
         }
-        if !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        if !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+        {
             return Err(invalid());
         }
         let whole = whole.trim_start_matches('0');
@@ -275,7 +279,17 @@ mod tests {
         assert_eq!(a(".021330").to_string(), "0.02133");
         assert_eq!(a("+007.50").to_string(), "7.5");
         assert_eq!(a("-0.000").to_string(), "0");
-        for bad in ["", "-", ".", "1.2.3", "1,5", "1e5", "abc", " - 1", "1000000000000000"] {
+        for bad in [
+            "",
+            "-",
+            ".",
+            "1.2.3",
+            "1,5",
+            "1e5",
+            "abc",
+            " - 1",
+            "1000000000000000",
+        ] {
             assert!(Amount::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Amount::parse("0.00000000000000000000000000000000000000001").is_err());
@@ -297,7 +311,10 @@ mod tests {
     #[test]
     fn conversion_is_exact_within_forty_places_and_rounds_half_even_beyond() {
         let rate = parse_rate("0.79").unwrap();
-        assert_eq!(a("0.000342").convert(rate).unwrap().to_string(), "0.00027018");
+        assert_eq!(
+            a("0.000342").convert(rate).unwrap().to_string(),
+            "0.00027018"
+        );
         assert_eq!(a("-10").convert(rate).unwrap().to_string(), "-7.9");
         let long = a("0.0002503585965471062832417870324");
         let fine = parse_rate("1.123456789").unwrap();
@@ -308,9 +325,18 @@ mod tests {
         // 40 places times 1 place: the 41st digit is rounded, half to even.
         let tail = a("0.0000000000000000000000000000000000000005");
         let converted = |rate: &str| tail.convert(parse_rate(rate).unwrap()).unwrap().to_string();
-        assert_eq!(converted("0.5"), "0.0000000000000000000000000000000000000002");
-        assert_eq!(converted("0.7"), "0.0000000000000000000000000000000000000004");
-        assert_eq!(converted("0.3"), "0.0000000000000000000000000000000000000002");
+        assert_eq!(
+            converted("0.5"),
+            "0.0000000000000000000000000000000000000002"
+        );
+        assert_eq!(
+            converted("0.7"),
+            "0.0000000000000000000000000000000000000004"
+        );
+        assert_eq!(
+            converted("0.3"),
+            "0.0000000000000000000000000000000000000002"
+        );
     }
 
     #[test]

@@ -25,7 +25,11 @@ pub fn period(raw: &str, day_first: bool) -> Option<String> {
         && !b.contains(['-', '/', '.', '_'])
     {
         // 2024-03, 2024/03, 03/2024, 3.2024
-        let found = if a.len() == 4 { month(a, b) } else { month(b, a) };
+        let found = if a.len() == 4 {
+            month(a, b)
+        } else {
+            month(b, a)
+        };
         if found.is_some() {
             return found;
         }

@@ -178,17 +178,27 @@ impl FormatSpec {
         if self.signature.iter().all(|s| s.trim().is_empty()) {
             problems.push("signature: name at least one header column.".to_owned());
         }
-        if self.columns.get(&Field::NetRevenue).is_none_or(Vec::is_empty) {
-            problems.push("columns.net_revenue: name the column with the amount earned.".to_owned());
+        if self
+            .columns
+            .get(&Field::NetRevenue)
+            .is_none_or(Vec::is_empty)
+        {
+            problems
+                .push("columns.net_revenue: name the column with the amount earned.".to_owned());
         }
         let signed: Vec<String> = self.signature.iter().map(|s| normalise_name(s)).collect();
         for (field, candidates) in &self.columns {
             if candidates.is_empty() {
-                problems.push(format!("columns.{}: list at least one column.", field_name(*field)));
+                problems.push(format!(
+                    "columns.{}: list at least one column.",
+                    field_name(*field)
+                ));
             }
             // A required field must be found in every file that matches.
             if *field == Field::NetRevenue
-                && !candidates.iter().any(|c| signed.contains(&normalise_name(c)))
+                && !candidates
+                    .iter()
+                    .any(|c| signed.contains(&normalise_name(c)))
             {
                 problems.push(
                     "columns.net_revenue: one of its columns must be in the signature.".to_owned(),
@@ -228,7 +238,10 @@ pub enum DetectError {
         "The file matches no known report format. The closest is {closest}, which also needs the column(s): {}.",
         missing.join(", ")
     )]
-    NoMatch { closest: String, missing: Vec<String> },
+    NoMatch {
+        closest: String,
+        missing: Vec<String>,
+    },
     #[error("The file matches no known report format, and no format is defined.")]
     NoFormats,
 }
@@ -236,7 +249,10 @@ pub enum DetectError {
 /// The format whose signature the header carries. When several match, the
 /// one with the longest signature (the most specific) wins; among equals,
 /// the earlier in `formats` (an organisation's own come first).
-pub fn detect<'a>(formats: &'a [FormatSpec], header: &[String]) -> Result<&'a FormatSpec, DetectError> {
+pub fn detect<'a>(
+    formats: &'a [FormatSpec],
+    header: &[String],
+) -> Result<&'a FormatSpec, DetectError> {
     let mut best: Option<&FormatSpec> = None;
     let mut closest: Option<(&FormatSpec, Vec<String>)> = None;
     for format in formats {
@@ -320,7 +336,10 @@ impl Mapper {
         for (field, candidates) in &spec.columns {
             let found = candidates.iter().find_map(|c| {
                 let wanted = normalise_name(c);
-                names.iter().position(|n| *n == wanted).map(|i| (i, c.clone()))
+                names
+                    .iter()
+                    .position(|n| *n == wanted)
+                    .map(|i| (i, c.clone()))
             });
             if let Some(found) = found {
                 positions.insert(*field, found);
@@ -352,7 +371,9 @@ impl Mapper {
 
     /// The name of the column that holds the amounts.
     pub fn amount_column(&self) -> Option<&str> {
-        self.positions.get(&Field::NetRevenue).map(|(_, name)| name.as_str())
+        self.positions
+            .get(&Field::NetRevenue)
+            .map(|(_, name)| name.as_str())
     }
 
     /// A preamble value for `field`, e.g. the currency of Apple's reports.
@@ -428,7 +449,11 @@ impl Mapper {
         };
         if let Some(kind) = raw_type
             && quantity > 0
-            && self.spec.returns.iter().any(|r| r.eq_ignore_ascii_case(kind))
+            && self
+                .spec
+                .returns
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(kind))
         {
             quantity = -quantity;
         }
@@ -454,7 +479,9 @@ impl Mapper {
             sale_period,
             sale_start,
             sale_end,
-            dsp: self.text(record, Field::Dsp).or_else(|| self.spec.dsp.clone()),
+            dsp: self
+                .text(record, Field::Dsp)
+                .or_else(|| self.spec.dsp.clone()),
             sub_service: self.text(record, Field::SubService),
             territory,
             artist: self.text(record, Field::Artist),
@@ -500,11 +527,29 @@ mod tests {
     fn detection_ignores_case_spacing_and_a_bom_and_prefers_the_most_specific() {
         let formats = builtin().unwrap();
         let spotify = header(&[
-            "\u{feff}country", "LABEL", "Product", "URI", "UPC", "EAN", "ISRC", "Track  name",
-            "Artist name", "Composer name", "Album name", "Quantity", "USD Payable",
+            "\u{feff}country",
+            "LABEL",
+            "Product",
+            "URI",
+            "UPC",
+            "EAN",
+            "ISRC",
+            "Track  name",
+            "Artist name",
+            "Composer name",
+            "Album name",
+            "Quantity",
+            "USD Payable",
         ]);
         assert_eq!(detect(&formats, &spotify).unwrap().slug, "spotify");
-        let almost = header(&["Country", "Label", "UPC", "ISRC", "Track name", "Artist name"]);
+        let almost = header(&[
+            "Country",
+            "Label",
+            "UPC",
+            "ISRC",
+            "Track name",
+            "Artist name",
+        ]);
         let err = detect(&formats, &almost).unwrap_err();
         let DetectError::NoMatch { closest, missing } = &err else {
             panic!("{err:?}")
@@ -529,10 +574,28 @@ mod tests {
             "returns": ["R"]
         }))
         .unwrap();
-        let head = header(&["Sales Month", "Platform", "ISRC", "UPC", "Quantity", "Net Revenue", "Sales Type", "Currency", "Country"]);
+        let head = header(&[
+            "Sales Month",
+            "Platform",
+            "ISRC",
+            "UPC",
+            "Quantity",
+            "Net Revenue",
+            "Sales Type",
+            "Currency",
+            "Country",
+        ]);
         let mapper = Mapper::new(&spec, &head, &[]);
         let record = csv::StringRecord::from(vec![
-            "01/03/2024", "Deezer", "nl-a1z-26-00123", "86000000001", "3", "1.234,5600", "R", "eur", "fr",
+            "01/03/2024",
+            "Deezer",
+            "nl-a1z-26-00123",
+            "86000000001",
+            "3",
+            "1.234,5600",
+            "R",
+            "eur",
+            "fr",
         ]);
         let line = mapper.line(&record).unwrap();
         assert_eq!(line.sale_period.as_deref(), Some("2024-03"));
@@ -543,7 +606,8 @@ mod tests {
         assert_eq!(line.currency.as_deref(), Some("EUR"));
         assert_eq!(line.territory.as_deref(), Some("FR"));
         assert_eq!(line.sale_type, Some(SaleType::Download));
-        let bad = csv::StringRecord::from(vec!["01/03/2024", "Deezer", "", "", "x", "1", "", "", ""]);
+        let bad =
+            csv::StringRecord::from(vec!["01/03/2024", "Deezer", "", "", "x", "1", "", "", ""]);
         let err = mapper.line(&bad).unwrap_err();
         assert_eq!(err.column, "Quantity");
         assert_eq!(mapper.amount_column(), Some("Net Revenue"));

@@ -1,9 +1,10 @@
 //! The data engine: reading sales reports as they come. Used by the
 //! modules only; the gateway never links it.
 
+pub mod dates;
 pub mod decode;
+pub mod dsr;
+pub mod format;
 pub mod ids;
 pub mod numbers;
 pub mod sniff;
-pub mod dates;
-pub mod format;

@@ -126,16 +126,21 @@ impl Rates {
         if currency == self.base {
             return Ok(rust_decimal::Decimal::ONE);
         }
-        let file_currency = self.file_currency.get_or_insert_with(|| currency.to_owned());
+        let file_currency = self
+            .file_currency
+            .get_or_insert_with(|| currency.to_owned());
         if let Some(rate) = self.file_rate
             && file_currency == currency
         {
             return Ok(rate);
         }
-        let found = self.by_currency.get(currency).and_then(|periods| match period {
-            Some(p) => periods.range(..=p.to_owned()).next_back().map(|(_, r)| *r),
-            None => periods.values().next_back().copied(),
-        });
+        let found = self
+            .by_currency
+            .get(currency)
+            .and_then(|periods| match period {
+                Some(p) => periods.range(..=p.to_owned()).next_back().map(|(_, r)| *r),
+                None => periods.values().next_back().copied(),
+            });
         found.ok_or_else(|| {
             format!(
                 "No exchange rate from {currency} to {base}{for_period}: set the file's exchange_rate, or the organisation's rate for {currency}.",
@@ -191,7 +196,9 @@ impl Sink<'_> {
                 rejected("The file names no currency: no currency column or preamble value, and its format has none.")
             })?;
         if oas_domain::money::CurrencyCode::parse(&currency).is_err() {
-            return Err(at(format!("{currency:?} is not an ISO 4217 currency code.")));
+            return Err(at(format!(
+                "{currency:?} is not an ISO 4217 currency code."
+            )));
         }
         let line_period = line
             .sale_period
@@ -203,14 +210,19 @@ impl Sink<'_> {
             self.latest_period = Some(p.clone());
         }
         let period = self.file_period.clone().or(line_period);
-        let rate = self.rates.rate(&currency, period.as_deref()).map_err(rejected)?;
+        let rate = self
+            .rates
+            .rate(&currency, period.as_deref())
+            .map_err(rejected)?;
         let base = amount
             .convert(rate)
             .ok_or_else(|| at("the amount is too large to convert".into()))?;
         self.totals.add(&line, amount, base);
         *self.currencies.entry(currency.clone()).or_default() += 1;
         let rate_text = rate.to_string();
-        self.used_rates.entry(currency.clone()).or_insert_with(|| rate_text.clone());
+        self.used_rates
+            .entry(currency.clone())
+            .or_insert_with(|| rate_text.clone());
         let file_period = self.file_period.clone();
         self.writer
             .push(
@@ -346,7 +358,13 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
     let parquet = parquet_path.clone();
     let (imported, wrote) = tokio::task::spawn_blocking(move || {
         if blocking_params.clean.kind == "dsr" {
-            dsr::import(&clean_path, &blocking_params, organisation_id, file_id, &parquet)
+            dsr::import(
+                &clean_path,
+                &blocking_params,
+                organisation_id,
+                file_id,
+                &parquet,
+            )
         } else {
             import_table(
                 &clean_path,
@@ -374,7 +392,10 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
             .await
             .map_err(|e| internal("removing earlier lines", e))?;
     }
-    let period_folder = imported.period.clone().unwrap_or_else(|| "unknown".to_owned());
+    let period_folder = imported
+        .period
+        .clone()
+        .unwrap_or_else(|| "unknown".to_owned());
     let parquet_key = ObjectKey::parse(&format!("{prefix}/{period_folder}{suffix}"))
         .map_err(|e| internal("lines key", e))?;
     if wrote {
@@ -450,8 +471,8 @@ mod dsr {
         file_id: i64,
         parquet: &Path,
     ) -> Result<(Imported, bool), Failure> {
-        let text = std::fs::read_to_string(clean)
-            .map_err(|e| internal("reading the cleaned file", e))?;
+        let text =
+            std::fs::read_to_string(clean).map_err(|e| internal("reading the cleaned file", e))?;
         let report = oas_sales::dsr::parse(&text).map_err(|e| rejected(e.to_string()))?;
         if report.number_of_files > 1 {
             return Err(rejected(format!(

@@ -85,7 +85,8 @@ impl LineWriter {
         c.line.push(extra.line_number);
         c.quantity.push(line.quantity);
         let values = [
-            line.reporting_period.or_else(|| extra.period.map(str::to_owned)),
+            line.reporting_period
+                .or_else(|| extra.period.map(str::to_owned)),
             line.sale_period,
             line.sale_start,
             line.sale_end,

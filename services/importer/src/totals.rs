@@ -49,11 +49,17 @@ fn group_of(dimension: Dimension, line: &Line) -> (String, String) {
         Dimension::Dsp => named(&line.dsp),
         Dimension::Territory => named(&line.territory),
         Dimension::Track => match &line.isrc {
-            Some(isrc) => (isrc.clone(), line.track_title.clone().unwrap_or_else(|| isrc.clone())),
+            Some(isrc) => (
+                isrc.clone(),
+                line.track_title.clone().unwrap_or_else(|| isrc.clone()),
+            ),
             None => with_artist(&line.track_title),
         },
         Dimension::Release => match &line.upc {
-            Some(upc) => (upc.clone(), line.release_title.clone().unwrap_or_else(|| upc.clone())),
+            Some(upc) => (
+                upc.clone(),
+                line.release_title.clone().unwrap_or_else(|| upc.clone()),
+            ),
             None => with_artist(&line.release_title),
         },
     }
@@ -140,7 +146,11 @@ mod tests {
         }
         assert_eq!(totals.lines, 4);
         assert_eq!(totals.revenue, a("0.3"));
-        assert_eq!(totals.artists(), 3, "artist names compare without case or spacing");
+        assert_eq!(
+            totals.artists(),
+            3,
+            "artist names compare without case or spacing"
+        );
         let rows = totals.rows();
         let tracks = &rows.iter().find(|(d, _)| *d == Dimension::Track).unwrap().1;
         assert_eq!(tracks.len(), 3);

@@ -2,10 +2,14 @@
 //! the file's status machine (`oas_domain::file`).
 
 use chrono::Utc;
+use oas_db::formats::FormatRecord;
 use oas_db::jobs::{self as job_status, JobRecord};
-use oas_db::sales_files::{SalesFile, StatusChange};
+use oas_db::organisations::{ExchangeRate, Organisation};
+use oas_db::sales_files::{NewSalesFile, SalesFile, StatusChange};
 use oas_domain::file::{FileStatus, after_run};
 use oas_domain::job::Module;
+use oas_platform::storage::{ObjectKey, ObjectStore};
+use serde_json::{Value, json};
 
 use crate::http::ApiError;
 use crate::jobs::{self, Launch};
@@ -34,6 +38,37 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
         return Ok(());
     };
     let succeeded = job.status == job_status::SUCCEEDED;
+    let output: Value = job
+        .output
+        .as_deref()
+        .and_then(|o| serde_json::from_str(o).ok())
+        .unwrap_or(Value::Null);
+    if succeeded && module == Module::Uploads && status == FileStatus::Cleaning {
+        if let Some(hash) = output["content_hash"].as_str() {
+            let (hash, org) = (hash.to_owned(), file.organisation_id);
+            let duplicate = state
+                .db
+                .run(move |conn| {
+                    let change = StatusChange {
+                        content_hash: Some(Some(hash.clone())),
+                        ..Default::default()
+                    };
+                    SalesFile::transition(conn, file_id, FileStatus::Cleaning.as_str(), &change)?;
+                    SalesFile::same_content(conn, org, &hash, file_id)
+                })
+                .await?;
+            if let Some(other) = duplicate {
+                let cause = format!(
+                    "The same report was already uploaded as file {} ({}). To import it again anyway, process this file with the action \"reimport\".",
+                    other.id, other.filename
+                );
+                return fail(state, file_id, status, module, &cause, &cause).await;
+            }
+        }
+        if output["kind"] == "archive" {
+            return expand(state, &file, &output).await;
+        }
+    }
     let Some(step) = after_run(status, module, succeeded) else {
         tracing::info!(file_id, job_id = %job.id, status = %status, "file has moved on; run outcome not applied");
         return Ok(());
@@ -54,6 +89,19 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
     } else {
         change.status_cause = Some(None);
         change.error_message = Some(None);
+    }
+    if succeeded && module == Module::Importer {
+        change.total_rows = Some(output["lines"].as_i64());
+        change.total_artists = Some(output["artists"].as_i64());
+        change.total_local = Some(output["total"].as_str().map(str::to_owned));
+        if file.reporting_period.is_none() {
+            change.reporting_period = Some(output["period"].as_str().map(str::to_owned));
+        }
+        if file.exchange_rate.is_none()
+            && let Some(rate) = output["rate"].as_str()
+        {
+            change.exchange_rate = Some(Some(rate.to_owned()));
+        }
     }
     let from = status.as_str();
     let moved = state
@@ -77,8 +125,155 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
     Ok(())
 }
 
-/// A short cause for the file's `status_cause`.
+/// Fails the file with `cause`.
+async fn fail(
+    state: &AppState,
+    file_id: i64,
+    from: FileStatus,
+    module: Module,
+    cause: &str,
+    message: &str,
+) -> Result<(), ApiError> {
+    let change = StatusChange {
+        status: Some(FileStatus::Failed.as_str().to_owned()),
+        status_cause: Some(Some(cause.to_owned())),
+        error_message: Some(Some(message.to_owned())),
+        module_response: Some(Some(format!("{module}: {}", job_status::SUCCEEDED))),
+        updated_at: Some(Utc::now().naive_utc()),
+        ..Default::default()
+    };
+    let from = from.as_str();
+    state
+        .db
+        .run(move |conn| SalesFile::transition(conn, file_id, from, &change))
+        .await?;
+    Ok(())
+}
+
+/// An archive's members become files of their own, linked to it, each
+/// cleaned in turn; the archive itself is then done.
+async fn expand(state: &AppState, archive: &SalesFile, output: &Value) -> Result<(), ApiError> {
+    let members = output["members"].as_array().cloned().unwrap_or_default();
+    let mut made = Vec::new();
+    for member in &members {
+        let (Some(name), Some(key)) = (member["name"].as_str(), member["key"].as_str()) else {
+            continue;
+        };
+        let size = member["size"].as_i64().unwrap_or(0);
+        let filetype = name
+            .rsplit_once('.')
+            .map(|(_, ext)| ext.to_ascii_uppercase())
+            .filter(|ext| crate::routes::files::FILE_TYPES.contains(&ext.as_str()))
+            .unwrap_or_else(|| "TXT".to_owned());
+        let (name, parent) = (name.to_owned(), archive.clone());
+        let uuid = crate::routes::files::short_id();
+        let child = state
+            .db
+            .run(move |conn| {
+                let now = Utc::now().naive_utc();
+                SalesFile::insert(
+                    conn,
+                    &NewSalesFile {
+                        uuid: &uuid,
+                        organisation_id: parent.organisation_id,
+                        filename: &name,
+                        filetype: &filetype,
+                        filesize: size,
+                        mongo_db_id: &parent.mongo_db_id,
+                        status: FileStatus::Uploaded.as_str(),
+                        reporting_period: parent.reporting_period.as_deref(),
+                        upload_mode: &parent.upload_mode,
+                        response_module: &parent.response_module,
+                        exchange_rate: parent.exchange_rate.as_deref(),
+                        parent_id: Some(parent.id),
+                        created_by: parent.created_by,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )
+            })
+            .await?;
+        let from = ObjectKey::parse(key).map_err(ApiError::internal)?;
+        let to = crate::routes::files::original_key(&child)?;
+        copy(state, &from, &to).await?;
+        made.push(child);
+    }
+    let mut cause = format!(
+        "The archive was expanded into {} file(s): {}.",
+        made.len(),
+        made.iter()
+            .map(|c| format!("{} (file {})", c.filename, c.id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(skipped) = output["skipped"].as_array().filter(|s| !s.is_empty()) {
+        let skipped: Vec<String> = skipped
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({})",
+                    s["name"].as_str().unwrap_or("?"),
+                    s["reason"].as_str().unwrap_or("skipped")
+                )
+            })
+            .collect();
+        cause.push_str(&format!(" Not taken: {}.", skipped.join(", ")));
+    }
+    let change = StatusChange {
+        status: Some(FileStatus::Finalized.as_str().to_owned()),
+        status_cause: Some(Some(cause)),
+        error_message: Some(None),
+        module_response: Some(Some(format!(
+            "{}: {}",
+            Module::Uploads,
+            job_status::SUCCEEDED
+        ))),
+        updated_at: Some(Utc::now().naive_utc()),
+        ..Default::default()
+    };
+    let id = archive.id;
+    state
+        .db
+        .run(move |conn| SalesFile::transition(conn, id, FileStatus::Cleaning.as_str(), &change))
+        .await?;
+    for child in made {
+        start(
+            state,
+            &child,
+            FileStatus::Uploaded,
+            FileStatus::Cleaning,
+            Module::Uploads,
+            "clean",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Copies an object through a temporary file (members can be large).
+async fn copy(state: &AppState, from: &ObjectKey, to: &ObjectKey) -> Result<(), ApiError> {
+    let dir = tempfile::tempdir().map_err(ApiError::internal)?;
+    let path = dir.path().join("object");
+    state
+        .storage
+        .download(from, &path)
+        .await
+        .map_err(ApiError::internal)?;
+    state
+        .storage
+        .put_file(to, &path)
+        .await
+        .map_err(ApiError::internal)
+}
+
+/// A short cause for the file's `status_cause`: the module's own words when
+/// the file itself was at fault.
 fn cause(module: Module, job: &JobRecord) -> String {
+    if job.error_code.as_deref() == Some("rejected")
+        && let Some(message) = &job.error_message
+    {
+        return message.clone();
+    }
     match job.status.as_str() {
         job_status::TIMED_OUT => format!("The {module} module did not finish in time."),
         _ => match job.error_code.as_deref() {
@@ -115,6 +310,14 @@ pub async fn start(
             "The file changed meanwhile; read it again.",
         ));
     }
+    let params = match params(state, file, module).await {
+        Ok(params) => params,
+        Err(e) => {
+            let cause = e.to_string();
+            fail(state, file_id, to, module, &cause, &cause).await?;
+            return Err(e);
+        }
+    };
     jobs::launch(
         state,
         Launch {
@@ -122,8 +325,60 @@ pub async fn start(
             action: action.to_owned(),
             organisation_id: file.organisation_id,
             file_id: Some(file.id),
-            params: serde_json::json!({}),
+            params,
         },
     )
     .await
+}
+
+/// What a module needs to know about the file.
+async fn params(state: &AppState, file: &SalesFile, module: Module) -> Result<Value, ApiError> {
+    let prefix = format!("org-{}/files/{}", file.organisation_id, file.id);
+    match module {
+        Module::Uploads => Ok(json!({
+            "source": crate::routes::files::original_key(file)?.as_str(),
+            "target": prefix,
+            "max_expanded_bytes": state.settings.max_upload_bytes.saturating_mul(10),
+        })),
+        Module::Importer => {
+            let (file_id, org_id) = (file.id, file.organisation_id);
+            let (clean, org, formats, rates) = state
+                .db
+                .run(move |conn| {
+                    let clean = JobRecord::latest_output(conn, file_id, Module::Uploads.as_str())?;
+                    let org = Organisation::find(conn, org_id)?;
+                    let formats = FormatRecord::usable_by(conn, org_id)?;
+                    let rates = ExchangeRate::list(conn, org_id)?;
+                    Ok::<_, oas_db::DbError>((clean, org, formats, rates))
+                })
+                .await?;
+            let clean: Value = clean
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok())
+                .ok_or_else(|| {
+                    ApiError::conflict(
+                        "The file has not been cleaned yet: process it with \"clean\" first.",
+                    )
+                })?;
+            let formats: Vec<Value> = formats
+                .iter()
+                .filter_map(|f| serde_json::from_str(&f.spec).ok())
+                .collect();
+            let rates: Vec<Value> = rates
+                .iter()
+                .filter(|r| r.to_currency == org.base_currency)
+                .map(|r| json!({"currency": r.from_currency, "period": r.period, "rate": r.rate}))
+                .collect();
+            Ok(json!({
+                "clean": clean,
+                "formats": formats,
+                "base_currency": org.base_currency,
+                "file_rate": file.exchange_rate,
+                "rates": rates,
+                "reporting_period": file.reporting_period,
+                "lines_prefix": format!("org-{}/lines", file.organisation_id),
+            }))
+        }
+        _ => Ok(json!({})),
+    }
 }

@@ -195,8 +195,8 @@ pub fn clean(input: &Path, work: &Path, limits: &Limits) -> Result<Cleaned, Refu
 
 fn gunzip(input: &Path, output: &Path, limits: &Limits) -> Result<(), Refusal> {
     let file = File::open(input).map_err(io)?;
-    let mut decoder = flate2::read::GzDecoder::new(BufReader::new(file))
-        .take(limits.max_expanded_bytes + 1);
+    let mut decoder =
+        flate2::read::GzDecoder::new(BufReader::new(file)).take(limits.max_expanded_bytes + 1);
     let mut out = BufWriter::new(File::create(output).map_err(io)?);
     let written = std::io::copy(&mut decoder, &mut out)
         .map_err(|e| Refusal::Corrupt(format!("The gzip file is damaged: {e}.")))?;
@@ -266,12 +266,19 @@ fn utf8_reader(path: &Path, encoding: &'static Encoding) -> Result<impl BufRead,
 
 /// A field without NULs, zero-width characters or surrounding spaces.
 pub fn clean_field(field: &str) -> std::borrow::Cow<'_, str> {
-    let dirty = field.contains(['\0', '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}']);
+    let dirty = field.contains([
+        '\0', '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}',
+    ]);
     if dirty {
         std::borrow::Cow::Owned(
             field
                 .chars()
-                .filter(|c| !matches!(c, '\0' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'))
+                .filter(|c| {
+                    !matches!(
+                        c,
+                        '\0' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
+                    )
+                })
                 .collect::<String>()
                 .trim()
                 .to_owned(),
@@ -326,7 +333,10 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
         .flexible(true)
         .from_reader(reader);
     let path = work.join("clean.csv");
-    let table = write_table(records.into_records().map(|r| r.map_err(|e| e.to_string())), &path)?;
+    let table = write_table(
+        records.into_records().map(|r| r.map_err(|e| e.to_string())),
+        &path,
+    )?;
     Ok(Cleaned::Table(Table {
         facts: TextFacts { path, ..facts },
         delimiter: layout.delimiter.to_string(),
@@ -354,13 +364,17 @@ where
 {
     let mut out = csv::WriterBuilder::new()
         .flexible(false)
-        .from_writer(BufWriter::with_capacity(1 << 20, File::create(path).map_err(io)?));
+        .from_writer(BufWriter::with_capacity(
+            1 << 20,
+            File::create(path).map_err(io)?,
+        ));
     let mut header: Option<Vec<String>> = None;
     let (mut rows, mut trailing) = (0u64, 0u64);
     let mut after_blank = false;
     let mut cells: Vec<String> = Vec::new();
     for (index, record) in records.enumerate() {
-        let record = record.map_err(|e| Refusal::Corrupt(format!("The file cannot be read as a table: {e}.")))?;
+        let record = record
+            .map_err(|e| Refusal::Corrupt(format!("The file cannot be read as a table: {e}.")))?;
         if record.iter().all(|f| clean_field(f).is_empty()) {
             after_blank = header.is_some() && rows > 0;
             continue;
@@ -372,7 +386,10 @@ where
             continue;
         };
         let width = names.len();
-        let extra_filled = record.iter().skip(width).any(|f| !clean_field(f).is_empty());
+        let extra_filled = record
+            .iter()
+            .skip(width)
+            .any(|f| !clean_field(f).is_empty());
         if trailing > 0 || (after_blank && (record.len() != width || extra_filled)) {
             trailing += 1;
             continue;
@@ -385,7 +402,12 @@ where
             )));
         }
         cells.clear();
-        cells.extend(record.iter().take(width).map(|f| clean_field(f).into_owned()));
+        cells.extend(
+            record
+                .iter()
+                .take(width)
+                .map(|f| clean_field(f).into_owned()),
+        );
         cells.resize(width, String::new());
         out.write_record(&cells).map_err(|e| io(e.into()))?;
         rows += 1;

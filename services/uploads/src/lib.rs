@@ -65,7 +65,9 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
     let target = params.target.trim_end_matches('/').to_owned();
     let defaults = Limits::default();
     let limits = Limits {
-        max_expanded_bytes: params.max_expanded_bytes.unwrap_or(defaults.max_expanded_bytes),
+        max_expanded_bytes: params
+            .max_expanded_bytes
+            .unwrap_or(defaults.max_expanded_bytes),
         max_members: params.max_members.unwrap_or(defaults.max_members),
         max_ratio: params.max_ratio.unwrap_or(defaults.max_ratio),
     };
@@ -95,10 +97,10 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
     .map_err(|e| internal("cleaning")(e.to_string()))?;
     let (hash, cleaned) = cleaned?;
     let key = |name: &str| {
-        ObjectKey::parse(&format!("{target}/{name}"))
-            .map_err(|e| internal("key")(e.to_string()))
+        ObjectKey::parse(&format!("{target}/{name}")).map_err(|e| internal("key")(e.to_string()))
     };
-    let mut output = serde_json::to_value(&cleaned).map_err(|e| internal("output")(e.to_string()))?;
+    let mut output =
+        serde_json::to_value(&cleaned).map_err(|e| internal("output")(e.to_string()))?;
     match &cleaned {
         Cleaned::Table(table) => {
             let clean_key = key("clean.csv")?;

@@ -31,18 +31,14 @@ fn cell(data: &Data) -> String {
 }
 
 pub fn clean(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal> {
-    let mut book = calamine::open_workbook_auto(input).map_err(|e| {
-        Refusal::Corrupt(format!("The spreadsheet cannot be opened: {e}."))
-    })?;
+    let mut book = calamine::open_workbook_auto(input)
+        .map_err(|e| Refusal::Corrupt(format!("The spreadsheet cannot be opened: {e}.")))?;
     let mut first_problem = None;
     for name in book.sheet_names() {
         let Ok(range) = book.worksheet_range(&name) else {
             continue;
         };
-        let rows: Vec<Vec<String>> = range
-            .rows()
-            .map(|r| r.iter().map(cell).collect())
-            .collect();
+        let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(cell).collect()).collect();
         let sample: String = rows
             .iter()
             .take(200)

@@ -126,6 +126,11 @@ impl ApiError {
         )
     }
 
+    /// 403 with the reason.
+    pub fn forbidden_because(detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::Forbidden, detail)
+    }
+
     pub fn unavailable(detail: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::Unavailable, detail)
     }

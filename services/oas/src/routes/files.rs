@@ -27,7 +27,7 @@ use crate::routes::views::RateValue;
 use crate::state::AppState;
 
 /// The file types the seed lists, and ZIP archives of them.
-pub const FILE_TYPES: [&str; 6] = ["CSV", "TXT", "TSV", "XLS", "XLSX", "ZIP"];
+pub const FILE_TYPES: [&str; 7] = ["CSV", "TXT", "TSV", "XLS", "XLSX", "ZIP", "GZ"];
 pub const UPLOAD_MODES: [&str; 2] = ["MANUALLY", "AUTOMATICALLY"];
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -147,7 +147,7 @@ pub struct CreateSalesFile {
     pub exchange_rate: Option<RateValue>,
 }
 
-fn short_id() -> String {
+pub fn short_id() -> String {
     rand::rng()
         .sample_iter(&Alphanumeric)
         .take(8)
@@ -166,6 +166,37 @@ pub fn original_key(file: &SalesFile) -> Result<ObjectKey, ApiError> {
 
 fn files_prefix(file: &SalesFile) -> String {
     format!("org-{}/files/{}/", file.organisation_id, file.id)
+}
+
+/// Removes what processing stored for a file: its bytes, cleaned copies,
+/// Parquet lines and snapshot.
+async fn remove_data(state: &AppState, file: &SalesFile) -> Result<(), ApiError> {
+    state
+        .storage
+        .delete_prefix(&files_prefix(file))
+        .await
+        .map_err(ApiError::internal)?;
+    let lines = format!("org-{}/lines/", file.organisation_id);
+    let suffix = format!("/file-{}.parquet", file.id);
+    for object in state
+        .storage
+        .list(&lines)
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .filter(|o| o.key.as_str().ends_with(&suffix))
+    {
+        state
+            .storage
+            .delete(&object.key)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    state
+        .snapshots
+        .delete(file.id)
+        .await
+        .map_err(ApiError::internal)
 }
 
 /// The stored status; only ever written from `FileStatus::as_str`.
@@ -438,16 +469,23 @@ pub async fn delete_file(
             "The file is being processed ({status}); delete it when the run ends."
         )));
     }
-    state
-        .storage
-        .delete_prefix(&files_prefix(&file))
-        .await
-        .map_err(ApiError::internal)?;
-    state
-        .snapshots
-        .delete(file.id)
-        .await
-        .map_err(ApiError::internal)?;
+    let parent = file.id;
+    let children = state
+        .db
+        .run(move |conn| SalesFile::children(conn, parent))
+        .await?;
+    if let Some(busy) = children
+        .iter()
+        .find(|c| status_of(c).is_ok_and(|s| s.is_busy()))
+    {
+        return Err(ApiError::conflict(format!(
+            "File {} from this archive is being processed; delete the archive when its run ends.",
+            busy.id
+        )));
+    }
+    for stored in children.iter().chain(std::iter::once(&file)) {
+        remove_data(&state, stored).await?;
+    }
     let id = file.id;
     state
         .db

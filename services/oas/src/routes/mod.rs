@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod api_keys;
 pub mod auth;
 pub mod files;
+pub mod formats;
 pub mod hello;
 pub mod jobs;
 pub mod me;
@@ -71,6 +72,10 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(files::get_file)
         .service(files::delete_file)
         .service(files::process_file)
+        .service(formats::list_formats)
+        .service(formats::create_format)
+        .service(formats::get_format)
+        .service(formats::update_format)
         .service(sales::file_snapshot)
         .service(sales::sales_summary)
         .service(jobs::get_job)

@@ -359,10 +359,10 @@ async fn files_are_listed_filtered_isolated_and_deleted_with_their_bytes() {
 async fn a_processed_file_shows_its_snapshot_and_the_organisation_its_summary() {
     use std::collections::BTreeMap;
 
+    use oas_domain::money::{Amount, parse_rate};
     use oas_platform::snapshots::{
         Dimension, Snapshot, SnapshotRow, SnapshotStore, SnapshotTotals,
     };
-    use oas_domain::money::{Amount, parse_rate};
 
     let app = TestApp::spawn().await;
     let (_, key) = app.user_with_key("olga").await;

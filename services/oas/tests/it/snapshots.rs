@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use oas_db::testing::{TestDatabase, backends};
 use oas_db::{Database, PoolSettings};
+use oas_domain::money::Amount;
 use oas_platform::snapshots::MongoSnapshots;
 use oas_platform::snapshots::{
     Dimension, Snapshot, SnapshotRow, SnapshotStore, SnapshotTotals, SqlSnapshots,
 };
-use oas_domain::money::Amount;
 
 fn d(text: &str) -> Amount {
     text.parse().unwrap()
@@ -22,7 +22,9 @@ fn row(key: &str, revenue: &str, quantity: i64) -> SnapshotRow {
         isrc: key.starts_with("isrc").then(|| key.to_uppercase()),
         upc: None,
         revenue: d(revenue),
-        base_revenue: d(revenue).convert(rust_decimal::Decimal::new(5, 1)).unwrap(),
+        base_revenue: d(revenue)
+            .convert(rust_decimal::Decimal::new(5, 1))
+            .unwrap(),
         quantity,
     }
 }
