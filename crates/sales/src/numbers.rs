@@ -38,6 +38,16 @@ pub fn decimal(raw: &str, style: DecimalStyle) -> Result<Option<String>, NotANum
     } else if let Some(rest) = text.strip_prefix('+') {
         text = rest.trim().to_owned();
     }
+    // Scientific notation (`4.2793E-7`), as some exports write small amounts.
+    let mut exponent: i32 = 0;
+    if let Some(at) = text.find(['e', 'E']) {
+        let power: i32 = text[at + 1..].parse().map_err(|_| invalid())?;
+        if power.abs() > 60 {
+            return Err(invalid());
+        }
+        exponent = power;
+        text.truncate(at);
+    }
     let (decimal_mark, group_marks): (char, &[char]) = match style {
         DecimalStyle::Point => ('.', &[',', ' ', '\u{a0}', '\'']),
         DecimalStyle::Comma => (',', &['.', ' ', '\u{a0}', '\'']),
@@ -76,6 +86,24 @@ pub fn decimal(raw: &str, style: DecimalStyle) -> Result<Option<String>, NotANum
     }
     if (integer.is_empty() && fraction.is_empty()) || (grouped && !seen_mark && group_digits != 3) {
         return Err(invalid());
+    }
+    if exponent != 0 {
+        let digits = format!("{integer}{fraction}");
+        let point = integer.len() as i32 + exponent;
+        (integer, fraction) = if point <= 0 {
+            (
+                String::new(),
+                format!("{}{digits}", "0".repeat(point.unsigned_abs() as usize)),
+            )
+        } else if point as usize >= digits.len() {
+            (
+                format!("{digits}{}", "0".repeat(point as usize - digits.len())),
+                String::new(),
+            )
+        } else {
+            let (i, f) = digits.split_at(point as usize);
+            (i.to_owned(), f.to_owned())
+        };
     }
     let integer = integer.trim_start_matches('0');
     let integer = if integer.is_empty() { "0" } else { integer };
@@ -133,9 +161,22 @@ mod tests {
     }
 
     #[test]
+    fn scientific_notation_is_shifted_exactly() {
+        assert_eq!(
+            d("4.279320610876071116133903342E-7", Point),
+            "0.0000004279320610876071116133903342"
+        );
+        assert_eq!(d("12e3", Point), "12000");
+        assert_eq!(d("-1.5E+2", Point), "-150");
+        assert_eq!(d("1,5E-1", Comma), "0.15");
+        assert_eq!(d("123.45e1", Point), "1234.5");
+    }
+
+    #[test]
     fn what_is_not_a_number_is_said_so() {
         for bad in [
-            "abc", "1.2.3", "1.234,5", "12e3", "-", ".", "1,2.3", "1,23", "1234,567", "1,2345",
+            "abc", "1.2.3", "1.234,5", "12e", "1e99", "e5", "-", ".", "1,2.3", "1,23", "1234,567",
+            "1,2345",
         ] {
             assert!(decimal(bad, Point).is_err(), "{bad}");
         }

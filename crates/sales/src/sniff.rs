@@ -59,11 +59,12 @@ fn looks_numeric(field: &str) -> bool {
             .all(|c| c.is_ascii_digit() || ".,-+/: ".contains(c))
 }
 
-/// A header has names: mostly non-empty, mostly not numbers.
+/// A header has names: mostly non-empty, mostly not numbers, with letters
+/// in them (ASCII art and ruled lines are not names).
 fn plausible_header(fields: &[String]) -> bool {
     let named = fields
         .iter()
-        .filter(|f| !f.trim().is_empty() && !looks_numeric(f))
+        .filter(|f| !f.trim().is_empty() && !looks_numeric(f) && f.chars().any(char::is_alphabetic))
         .count();
     named * 2 > fields.len()
 }

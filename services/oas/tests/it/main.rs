@@ -14,6 +14,7 @@ mod jobs;
 mod openapi;
 mod ops;
 mod organisations;
+mod pipeline;
 mod registrations;
 mod robustness;
 mod shutdown;
