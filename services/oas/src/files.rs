@@ -112,7 +112,9 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
         return Ok(());
     }
     if let Some(next) = step.module {
-        start(
+        // The event itself is applied; a next run that cannot start has
+        // already failed the file with its reason.
+        if let Err(e) = start(
             state,
             &file,
             step.status,
@@ -120,7 +122,10 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
             next,
             "import",
         )
-        .await?;
+        .await
+        {
+            tracing::warn!(file_id, error = %e, "the next run did not start");
+        }
     }
     Ok(())
 }
@@ -331,6 +336,10 @@ pub async fn start(
     .await
 }
 
+/// Why a file cannot be imported before it is cleaned.
+pub const NOT_CLEANED: &str =
+    "No cleaned copy of the file is known: process it with the action \"clean\" first.";
+
 /// What a module needs to know about the file.
 async fn params(state: &AppState, file: &SalesFile, module: Module) -> Result<Value, ApiError> {
     let prefix = format!("org-{}/files/{}", file.organisation_id, file.id);
@@ -354,12 +363,9 @@ async fn params(state: &AppState, file: &SalesFile, module: Module) -> Result<Va
                 .await?;
             let clean: Value = clean
                 .as_deref()
-                .and_then(|c| serde_json::from_str(c).ok())
-                .ok_or_else(|| {
-                    ApiError::conflict(
-                        "The file has not been cleaned yet: process it with \"clean\" first.",
-                    )
-                })?;
+                .and_then(|c| serde_json::from_str::<Value>(c).ok())
+                .filter(|c| c["clean_key"].is_string())
+                .ok_or_else(|| ApiError::conflict(NOT_CLEANED))?;
             let formats: Vec<Value> = formats
                 .iter()
                 .filter_map(|f| serde_json::from_str(&f.spec).ok())

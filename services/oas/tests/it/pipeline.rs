@@ -432,3 +432,365 @@ async fn every_sample_imports_with_exact_totals_or_fails_with_a_clear_cause() {
         }
     }
 }
+
+async fn summary(app: &TestApp, key: &str) -> Value {
+    let (status, body) = call(app, Method::GET, "/api/sales/summary/", key, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+#[actix_web::test]
+async fn reimport_replaces_and_the_same_bytes_twice_are_noticed() {
+    let (app, key, org) = app_with_rates().await;
+    let spotify = sample("spotify/Spotify_streaming_via_finetunes_201710_example.txt");
+    let (total, lines) = source_total(&spotify, "USD Payable");
+    let first = submit(&app, &key, &spotify, "TXT").await;
+    check_imported(&app, &key, first, total, lines, "USD").await;
+    let once = summary(&app, &key).await;
+    assert_eq!(once["files"], 1);
+    assert_eq!(
+        Amount::parse(once["total_gross"].as_str().unwrap()).unwrap(),
+        total
+    );
+    let parquet = |id: i64| {
+        let oas_platform::storage::StorageUrl::Local(root) = &app.state.settings.storage_url else {
+            panic!("local storage expected")
+        };
+        walk(root)
+            .into_iter()
+            .filter(|p| {
+                p.to_string_lossy()
+                    .ends_with(&format!("/file-{id}.parquet"))
+            })
+            .collect::<Vec<_>>()
+    };
+    let stored = parquet(first);
+    assert_eq!(stored.len(), 1, "the lines are stored once: {stored:?}");
+    assert!(
+        stored[0]
+            .to_string_lossy()
+            .contains(&format!("org-{org}/lines/2017-10/"))
+    );
+
+    let process = format!("/api/files/salesfiles/{first}/process/");
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        &process,
+        &key,
+        Some(json!({"action": "reimport"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    check_imported(&app, &key, first, total, lines, "USD").await;
+    assert_eq!(
+        summary(&app, &key).await,
+        once,
+        "reimport never doubles revenue"
+    );
+    assert_eq!(parquet(first).len(), 1);
+
+    // The same bytes again: noticed, and imported only when asked.
+    let second = submit(&app, &key, &spotify, "TXT").await;
+    let file = settled(&app, &key, second).await;
+    assert_eq!(file["status"], "FAILED");
+    let cause = file["status_cause"].as_str().unwrap();
+    assert!(
+        cause.contains(&format!("already uploaded as file {first}")),
+        "{cause}"
+    );
+    assert!(cause.contains("reimport"), "{cause}");
+    assert_eq!(summary(&app, &key).await["files"], 1);
+    let process = format!("/api/files/salesfiles/{second}/process/");
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &process,
+        &key,
+        Some(json!({"action": "reimport"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    check_imported(&app, &key, second, total, lines, "USD").await;
+    assert_eq!(summary(&app, &key).await["files"], 2);
+
+    // Deleting a file takes its lines and snapshot with it.
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/files/salesfiles/{second}/"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(parquet(second).is_empty());
+    assert_eq!(summary(&app, &key).await, once);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(walk(&path));
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[actix_web::test]
+async fn an_archive_becomes_one_file_per_member_and_only_sales_lines_are_imported() {
+    let (app, key, _) = app_with_rates().await;
+    let zip_path = sample("distributors/Cargo_Digital_Test.zip");
+    let id = submit(&app, &key, &zip_path, "ZIP").await;
+    let archive = settled(&app, &key, id).await;
+    assert_eq!(archive["status"], "FINALIZED", "{archive}");
+    let cause = archive["status_cause"].as_str().unwrap();
+    assert!(cause.contains("expanded into 8 file(s)"), "{cause}");
+
+    let (_, page) = call(
+        &app,
+        Method::GET,
+        "/api/files/salesfiles/?page_size=50",
+        &key,
+        None,
+    )
+    .await;
+    let children: Vec<Value> = page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["parent"].as_i64() == Some(id))
+        .cloned()
+        .collect();
+    assert_eq!(children.len(), 8);
+    let mut archive_reader = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    for child in children {
+        let child_id = child["id"].as_i64().unwrap();
+        let name = child["filename"].as_str().unwrap().to_owned();
+        let file = settled(&app, &key, child_id).await;
+        if name.ends_with("royalty_extended.csv") {
+            let dir = tempfile::tempdir().unwrap();
+            let member = dir.path().join(&name);
+            let mut bytes = Vec::new();
+            archive_reader
+                .by_name(&name)
+                .unwrap()
+                .read_to_end(&mut bytes)
+                .unwrap();
+            std::fs::write(&member, bytes).unwrap();
+            let (total, lines) = source_total(&member, "Reported Royalty");
+            check_imported(&app, &key, child_id, total, lines, "GBP").await;
+        } else {
+            assert_eq!(file["status"], "FAILED", "{name}: {file}");
+            let cause = file["status_cause"].as_str().unwrap();
+            assert!(
+                [
+                    "matches no known report format",
+                    "no data lines",
+                    "not a sales report"
+                ]
+                .iter()
+                .any(|c| cause.contains(c)),
+                "{name}: {cause}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_file_without_a_rate_for_its_currency_fails_saying_which_rate_is_missing() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("rita").await;
+    app.organisation(&key).await;
+    let id = submit(&app, &key, &sample("distributors/Tunecore_Test.csv"), "CSV").await;
+    let file = settled(&app, &key, id).await;
+    assert_eq!(file["status"], "FAILED");
+    let cause = file["status_cause"].as_str().unwrap();
+    assert!(
+        cause.contains("No exchange rate from GBP to USD for 2020-04"),
+        "{cause}"
+    );
+}
+
+#[actix_web::test]
+async fn an_organisation_adds_a_format_for_a_layout_no_builtin_knows() {
+    let (app, key, org) = app_with_rates().await;
+    let (_, outsider) = app.user_with_key("otto").await;
+    app.organisation(&outsider).await;
+    let (status, page) = call(&app, Method::GET, "/api/formats/?page_size=100", &key, None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let builtins = page["count"].as_i64().unwrap();
+    assert!(builtins >= 16);
+    let spotify = page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["format"]["slug"] == "spotify")
+        .unwrap()
+        .clone();
+    assert_eq!(spotify["builtin"], true);
+
+    // A layout of its own: semicolons, decimal commas, localised names.
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("maison.csv");
+    std::fs::write(
+        &report,
+        "Période;Plateforme;Pays;Artiste;Titre;ISRC;Quantité;Montant net;Devise\n\
+         2024-03;Deezer;FR;Zoé;Chanson;FR-AB1-24-00001;12;1.234,50;EUR\n\
+         2024-03;Qobuz;BE;Zoé;Chanson;FR-AB1-24-00001;3;0,005;EUR\n",
+    )
+    .unwrap();
+    let id = submit(&app, &key, &report, "CSV").await;
+    let file = settled(&app, &key, id).await;
+    assert_eq!(file["status"], "FAILED");
+    assert!(
+        file["status_cause"]
+            .as_str()
+            .unwrap()
+            .contains("matches no known report format"),
+        "{file}"
+    );
+
+    let mut format = json!({
+        "slug": "maison", "name": "Maison de disques", "source": "distributor",
+        "decimal": "comma",
+        "signature": ["Période", "Plateforme", "Montant net"],
+        "columns": {"sale_period": ["Période"], "dsp": ["Plateforme"], "territory": ["Pays"],
+                    "artist": ["Artiste"], "track_title": ["Titre"], "isrc": ["ISRC"],
+                    "quantity": ["Quantité"], "net_revenue": ["Montant net"], "currency": ["Devise"]}
+    });
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/api/formats/",
+        &key,
+        Some(json!({"signature": []})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let mut no_amount = format.clone();
+    no_amount["columns"]
+        .as_object_mut()
+        .unwrap()
+        .remove("net_revenue");
+    let (status, body) = call(&app, Method::POST, "/api/formats/", &key, Some(no_amount)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["detail"].as_str().unwrap().contains("net_revenue"),
+        "{body}"
+    );
+    let (status, created) = call(
+        &app,
+        Method::POST,
+        "/api/formats/",
+        &key,
+        Some(format.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        (created["organisation"].as_i64(), created["builtin"].clone()),
+        (Some(org), json!(false))
+    );
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/formats/",
+        &key,
+        Some(format.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "one slug per organisation");
+    let format_id = created["id"].as_i64().unwrap();
+    let path = format!("/api/formats/{format_id}/");
+    let (status, _) = call(&app, Method::GET, &path, &outsider, None).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another organisation's format does not exist for them"
+    );
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        &path,
+        &outsider,
+        Some(json!({"name": "Mine"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let builtin_path = format!("/api/formats/{}/", spotify["id"]);
+    let (status, body) = call(
+        &app,
+        Method::PATCH,
+        &builtin_path,
+        &key,
+        Some(json!({"name": "Mine"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("same slug"));
+
+    // The rate is missing for EUR: add it, then correct the name by PATCH.
+    format["name"] = json!("Maison (corrigé)");
+    let (status, patched) = call(
+        &app,
+        Method::PATCH,
+        &path,
+        &key,
+        Some(json!({"name": "Maison (corrigé)"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["format"], format);
+    let (status, body) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/organisations/{org}/"),
+        &key,
+        Some(json!({"currencies": ["USD", "AUD", "GBP", "EUR"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/organisations/{org}/settings/"),
+        &key,
+        Some(json!({"exchange_rates": [{"from_currency": "EUR", "to_currency": "USD", "period": "2024-01", "rate": "1.1"}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let process = format!("/api/files/salesfiles/{id}/process/");
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        &process,
+        &key,
+        Some(json!({"action": "reimport"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let file = settled(&app, &key, id).await;
+    assert_eq!(file["status"], "FINALIZED", "{file}");
+    assert_eq!(
+        (file["total_rows"].as_i64(), file["total_local"].clone()),
+        (Some(2), json!("1234.505"))
+    );
+    let (_, snapshot) = call(
+        &app,
+        Method::GET,
+        &format!("/api/files/salesfiles/{id}/snapshot/"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(snapshot["total_base_revenue"], "1357.9555");
+    assert_eq!(snapshot["byTrack"][0]["isrc"], "FRAB12400001");
+    assert_eq!(snapshot["byTrack"][0]["quantity"], 15);
+}
