@@ -25,7 +25,9 @@ lint:
 ## docker: the images of the gateway and of each module
 docker:
 	docker build -f docker/oas.Dockerfile -t oas:latest .
-	docker build -f docker/ping.Dockerfile -t oas-ping:latest .
+	for module in uploads importer ping; do \
+		docker build -f docker/module.Dockerfile --build-arg MODULE=$$module -t oas-$$module:latest . || exit 1; \
+	done
 
 fmt:
 	$(CARGO) fmt --all

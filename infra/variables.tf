@@ -32,7 +32,7 @@ variable "image_tag" {
 variable "modules" {
   description = "Modules with a task definition of their own."
   type        = list(string)
-  default     = ["ping"]
+  default     = ["uploads", "importer", "ping"]
 }
 
 variable "public_url" {

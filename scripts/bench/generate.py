@@ -106,19 +106,20 @@ def title(rng: random.Random, words: int) -> str:
 
 def unique(rng: random.Random, count: int, make) -> list[str]:
     """`count` distinct strings from `make(rng)`, distinct also without case
-    and spacing (as OAS groups names), numbered when the words run out."""
+    and spacing (as OAS groups names); numbered if tries keep colliding."""
     seen: set[str] = set()
     out: list[str] = []
     while len(out) < count:
-        name = make(rng)
-        key = " ".join(name.split()).lower()
-        if key in seen:
+        for _ in range(20):
+            name = make(rng)
+            if " ".join(name.split()).lower() not in seen:
+                break
+        else:
             name = f"{name} {len(out)}"
-            key = " ".join(name.split()).lower()
-            if key in seen:
-                continue
-        seen.add(key)
-        out.append(name)
+        key = " ".join(name.split()).lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(name)
     return out
 
 

@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1.7
+# A module's image: one binary, run once per job. On ECS it is the task
+# definition oas-<module>, container "<module>"; the job comes in OAS_JOB.
+#   docker build -f docker/module.Dockerfile --build-arg MODULE=uploads -t oas-uploads .
+# MODULE is one of: uploads, importer, ping.
+
+FROM rust:1.95-bookworm AS build
+ARG MODULE=ping
+WORKDIR /src
+COPY . .
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked -p "oas-${MODULE}" \
+    && mkdir -p /out \
+    && cp "target/release/oas-${MODULE}" /out/module
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /var/lib/oas --create-home oas
+COPY --from=build /out/module /usr/local/bin/module
+USER 10001:10001
+WORKDIR /var/lib/oas
+ENV OAS_LOG_FORMAT=json
+# Reports are cleaned and imported in a scratch folder: give the task
+# ephemeral storage of at least twice the largest report.
+ENV TMPDIR=/var/lib/oas
+ENTRYPOINT ["/usr/local/bin/module"]
