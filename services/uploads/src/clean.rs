@@ -331,7 +331,7 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(BlankLines::new(reader));
     let path = work.join("clean.csv");
     let table = write_table(
         records.into_records().map(|r| r.map_err(|e| e.to_string())),
@@ -346,6 +346,46 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
         trailing_lines: table.trailing,
         sheet: None,
     }))
+}
+
+/// Passes text through, turning each blank line into a line holding only a
+/// NUL, which the csv reader keeps as a record (it skips blank lines) and
+/// [`clean_field`] empties: a blank line is how a summary block is told
+/// apart from the table above it.
+struct BlankLines<R> {
+    inner: R,
+    line: Vec<u8>,
+    at: usize,
+}
+
+impl<R: BufRead> BlankLines<R> {
+    fn new(inner: R) -> Self {
+        BlankLines {
+            inner,
+            line: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+impl<R: BufRead> Read for BlankLines<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.line.len() {
+            self.line.clear();
+            self.at = 0;
+            if self.inner.read_until(b'\n', &mut self.line)? == 0 {
+                return Ok(0);
+            }
+            if self.line.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                self.line.clear();
+                self.line.extend_from_slice(b"\0\n");
+            }
+        }
+        let n = out.len().min(self.line.len() - self.at);
+        out[..n].copy_from_slice(&self.line[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 pub(crate) struct Written {

@@ -37,18 +37,36 @@ fn table(result: Result<Cleaned, Refusal>) -> oas_uploads::clean::Table {
 fn data_lines(path: &Path, header_starts: &str) -> u64 {
     let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
     let lines: Vec<&str> = text.lines().collect();
-    let at = lines.iter().position(|l| l.trim_start_matches('\u{feff}').starts_with(header_starts)).unwrap();
-    lines[at + 1..].iter().filter(|l| !l.trim().is_empty()).count() as u64
+    let at = lines
+        .iter()
+        .position(|l| l.trim_start_matches('\u{feff}').starts_with(header_starts))
+        .unwrap();
+    lines[at + 1..]
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .count() as u64
 }
 
 #[test]
 fn text_samples_become_clean_csv_with_their_header_first_and_every_line_kept() {
     for (path, header, delimiter) in [
-        ("spotify/Spotify_streaming_via_finetunes_201710_example.txt", "Country", "\t"),
-        ("apple/Apple_Streams_S1_80032046_1117_AU_201710_example.txt", "Storefront Name", "\t"),
+        (
+            "spotify/Spotify_streaming_via_finetunes_201710_example.txt",
+            "Country",
+            "\t",
+        ),
+        (
+            "apple/Apple_Streams_S1_80032046_1117_AU_201710_example.txt",
+            "Storefront Name",
+            "\t",
+        ),
         ("apple/Apple_DL_80032046_AU_example.txt", "Start Date", "\t"),
         ("distributors/CdBaby_Test.txt", "Report Date", "\t"),
-        ("distributors/DistroKid_NonAscii.tsv", "Reporting Date", "\t"),
+        (
+            "distributors/DistroKid_NonAscii.tsv",
+            "Reporting Date",
+            "\t",
+        ),
         ("distributors/Tunecore_Test.csv", "Sales Period", ","),
         ("distributors/bandcamp-non-ascii.csv", "date", ","),
         ("distributors/cargo-simple-3-songs.csv", "Royalty ID", ","),
@@ -57,7 +75,11 @@ fn text_samples_become_clean_csv_with_their_header_first_and_every_line_kept() {
         let (result, _work) = run(&full);
         let table = table(result);
         assert_eq!(table.delimiter, delimiter, "{path}");
-        assert!(table.header[0].starts_with(header), "{path}: {:?}", table.header);
+        assert!(
+            table.header[0].starts_with(header),
+            "{path}: {:?}",
+            table.header
+        );
         assert_eq!(table.rows, data_lines(&full, header), "{path}");
         let cleaned = std::fs::read_to_string(&table.facts.path).unwrap();
         let mut reader = csv::Reader::from_reader(cleaned.as_bytes());
@@ -68,10 +90,20 @@ fn text_samples_become_clean_csv_with_their_header_first_and_every_line_kept() {
 
 #[test]
 fn preamble_values_are_kept() {
-    let (result, _work) = run(&sample("apple/Apple_Streams_S1_80032046_1117_AU_201710_example.txt"));
+    let (result, _work) = run(&sample(
+        "apple/Apple_Streams_S1_80032046_1117_AU_201710_example.txt",
+    ));
     let table = table(result);
-    assert!(table.preamble.contains(&("Currency".into(), "AUD".into())), "{:?}", table.preamble);
-    assert!(table.preamble.contains(&("Start Date".into(), "10/01/2017".into())));
+    assert!(
+        table.preamble.contains(&("Currency".into(), "AUD".into())),
+        "{:?}",
+        table.preamble
+    );
+    assert!(
+        table
+            .preamble
+            .contains(&("Start Date".into(), "10/01/2017".into()))
+    );
 }
 
 #[test]
@@ -116,12 +148,17 @@ fn what_is_not_a_report_is_refused_with_its_reason() {
     assert_eq!(result.unwrap_err(), Refusal::NotAReport);
     assert_eq!(written(b"").0.unwrap_err(), Refusal::Empty);
     assert_eq!(written(b"\n\n  \n").0.unwrap_err(), Refusal::Empty);
-    assert_eq!(written(b"Artist,Title,Amount\n").0.unwrap_err(), Refusal::HeaderOnly);
+    assert_eq!(
+        written(b"Artist,Title,Amount\n").0.unwrap_err(),
+        Refusal::HeaderOnly
+    );
     let pdf = written(b"%PDF-1.7\n%binary").0.unwrap_err();
     assert!(pdf.to_string().contains("a PDF document"), "{pdf}");
     let noise: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
     assert_eq!(written(&noise).0.unwrap_err(), Refusal::Binary);
-    let shifted = written(b"Artist,Title,Amount\nA,B,1\nC,D,2,surprise\n").0.unwrap_err();
+    let shifted = written(b"Artist,Title,Amount\nA,B,1\nC,D,2,surprise\n")
+        .0
+        .unwrap_err();
     assert!(matches!(shifted, Refusal::Irregular(_)), "{shifted:?}");
 }
 
@@ -164,7 +201,10 @@ fn archives_expand_within_limits_and_nothing_escapes() {
     let names: Vec<&str> = archive.members.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["a.csv", "b.tsv"]);
     let skipped: Vec<&str> = archive.skipped.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(skipped, ["../../etc/evil.csv", "__MACOSX/._a.csv", "nested.zip"]);
+    assert_eq!(
+        skipped,
+        ["../../etc/evil.csv", "__MACOSX/._a.csv", "nested.zip"]
+    );
     for member in &archive.members {
         assert!(member.path.starts_with(dir.path()));
         assert_eq!(std::fs::read(&member.path).unwrap(), report);
@@ -178,15 +218,33 @@ fn archives_expand_within_limits_and_nothing_escapes() {
 
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("many.zip");
-    let many: Vec<(String, Vec<u8>)> = (0..5).map(|i| (format!("{i}.csv"), report.clone())).collect();
+    let many: Vec<(String, Vec<u8>)> = (0..5)
+        .map(|i| (format!("{i}.csv"), report.clone()))
+        .collect();
     let entries: Vec<(&str, Vec<u8>)> = many.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
     std::fs::write(&input, zip_of(&entries)).unwrap();
-    let limits = Limits { max_members: 3, ..Limits::default() };
+    let limits = Limits {
+        max_members: 3,
+        ..Limits::default()
+    };
     let refused = clean(&input, dir.path(), &limits).unwrap_err();
-    assert!(refused.to_string().contains("more than 3 files"), "{refused}");
-    let limits = Limits { max_expanded_bytes: 60, ..Limits::default() };
+    assert!(
+        refused.to_string().contains("more than 3 files"),
+        "{refused}"
+    );
+    let limits = Limits {
+        max_expanded_bytes: 60,
+        ..Limits::default()
+    };
     let refused = clean(&input, dir.path(), &limits).unwrap_err();
-    assert!(refused.to_string().contains("expands to more than 60 bytes"), "{refused}");
-    let damaged = written(b"PK\x03\x04 this is not really a zip").0.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("expands to more than 60 bytes"),
+        "{refused}"
+    );
+    let damaged = written(b"PK\x03\x04 this is not really a zip")
+        .0
+        .unwrap_err();
     assert!(matches!(damaged, Refusal::Corrupt(_)), "{damaged:?}");
 }
