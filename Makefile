@@ -2,7 +2,7 @@
 CARGO ?= cargo
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/oas-target
 
-.PHONY: run build test lint fmt clean docker
+.PHONY: run build test lint fmt clean docker bench
 
 ## run: build every binary and start OAS in embedded mode on 127.0.0.1:8000
 run: build
@@ -21,6 +21,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	scripts/lint-deploy.sh
+
+## bench: OAS's clean + import of a generated 1M-line report against Python polars (BENCH_LINES=N)
+bench:
+	scripts/bench.sh
 
 ## docker: the images of the gateway and of each module
 docker:

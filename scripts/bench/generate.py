@@ -128,9 +128,10 @@ def zipf_cumulative(count: int, exponent: float = 1.0) -> list[float]:
     return list(itertools.accumulate(1.0 / (rank**exponent) for rank in range(1, count + 1)))
 
 
-def catalogue(rng: random.Random) -> list[str]:
-    """One string per track: the line's columns from URI to Album name,
-    tab-separated, with its label in front (`label\\tURI...`)."""
+def catalogue(rng: random.Random) -> list[tuple[str, str]]:
+    """One (label, rest) pair per track: its label, and the line's columns
+    from URI to Album name, tab-separated (the product, which varies per
+    line, goes between the two)."""
     artists = unique(
         rng,
         ARTISTS,
@@ -144,7 +145,11 @@ def catalogue(rng: random.Random) -> list[str]:
     upcs = rng.sample(range(10**12, 10**13), ALBUMS)
     albums = []
     for index in range(ALBUMS):
-        name = title(rng, rng.choice((1, 2, 2))) if rng.random() < 0.7 else f"{rng.choice(UPPER)}{rng.choice(UPPER)}{rng.choice(UPPER)}{index:03d}"
+        if rng.random() < 0.7:
+            name = title(rng, rng.choice((1, 2, 2)))
+        else:
+            # A catalogue number as album name, as some labels use.
+            name = "".join(rng.choices(UPPER, k=3)) + f"{index:03d}"
         albums.append((name, str(upcs[index]), rng.choice(artists), rng.choice(labels)))
     composers = [f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" for _ in range(2_000)]
     # ISRC: country (2 letters), registrant (3 letters or digits), year

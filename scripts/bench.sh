@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Benchmarks OAS's ingestion of a large Spotify report against the same job
+# in Python polars (`make bench`).
+#
+#   1. builds the release binaries of oas, oas-uploads and oas-importer;
+#   2. creates (once) a venv with polars under $OAS_TOOLS_DIR/bench-venv;
+#   3. generates a report of BENCH_LINES lines (default 1,000,000, ~170 MB;
+#      BENCH_LINES=10000000 checks that memory stays bounded);
+#   4. runs OAS's clean and import on it (scripts/bench/oas.py: the module
+#      binaries with job files, no HTTP server) and checks the snapshot's
+#      totals against the generator's exact sum;
+#   5. runs the polars peer (scripts/bench/peer.py) on the same file;
+#   6. prints both side by side: seconds, lines per second, peak memory.
+#
+# Everything is written to a temporary folder, removed at the end
+# (BENCH_KEEP=1 keeps it and prints where it is). A large run needs free
+# disk space of about five times the report's size: OAS keeps the upload,
+# its cleaned copy and each module's working copy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+lines="${BENCH_LINES:-1000000}"
+if ! [[ "$lines" =~ ^[1-9][0-9]*$ ]]; then
+  echo "BENCH_LINES must be a positive whole number, not \"$lines\"" >&2
+  exit 2
+fi
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/oas-target}"
+tools_dir="${OAS_TOOLS_DIR:-$HOME/.cache/oas-tools}"
+venv="$tools_dir/bench-venv"
+gnu_time=/usr/bin/time
+
+if [[ ! -x "$gnu_time" ]]; then
+  echo "GNU time ($gnu_time) is needed to measure peak memory (apt-get install time)" >&2
+  exit 1
+fi
+
+echo "Building the release binaries..." >&2
+cargo build --release -p oas -p oas-uploads -p oas-importer
+
+if [[ ! -x "$venv/bin/python" ]]; then
+  mkdir -p "$tools_dir"
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c 'import polars' 2>/dev/null; then
+  echo "Installing polars into $venv (once)..." >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check polars >&2
+fi
+polars_version="$("$venv/bin/python" -c 'import polars; print(polars.__version__)')"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/oas-bench.XXXXXX")"
+cleanup() {
+  if [[ "${BENCH_KEEP:-}" == 1 ]]; then
+    echo "Kept the work folder: $work" >&2
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+# Let an interrupt end the script through the EXIT trap.
+trap 'exit 130' INT TERM
+
+report="$work/report.txt"
+echo "Generating $lines lines..." >&2
+python3 scripts/bench/generate.py --lines "$lines" --out "$report" >"$work/generate.out"
+
+echo "Running OAS (clean, import)..." >&2
+oas_status=0
+python3 scripts/bench/oas.py "$report" --work "$work/oas" \
+  --expect "$work/generate.out" --json "$work/oas.json" || oas_status=$?
+
+echo "Running the peer (Python polars $polars_version)..." >&2
+peer_status=0
+"$gnu_time" -f '%e %M' -o "$work/peer.time" \
+  "$venv/bin/python" scripts/bench/peer.py "$report" --out "$work/peer" \
+  >"$work/peer.out" || peer_status=$?
+cat "$work/peer.out"
+
+summary_status=0
+python3 scripts/bench/summary.py \
+  --report "$report" \
+  --expect "$work/generate.out" \
+  --oas "$work/oas.json" \
+  --peer-out "$work/peer.out" \
+  --peer-time "$work/peer.time" \
+  --peer-name "Python polars $polars_version" || summary_status=$?
+
+if ((oas_status != 0 || peer_status != 0 || summary_status != 0)); then
+  echo "The benchmark failed: see the messages above." >&2
+  exit 1
+fi
