@@ -326,6 +326,8 @@ pub struct Mapper {
     positions: BTreeMap<Field, (usize, String)>,
     /// Values from the preamble, per field.
     preamble: BTreeMap<Field, String>,
+    /// Dates and months already read, by field and raw text.
+    dates: std::cell::RefCell<BTreeMap<Field, std::collections::HashMap<String, Option<String>>>>,
 }
 
 impl Mapper {
@@ -362,6 +364,7 @@ impl Mapper {
             spec: spec.clone(),
             positions,
             preamble: values,
+            dates: Default::default(),
         }
     }
 
@@ -410,22 +413,54 @@ impl Mapper {
         LineError { column, problem }
     }
 
-    fn date(&self, record: &csv::StringRecord, field: Field) -> Result<Option<String>, LineError> {
-        match self.text(record, field) {
-            None => Ok(None),
-            Some(raw) => dates::date(&raw, self.spec.day_first)
+    /// A date or month of `field`, read once per distinct value: a file
+    /// repeats the same few dates on every line.
+    fn parsed(
+        &self,
+        record: &csv::StringRecord,
+        field: Field,
+        month: bool,
+    ) -> Result<Option<String>, LineError> {
+        let raw = match self.cell(record, field) {
+            Some(raw) => raw,
+            None => match self.preamble.get(&field) {
+                Some(raw) => raw.as_str(),
+                None => return Ok(None),
+            },
+        };
+        let mut memo = self.dates.borrow_mut();
+        let memo = memo.entry(field).or_default();
+        if let Some(found) = memo.get(raw) {
+            return found
+                .clone()
                 .map(Some)
-                .ok_or_else(|| self.error(field, format!("{raw:?} is not a date"))),
+                .ok_or_else(|| self.unreadable(field, raw, month));
         }
+        let parsed = if month {
+            dates::period(raw, self.spec.day_first)
+        } else {
+            dates::date(raw, self.spec.day_first)
+        };
+        if memo.len() > 4096 {
+            memo.clear();
+        }
+        memo.insert(raw.to_owned(), parsed.clone());
+        parsed
+            .map(Some)
+            .ok_or_else(|| self.unreadable(field, raw, month))
+    }
+
+    fn unreadable(&self, field: Field, raw: &str, month: bool) -> LineError {
+        let what = if month { "a month or a date" } else { "a date" };
+        self.error(field, format!("{raw:?} is not {what}"))
+    }
+
+    fn date(&self, record: &csv::StringRecord, field: Field) -> Result<Option<String>, LineError> {
+        self.parsed(record, field, false)
     }
 
     fn month(&self, record: &csv::StringRecord, field: Field) -> Result<Option<String>, LineError> {
-        match self.text(record, field) {
-            None => Ok(None),
-            Some(raw) => dates::period(&raw, self.spec.day_first)
-                .map(Some)
-                .ok_or_else(|| self.error(field, format!("{raw:?} is not a month or a date"))),
-        }
+        self.parsed(record, field, true)
     }
 
     /// Maps one record to a standard line.

@@ -177,7 +177,10 @@ struct Sink<'a> {
     totals: Totals,
     writer: LineWriter,
     currencies: BTreeMap<String, i64>,
-    used_rates: BTreeMap<String, String>,
+    /// The first rate used for each currency.
+    used_rates: BTreeMap<String, (rust_decimal::Decimal, String)>,
+    /// Whether some currency was converted at more than one rate.
+    several_rates: bool,
     /// The latest sale or reporting period of the lines.
     latest_period: Option<String>,
     file_period: Option<String>,
@@ -188,41 +191,62 @@ impl Sink<'_> {
     fn take(&mut self, line_number: i64, line: Line) -> Result<(), Failure> {
         let at = |problem: String| rejected(format!("Line {line_number}: {problem}"));
         let amount = Amount::parse(&line.net_revenue).map_err(|e| at(e.0))?;
-        let currency = line
+        let currency = match line
             .currency
-            .clone()
-            .or_else(|| self.default_currency.clone())
-            .ok_or_else(|| {
-                rejected("The file names no currency: no currency column or preamble value, and its format has none.")
-            })?;
-        if oas_domain::money::CurrencyCode::parse(&currency).is_err() {
+            .as_deref()
+            .or(self.default_currency.as_deref())
+        {
+            Some(c) => c,
+            None => {
+                return Err(rejected(
+                    "The file names no currency: no currency column or preamble value, and its format has none.",
+                ));
+            }
+        };
+        if !self.currencies.contains_key(currency)
+            && oas_domain::money::CurrencyCode::parse(currency).is_err()
+        {
             return Err(at(format!(
                 "{currency:?} is not an ISO 4217 currency code."
             )));
         }
         let line_period = line
             .sale_period
-            .clone()
-            .or_else(|| line.reporting_period.clone());
-        if let Some(p) = &line_period
-            && self.latest_period.as_ref().is_none_or(|l| p > l)
+            .as_deref()
+            .or(line.reporting_period.as_deref());
+        if let Some(p) = line_period
+            && self.latest_period.as_deref().is_none_or(|l| p > l)
         {
-            self.latest_period = Some(p.clone());
+            self.latest_period = Some(p.to_owned());
         }
-        let period = self.file_period.clone().or(line_period);
-        let rate = self
-            .rates
-            .rate(&currency, period.as_deref())
-            .map_err(rejected)?;
+        let period = self.file_period.as_deref().or(line_period);
+        let rate = self.rates.rate(currency, period).map_err(rejected)?;
         let base = amount
             .convert(rate)
             .ok_or_else(|| at("the amount is too large to convert".into()))?;
         self.totals.add(&line, amount, base);
-        *self.currencies.entry(currency.clone()).or_default() += 1;
-        let rate_text = rate.to_string();
-        self.used_rates
-            .entry(currency.clone())
-            .or_insert_with(|| rate_text.clone());
+        // The base amount as text; at rate 1 it is the amount as written.
+        let base_revenue = if rate == rust_decimal::Decimal::ONE {
+            line.net_revenue.clone()
+        } else {
+            base.to_string()
+        };
+        if !self.currencies.contains_key(currency) {
+            self.currencies.insert(currency.to_owned(), 0);
+            self.used_rates
+                .insert(currency.to_owned(), (rate, rate.to_string()));
+        }
+        if let Some(count) = self.currencies.get_mut(currency) {
+            *count += 1;
+        }
+        let rate_text = match self.used_rates.get(currency) {
+            Some((first, text)) if *first == rate => text.clone(),
+            _ => {
+                self.several_rates = true;
+                rate.to_string()
+            }
+        };
+        let currency = currency.to_owned();
         let file_period = self.file_period.clone();
         self.writer
             .push(
@@ -232,10 +256,24 @@ impl Sink<'_> {
                     period: file_period.as_deref(),
                     currency: &currency,
                     rate: &rate_text,
-                    base_revenue: base.to_string(),
+                    base_revenue,
                 },
             )
             .map_err(|e| internal("writing Parquet", e))
+    }
+}
+
+/// Lines mapped before they are handed over to be summed and written.
+const MAP_BATCH: usize = 4096;
+
+/// The one rate a file was converted at, if it was one.
+fn single_rate(
+    used: &BTreeMap<String, (rust_decimal::Decimal, String)>,
+    several: bool,
+) -> Option<String> {
+    match (used.len(), several) {
+        (1, false) => used.values().next().map(|(_, text)| text.clone()),
+        _ => None,
     }
 }
 
@@ -274,6 +312,7 @@ pub fn import_table(
             .map_err(|e| internal("creating the Parquet file", e))?,
         currencies: BTreeMap::new(),
         used_rates: BTreeMap::new(),
+        several_rates: false,
         latest_period: None,
         file_period: file_period.clone(),
         default_currency: mapper
@@ -281,25 +320,54 @@ pub fn import_table(
             .map(|c| c.to_ascii_uppercase())
             .or_else(|| spec.currency.clone()),
     };
-    let mut record = csv::StringRecord::new();
-    let mut line_number: i64 = 1;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(rejected(format!("Line {}: {e}", line_number + 1))),
+    // One thread reads and maps lines, this one converts, sums and writes
+    // them; batches pass between the two through a short queue.
+    let (batches, receive) = std::sync::mpsc::sync_channel::<Result<Vec<(i64, Line)>, Failure>>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut record = csv::StringRecord::new();
+            let mut line_number: i64 = 1;
+            let mut batch = Vec::with_capacity(MAP_BATCH);
+            loop {
+                match reader.read_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let _ =
+                            batches.send(Err(rejected(format!("Line {}: {e}", line_number + 1))));
+                        return;
+                    }
+                }
+                line_number += 1;
+                match mapper.line(&record) {
+                    Ok(line) => batch.push((line_number, line)),
+                    Err(e) => {
+                        let _ = batches.send(Err(rejected(format!("Line {line_number}: {e}"))));
+                        return;
+                    }
+                }
+                if batch.len() == MAP_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(MAP_BATCH));
+                    if batches.send(Ok(full)).is_err() {
+                        return;
+                    }
+                }
+            }
+            let _ = batches.send(Ok(batch));
+        });
+        for batch in receive {
+            for (line_number, line) in batch? {
+                sink.take(line_number, line)?;
+            }
         }
-        line_number += 1;
-        let line = mapper
-            .line(&record)
-            .map_err(|e| rejected(format!("Line {line_number}: {e}")))?;
-        sink.take(line_number, line)?;
-    }
+        Ok::<(), Failure>(())
+    })?;
     let Sink {
         totals,
         writer,
         currencies,
         used_rates,
+        several_rates,
         latest_period,
         ..
     } = sink;
@@ -313,9 +381,7 @@ pub fn import_table(
         1 => currencies.keys().next().cloned().unwrap_or_default(),
         _ => currencies.keys().cloned().collect::<Vec<_>>().join(","),
     };
-    let rate = (used_rates.len() == 1)
-        .then(|| used_rates.values().next().cloned())
-        .flatten();
+    let rate = single_rate(&used_rates, several_rates);
     Ok((
         Imported {
             format: spec.slug.clone(),
@@ -492,6 +558,7 @@ mod dsr {
                 .map_err(|e| internal("creating the Parquet file", e))?,
             currencies: BTreeMap::new(),
             used_rates: BTreeMap::new(),
+            several_rates: false,
             latest_period: None,
             file_period: file_period.clone(),
             default_currency: report.currency.clone(),
@@ -525,6 +592,7 @@ mod dsr {
             writer,
             currencies,
             used_rates,
+            several_rates,
             ..
         } = sink;
         let wrote = writer
@@ -540,9 +608,7 @@ mod dsr {
                 lines: totals.lines,
                 currency: currencies.keys().cloned().collect::<Vec<_>>().join(","),
                 base_currency: params.base_currency.clone(),
-                rate: (used_rates.len() == 1)
-                    .then(|| used_rates.values().next().cloned())
-                    .flatten(),
+                rate: single_rate(&used_rates, several_rates),
                 total: totals.revenue,
                 base_total: totals.base_revenue,
                 quantity: totals.quantity,

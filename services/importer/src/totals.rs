@@ -24,43 +24,65 @@ pub struct Totals {
     pub base_revenue: Amount,
     pub quantity: i64,
     groups: [HashMap<String, Group>; 5],
+    /// A buffer for group keys, reused line after line.
+    key: String,
 }
 
-fn normalised(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+/// Writes `text` into `out` lower-cased with runs of whitespace as one space.
+fn normalise_into(out: &mut String, text: &str) {
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.is_ascii() {
+            out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            out.extend(word.chars().flat_map(char::to_lowercase));
+        }
+    }
 }
 
-/// A group's key and display name for `dimension`.
-fn group_of(dimension: Dimension, line: &Line) -> (String, String) {
-    let named = |value: &Option<String>| {
-        let name = value.clone().unwrap_or_else(|| "(unknown)".to_owned());
-        (normalised(&name), name)
-    };
-    let with_artist = |title: &Option<String>| {
-        let (key, name) = named(title);
-        let artist = line.artist.as_deref().map(normalised).unwrap_or_default();
-        (format!("{key}\u{1f}{artist}"), name)
+const UNKNOWN: &str = "(unknown)";
+
+/// Writes the group key of `line` for `dimension` into `key`, and returns
+/// the group's display name.
+fn group_of<'l>(dimension: Dimension, line: &'l Line, key: &mut String) -> &'l str {
+    key.clear();
+    let name = |value: &'l Option<String>| value.as_deref().unwrap_or(UNKNOWN);
+    let with_artist = |title: &'l Option<String>, key: &mut String| {
+        normalise_into(key, name(title));
+        key.push('\u{1f}');
+        if let Some(artist) = &line.artist {
+            normalise_into(key, artist);
+        }
+        name(title)
     };
     match dimension {
-        Dimension::Artist => named(&line.artist),
-        Dimension::Dsp => named(&line.dsp),
-        Dimension::Territory => named(&line.territory),
+        Dimension::Artist => {
+            normalise_into(key, name(&line.artist));
+            name(&line.artist)
+        }
+        Dimension::Dsp => {
+            normalise_into(key, name(&line.dsp));
+            name(&line.dsp)
+        }
+        Dimension::Territory => {
+            normalise_into(key, name(&line.territory));
+            name(&line.territory)
+        }
         Dimension::Track => match &line.isrc {
-            Some(isrc) => (
-                isrc.clone(),
-                line.track_title.clone().unwrap_or_else(|| isrc.clone()),
-            ),
-            None => with_artist(&line.track_title),
+            Some(isrc) => {
+                key.push_str(isrc);
+                line.track_title.as_deref().unwrap_or(isrc)
+            }
+            None => with_artist(&line.track_title, key),
         },
         Dimension::Release => match &line.upc {
-            Some(upc) => (
-                upc.clone(),
-                line.release_title.clone().unwrap_or_else(|| upc.clone()),
-            ),
-            None => with_artist(&line.release_title),
+            Some(upc) => {
+                key.push_str(upc);
+                line.release_title.as_deref().unwrap_or(upc)
+            }
+            None => with_artist(&line.release_title, key),
         },
     }
 }
@@ -72,12 +94,23 @@ impl Totals {
         self.revenue += amount;
         self.base_revenue += base;
         self.quantity += line.quantity;
+        let mut key = std::mem::take(&mut self.key);
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
-            let (key, name) = group_of(dimension, line);
-            let group = self.groups[index].entry(key).or_insert_with(|| Group {
-                name,
-                ..Group::default()
-            });
+            let name = group_of(dimension, line, &mut key);
+            let groups = &mut self.groups[index];
+            // Look up by the borrowed key; allocate only for a new group.
+            if !groups.contains_key(key.as_str()) {
+                groups.insert(
+                    key.clone(),
+                    Group {
+                        name: name.to_owned(),
+                        ..Group::default()
+                    },
+                );
+            }
+            let Some(group) = groups.get_mut(key.as_str()) else {
+                continue;
+            };
             group.revenue += amount;
             group.base_revenue += base;
             group.quantity += line.quantity;
@@ -88,6 +121,7 @@ impl Totals {
                 group.upc.clone_from(&line.upc);
             }
         }
+        self.key = key;
     }
 
     /// Distinct artists.

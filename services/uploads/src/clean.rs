@@ -55,6 +55,10 @@ pub enum Refusal {
     TooLarge(String),
     #[error("{0}")]
     Irregular(String),
+    /// Bytes that are not UTF-8 after a head that was: read again as
+    /// Windows-1252 (never a file's cause).
+    #[error("The file is not valid UTF-8.")]
+    NotUtf8,
 }
 
 /// What was found in the upload.
@@ -211,22 +215,24 @@ fn gunzip(input: &Path, output: &Path, limits: &Limits) -> Result<(), Refusal> {
 }
 
 /// The text encoding: a BOM's, else UTF-16 by its zero bytes, else UTF-8
-/// when the whole file is valid UTF-8, else Windows-1252.
-fn encoding_of(head: &[u8], path: &Path) -> Result<&'static Encoding, Refusal> {
+/// when the head is valid UTF-8 (a later invalid byte makes the reading
+/// start again as Windows-1252), else Windows-1252.
+fn encoding_of(head: &[u8]) -> &'static Encoding {
     if let Some((encoding, _)) = Encoding::for_bom(head) {
-        return Ok(encoding);
+        return encoding;
     }
     if decode::looks_like_utf16(head, true) {
-        return Ok(UTF_16LE);
+        return UTF_16LE;
     }
     if decode::looks_like_utf16(head, false) {
-        return Ok(UTF_16BE);
+        return UTF_16BE;
     }
-    Ok(if is_utf8(path).map_err(io)? {
-        UTF_8
-    } else {
-        WINDOWS_1252
-    })
+    match std::str::from_utf8(head) {
+        Ok(_) => UTF_8,
+        // A character cut at the end of the head is still UTF-8.
+        Err(e) if e.error_len().is_none() => UTF_8,
+        Err(_) => WINDOWS_1252,
+    }
 }
 
 /// Whether the file is valid UTF-8, read in blocks.
@@ -253,15 +259,25 @@ fn is_utf8(path: &Path) -> std::io::Result<bool> {
     }
 }
 
-/// A reader of the file's text as UTF-8, whatever its encoding.
-fn utf8_reader(path: &Path, encoding: &'static Encoding) -> Result<impl BufRead, Refusal> {
-    let file = File::open(path).map_err(io)?;
+/// A reader of the file's text as UTF-8, whatever its encoding. UTF-8
+/// without a BOM is passed through as it is (the csv reader checks it).
+fn utf8_reader(path: &Path, encoding: &'static Encoding) -> Result<Box<dyn BufRead>, Refusal> {
+    let mut file = File::open(path).map_err(io)?;
+    if encoding == UTF_8 {
+        let mut bom = [0u8; 3];
+        let read = file.read(&mut bom).map_err(io)?;
+        if bom[..read] != [0xef, 0xbb, 0xbf] {
+            use std::io::Seek;
+            file.rewind().map_err(io)?;
+        }
+        return Ok(Box::new(BufReader::with_capacity(1 << 20, file)));
+    }
     let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .encoding(Some(encoding))
         .bom_override(true)
         .strip_bom(true)
         .build(file);
-    Ok(BufReader::with_capacity(1 << 20, decoder))
+    Ok(Box::new(BufReader::with_capacity(1 << 20, decoder)))
 }
 
 /// A field without NULs, zero-width characters or surrounding spaces.
@@ -290,7 +306,7 @@ pub fn clean_field(field: &str) -> std::borrow::Cow<'_, str> {
 
 fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal> {
     let head = read_head(input).map_err(io)?;
-    let encoding = encoding_of(&head, input)?;
+    let mut encoding = encoding_of(&head);
     // The head, decoded, judges the content (a cut last line does no harm).
     let sample = decode::decode(&head).map_err(|e| match e {
         decode::DecodeError::Empty => Refusal::Empty,
@@ -302,6 +318,13 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
         path: work.join("clean.txt"),
     };
     if dsr::looks_like_dsr(&sample.text) {
+        if encoding == UTF_8 && !is_utf8(input).map_err(io)? {
+            encoding = WINDOWS_1252;
+        }
+        let facts = TextFacts {
+            encoding: encoding.name().to_owned(),
+            ..facts
+        };
         let mut reader = utf8_reader(input, encoding)?;
         let mut out = BufWriter::new(File::create(&facts.path).map_err(io)?);
         let mut line = String::new();
@@ -320,23 +343,18 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
         sniff::SniffError::NoTable => Refusal::NotAReport,
         sniff::SniffError::HeaderOnly => Refusal::HeaderOnly,
     })?;
-    let mut reader = utf8_reader(input, encoding)?;
-    let mut skipped = String::new();
-    for _ in 0..layout.header_line {
-        skipped.clear();
-        reader.read_line(&mut skipped).map_err(io)?;
-    }
-    let delimiter = u8::try_from(layout.delimiter).unwrap_or(b',');
-    let records = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(BlankLines::new(reader));
     let path = work.join("clean.csv");
-    let table = write_table(
-        records.into_records().map(|r| r.map_err(|e| e.to_string())),
-        &path,
-    )?;
+    let table = match table_of(input, encoding, &layout, &path) {
+        Err(Refusal::NotUtf8) => {
+            encoding = WINDOWS_1252;
+            table_of(input, encoding, &layout, &path)?
+        }
+        other => other?,
+    };
+    let facts = TextFacts {
+        encoding: encoding.name().to_owned(),
+        ..facts
+    };
     Ok(Cleaned::Table(Table {
         facts: TextFacts { path, ..facts },
         delimiter: layout.delimiter.to_string(),
@@ -346,6 +364,36 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
         trailing_lines: table.trailing,
         sheet: None,
     }))
+}
+
+/// Reads the table after the preamble and writes it as clean CSV.
+fn table_of(
+    input: &Path,
+    encoding: &'static Encoding,
+    layout: &sniff::Layout,
+    path: &Path,
+) -> Result<Written, Refusal> {
+    let mut reader = utf8_reader(input, encoding)?;
+    let mut skipped = Vec::new();
+    for _ in 0..layout.header_line {
+        skipped.clear();
+        reader.read_until(b'\n', &mut skipped).map_err(io)?;
+    }
+    let delimiter = u8::try_from(layout.delimiter).unwrap_or(b',');
+    let records = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(BlankLines::new(reader));
+    write_table(
+        records.into_records().map(|r| {
+            r.map_err(|e| match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => Refusal::NotUtf8,
+                _ => Refusal::Corrupt(format!("The file cannot be read as a table: {e}.")),
+            })
+        }),
+        path,
+    )
 }
 
 /// Passes text through, turning each blank line into a line holding only a
@@ -400,7 +448,7 @@ pub(crate) struct Written {
 /// block (a summary), counted and left out.
 pub(crate) fn write_table<I>(records: I, path: &Path) -> Result<Written, Refusal>
 where
-    I: Iterator<Item = Result<csv::StringRecord, String>>,
+    I: Iterator<Item = Result<csv::StringRecord, Refusal>>,
 {
     let mut out = csv::WriterBuilder::new()
         .flexible(false)
@@ -413,8 +461,7 @@ where
     let mut after_blank = false;
     let mut cells: Vec<String> = Vec::new();
     for (index, record) in records.enumerate() {
-        let record = record
-            .map_err(|e| Refusal::Corrupt(format!("The file cannot be read as a table: {e}.")))?;
+        let record = record?;
         if record.iter().all(|f| clean_field(f).is_empty()) {
             after_blank = header.is_some() && rows > 0;
             continue;

@@ -88,10 +88,17 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
     }
     let folder = work.path().to_owned();
     let cleaned = tokio::task::spawn_blocking(move || {
-        let hash = content_hash(&original).map_err(|e| internal("hash")(e.to_string()))?;
-        let cleaned = clean::clean(&original, &folder, &limits)
-            .map_err(|refusal| Failure::new(REJECTED, refusal.to_string()))?;
-        Ok::<_, Failure>((hash, cleaned))
+        // Hash on a second core while cleaning reads the same file.
+        std::thread::scope(|scope| {
+            let hashing = scope.spawn(|| content_hash(&original));
+            let cleaned = clean::clean(&original, &folder, &limits)
+                .map_err(|refusal| Failure::new(REJECTED, refusal.to_string()));
+            let hash = hashing
+                .join()
+                .map_err(|_| internal("hash")("the hashing thread failed".to_owned()))?
+                .map_err(|e| internal("hash")(e.to_string()))?;
+            Ok::<_, Failure>((hash, cleaned?))
+        })
     })
     .await
     .map_err(|e| internal("cleaning")(e.to_string()))?;

@@ -248,3 +248,19 @@ fn archives_expand_within_limits_and_nothing_escapes() {
         .unwrap_err();
     assert!(matches!(damaged, Refusal::Corrupt(_)), "{damaged:?}");
 }
+
+#[test]
+fn a_latin1_byte_after_a_utf8_looking_start_reads_the_file_again_as_windows_1252() {
+    let mut bytes = b"Artist,Title,Amount\n".to_vec();
+    for i in 0..5000 {
+        bytes.extend(format!("Artist {i},Title {i},1.5\n").as_bytes());
+    }
+    bytes.extend(b"Caf\xe9 Tacvba,Ojal\xe1,2\n");
+    assert!(bytes.len() > 64 * 1024, "the odd byte lies past the head");
+    let (result, _dir) = written(&bytes);
+    let table = table(result);
+    assert_eq!(table.facts.encoding, "windows-1252");
+    assert_eq!(table.rows, 5001);
+    let cleaned = std::fs::read_to_string(&table.facts.path).unwrap();
+    assert!(cleaned.ends_with("Café Tacvba,Ojalá,2\n"));
+}
