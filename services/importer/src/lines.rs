@@ -52,14 +52,20 @@ const TEXT_COLUMNS: [&str; 20] = [
     "base_revenue",
 ];
 
+/// Writes lines to a Parquet file on a thread of its own: building the
+/// columns, compressing and writing overlap with reading and summing.
 pub struct LineWriter {
+    columns: Columns,
+    sender: Option<std::sync::mpsc::SyncSender<Columns>>,
+    thread: Option<std::thread::JoinHandle<PolarsResult<bool>>>,
+    pub written: u64,
+}
+
+/// What every line of the file shares.
+struct Constants {
     organisation_id: i64,
     file_id: i64,
     base_currency: String,
-    columns: Columns,
-    file: Option<File>,
-    writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
-    pub written: u64,
 }
 
 impl LineWriter {
@@ -69,13 +75,20 @@ impl LineWriter {
         file_id: i64,
         base_currency: &str,
     ) -> std::io::Result<LineWriter> {
-        Ok(LineWriter {
+        let file = File::create(path)?;
+        let constants = Constants {
             organisation_id,
             file_id,
             base_currency: base_currency.to_owned(),
+        };
+        let (sender, batches) = std::sync::mpsc::sync_channel::<Columns>(2);
+        let thread = std::thread::Builder::new()
+            .name("parquet".into())
+            .spawn(move || write_all(file, &constants, batches))?;
+        Ok(LineWriter {
             columns: Columns::default(),
-            file: Some(File::create(path)?),
-            writer: None,
+            sender: Some(sender),
+            thread: Some(thread),
             written: 0,
         })
     }
@@ -117,52 +130,91 @@ impl LineWriter {
     }
 
     fn flush(&mut self) -> PolarsResult<()> {
-        let columns = std::mem::take(&mut self.columns);
-        let height = columns.line.len();
-        if height == 0 {
+        if self.columns.line.is_empty() {
             return Ok(());
         }
-        let mut all = vec![
-            Column::new("organisation_id".into(), vec![self.organisation_id; height]),
-            Column::new("file_id".into(), vec![self.file_id; height]),
-            Column::new("line".into(), columns.line),
-        ];
-        for (name, values) in TEXT_COLUMNS.iter().zip(columns.text) {
-            all.push(Column::new((*name).into(), values));
+        let columns = std::mem::take(&mut self.columns);
+        let height = columns.line.len() as u64;
+        let sent = self.sender.as_ref().map(|s| s.send(columns));
+        if !matches!(sent, Some(Ok(()))) {
+            // The writer stopped: its own error says why.
+            return Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| polars_err!(ComputeError: "the Parquet writer stopped")));
         }
-        all.push(Column::new("quantity".into(), columns.quantity));
-        all.push(Column::new(
-            "base_currency".into(),
-            vec![self.base_currency.clone(); height],
-        ));
-        let frame = DataFrame::new(height, all)?;
-        if self.writer.is_none() {
-            let file = self
-                .file
-                .take()
-                .ok_or_else(|| polars_err!(ComputeError: "the Parquet file is closed"))?;
-            let writer = ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Zstd(None))
-                .batched(frame.schema())?;
-            self.writer = Some(writer);
-        }
-        if let Some(writer) = &mut self.writer {
-            writer.write_batch(&frame)?;
-        }
-        self.written += height as u64;
+        self.written += height;
         Ok(())
+    }
+
+    fn join(&mut self) -> PolarsResult<bool> {
+        self.sender = None;
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(polars_err!(ComputeError: "the Parquet writer failed"))),
+            None => Ok(false),
+        }
     }
 
     /// Writes what is held and closes the file; `false` when no line was
     /// ever written (and so no file made).
     pub fn finish(mut self) -> PolarsResult<bool> {
         self.flush()?;
-        match self.writer.take() {
-            Some(writer) => {
-                writer.finish()?;
-                Ok(true)
-            }
-            None => Ok(false),
+        self.join()
+    }
+}
+
+/// The writer thread: each batch of columns becomes a row group.
+fn write_all(
+    file: File,
+    constants: &Constants,
+    batches: std::sync::mpsc::Receiver<Columns>,
+) -> PolarsResult<bool> {
+    let mut writer: Option<polars::io::parquet::write::BatchedWriter<File>> = None;
+    let mut file = Some(file);
+    for columns in batches {
+        let frame = frame_of(columns, constants)?;
+        if writer.is_none() {
+            let file = file
+                .take()
+                .ok_or_else(|| polars_err!(ComputeError: "the Parquet file is closed"))?;
+            writer = Some(
+                ParquetWriter::new(file)
+                    .with_compression(ParquetCompression::Snappy)
+                    .batched(frame.schema())?,
+            );
+        }
+        if let Some(writer) = &mut writer {
+            writer.write_batch(&frame)?;
         }
     }
+    match writer {
+        Some(writer) => {
+            writer.finish()?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+fn frame_of(columns: Columns, constants: &Constants) -> PolarsResult<DataFrame> {
+    let height = columns.line.len();
+    let mut all = vec![
+        Column::new(
+            "organisation_id".into(),
+            vec![constants.organisation_id; height],
+        ),
+        Column::new("file_id".into(), vec![constants.file_id; height]),
+        Column::new("line".into(), columns.line),
+    ];
+    for (name, values) in TEXT_COLUMNS.iter().zip(columns.text) {
+        all.push(Column::new((*name).into(), values));
+    }
+    all.push(Column::new("quantity".into(), columns.quantity));
+    all.push(Column::new(
+        "base_currency".into(),
+        vec![constants.base_currency.clone(); height],
+    ));
+    DataFrame::new(height, all)
 }

@@ -2,6 +2,9 @@
 
 use std::collections::HashMap;
 
+/// Groups by key, hashed with foldhash: fast, and seeded per process.
+type Groups = HashMap<String, Group, foldhash::fast::RandomState>;
+
 use oas_domain::money::Amount;
 use oas_platform::snapshots::{Dimension, SnapshotRow};
 use oas_sales::format::Line;
@@ -23,7 +26,7 @@ pub struct Totals {
     pub revenue: Amount,
     pub base_revenue: Amount,
     pub quantity: i64,
-    groups: [HashMap<String, Group>; 5],
+    groups: [Groups; 5],
     /// A buffer for group keys, reused line after line.
     key: String,
 }

@@ -282,9 +282,12 @@ fn utf8_reader(path: &Path, encoding: &'static Encoding) -> Result<Box<dyn BufRe
 
 /// A field without NULs, zero-width characters or surrounding spaces.
 pub fn clean_field(field: &str) -> std::borrow::Cow<'_, str> {
-    let dirty = field.contains([
-        '\0', '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}',
-    ]);
+    // Zero-width characters are multi-byte: plain ASCII without NUL is clean.
+    let suspect = field.bytes().any(|b| b == 0 || b >= 0x80);
+    let dirty = suspect
+        && field.contains([
+            '\0', '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}',
+        ]);
     if dirty {
         std::borrow::Cow::Owned(
             field
@@ -459,7 +462,6 @@ where
     let mut header: Option<Vec<String>> = None;
     let (mut rows, mut trailing) = (0u64, 0u64);
     let mut after_blank = false;
-    let mut cells: Vec<String> = Vec::new();
     for (index, record) in records.enumerate() {
         let record = record?;
         if record.iter().all(|f| clean_field(f).is_empty()) {
@@ -488,15 +490,16 @@ where
                 record.len()
             )));
         }
-        cells.clear();
-        cells.extend(
-            record
-                .iter()
-                .take(width)
-                .map(|f| clean_field(f).into_owned()),
-        );
-        cells.resize(width, String::new());
-        out.write_record(&cells).map_err(|e| io(e.into()))?;
+        let missing = width.saturating_sub(record.len());
+        for field in record.iter().take(width) {
+            out.write_field(clean_field(field).as_bytes())
+                .map_err(|e| io(e.into()))?;
+        }
+        for _ in 0..missing {
+            out.write_field(b"").map_err(|e| io(e.into()))?;
+        }
+        out.write_record(std::iter::empty::<&[u8]>())
+            .map_err(|e| io(e.into()))?;
         rows += 1;
         after_blank = false;
     }
