@@ -49,6 +49,16 @@ pub struct CleanOutput {
     pub clean_key: String,
     #[serde(default)]
     pub preamble: Vec<(String, String)>,
+    /// The upload itself is the clean copy (see the uploads module).
+    #[serde(default)]
+    pub as_uploaded: bool,
+    #[serde(default)]
+    pub skip_lines: usize,
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// Data lines in the clean copy.
+    #[serde(default)]
+    pub rows: Option<u64>,
 }
 
 /// An organisation's rate from a currency to its base currency.
@@ -286,12 +296,40 @@ pub fn import_table(
     file_id: i64,
     parquet: &Path,
 ) -> Result<(Imported, bool), Failure> {
+    // A clean copy is comma-separated with its header first; an upload that
+    // was already clean is read as it came, past its preamble.
+    let mut file = std::io::BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(clean).map_err(|e| internal("reading the cleaned file", e))?,
+    );
+    let as_uploaded = params.clean.as_uploaded;
+    if as_uploaded {
+        let mut skipped = Vec::new();
+        for _ in 0..params.clean.skip_lines {
+            skipped.clear();
+            std::io::BufRead::read_until(&mut file, b'\n', &mut skipped)
+                .map_err(|e| internal("reading the cleaned file", e))?;
+        }
+    }
+    let delimiter = match params.clean.delimiter.as_deref() {
+        Some(d) if as_uploaded && d.len() == 1 => d.as_bytes()[0],
+        _ => b',',
+    };
+    let last_row = if as_uploaded {
+        params.clean.rows.unwrap_or(u64::MAX)
+    } else {
+        u64::MAX
+    };
+    let line_offset = if as_uploaded {
+        params.clean.skip_lines as i64
+    } else {
+        0
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_path(clean)
-        .map_err(|e| internal("reading the cleaned file", e))?;
+        .delimiter(delimiter)
+        .from_reader(file);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| internal("reading the header", e))?
@@ -327,18 +365,26 @@ pub fn import_table(
         scope.spawn(move || {
             let mut record = csv::StringRecord::new();
             let mut line_number: i64 = 1;
+            let mut rows: u64 = 0;
             let mut batch = Vec::with_capacity(MAP_BATCH);
             loop {
+                if rows == last_row {
+                    break;
+                }
                 match reader.read_record(&mut record) {
                     Ok(false) => break,
-                    Ok(true) => {}
+                    Ok(true) if record.iter().all(|f| f.trim().is_empty()) => continue,
+                    Ok(true) => rows += 1,
                     Err(e) => {
                         let _ =
                             batches.send(Err(rejected(format!("Line {}: {e}", line_number + 1))));
                         return;
                     }
                 }
-                line_number += 1;
+                // The line in the file as stored, counting its preamble.
+                line_number = record
+                    .position()
+                    .map_or(line_number + 1, |p| p.line() as i64 + line_offset);
                 match mapper.line(&record) {
                     Ok(line) => batch.push((line_number, line)),
                     Err(e) => {

@@ -135,8 +135,11 @@ impl LineWriter {
         }
         let columns = std::mem::take(&mut self.columns);
         let height = columns.line.len() as u64;
-        let sent = self.sender.as_ref().map(|s| s.send(columns));
-        if !matches!(sent, Some(Ok(()))) {
+        let sent = self
+            .sender
+            .as_ref()
+            .is_some_and(|s| s.send(columns).is_ok());
+        if !sent {
             // The writer stopped: its own error says why.
             return Err(self
                 .join()

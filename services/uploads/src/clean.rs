@@ -98,6 +98,11 @@ pub struct Table {
     /// For spreadsheets: the sheet read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
+    /// Lines before the header in the clean copy (a preamble).
+    pub skip_lines: usize,
+    /// The upload was already clean UTF-8: it is its own clean copy, read
+    /// with its own delimiter, `skip_lines` lines in, for `rows` lines.
+    pub as_uploaded: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -346,11 +351,36 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
         sniff::SniffError::NoTable => Refusal::NotAReport,
         sniff::SniffError::HeaderOnly => Refusal::HeaderOnly,
     })?;
+    // Clean UTF-8 text (no BOM, no cell to change) is its own clean copy:
+    // it is checked line by line, and the importer reads it as it is.
+    if encoding == UTF_8 && !head.starts_with(&[0xef, 0xbb, 0xbf]) {
+        match table_of(input, encoding, &layout, None) {
+            Ok(checked) if !checked.dirty => {
+                return Ok(Cleaned::Table(Table {
+                    facts: TextFacts {
+                        path: input.to_owned(),
+                        ..facts
+                    },
+                    delimiter: layout.delimiter.to_string(),
+                    header: checked.header,
+                    preamble: layout.preamble,
+                    rows: checked.rows,
+                    trailing_lines: checked.trailing,
+                    sheet: None,
+                    skip_lines: layout.header_line,
+                    as_uploaded: true,
+                }));
+            }
+            Ok(_) => {}
+            Err(Refusal::NotUtf8) => encoding = WINDOWS_1252,
+            Err(refusal) => return Err(refusal),
+        }
+    }
     let path = work.join("clean.csv");
-    let table = match table_of(input, encoding, &layout, &path) {
+    let table = match table_of(input, encoding, &layout, Some(&path)) {
         Err(Refusal::NotUtf8) => {
             encoding = WINDOWS_1252;
-            table_of(input, encoding, &layout, &path)?
+            table_of(input, encoding, &layout, Some(&path))?
         }
         other => other?,
     };
@@ -366,6 +396,8 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
         rows: table.rows,
         trailing_lines: table.trailing,
         sheet: None,
+        skip_lines: 0,
+        as_uploaded: false,
     }))
 }
 
@@ -374,7 +406,7 @@ fn table_of(
     input: &Path,
     encoding: &'static Encoding,
     layout: &sniff::Layout,
-    path: &Path,
+    path: Option<&Path>,
 ) -> Result<Written, Refusal> {
     let mut reader = utf8_reader(input, encoding)?;
     let mut skipped = Vec::new();
@@ -443,22 +475,26 @@ pub(crate) struct Written {
     pub header: Vec<String>,
     pub rows: u64,
     pub trailing: u64,
+    /// Only when checking without writing: some cell needs cleaning.
+    pub dirty: bool,
 }
 
 /// Writes records (the header first) as clean CSV. Blank lines are dropped;
 /// a line with more cells than the header is refused unless the extra cells
 /// are empty; after a blank line, lines of another shape are a trailing
 /// block (a summary), counted and left out.
-pub(crate) fn write_table<I>(records: I, path: &Path) -> Result<Written, Refusal>
+pub(crate) fn write_table<I>(records: I, path: Option<&Path>) -> Result<Written, Refusal>
 where
     I: Iterator<Item = Result<csv::StringRecord, Refusal>>,
 {
-    let mut out = csv::WriterBuilder::new()
-        .flexible(false)
-        .from_writer(BufWriter::with_capacity(
-            1 << 20,
-            File::create(path).map_err(io)?,
-        ));
+    let mut out = match path {
+        Some(path) => Some(csv::WriterBuilder::new().flexible(false).from_writer(
+            BufWriter::with_capacity(1 << 20, File::create(path).map_err(io)?),
+        )),
+        None => None,
+    };
+    // Whether cleaning changes any cell (spaces, NULs, zero-width characters).
+    let mut dirty = false;
     let mut header: Option<Vec<String>> = None;
     let (mut rows, mut trailing) = (0u64, 0u64);
     let mut after_blank = false;
@@ -470,7 +506,9 @@ where
         }
         let Some(names) = &header else {
             let names: Vec<String> = record.iter().map(|f| clean_field(f).into_owned()).collect();
-            out.write_record(&names).map_err(|e| io(e.into()))?;
+            if let Some(out) = out.as_mut() {
+                out.write_record(&names).map_err(|e| io(e.into()))?;
+            }
             header = Some(names);
             continue;
         };
@@ -490,20 +528,29 @@ where
                 record.len()
             )));
         }
-        let missing = width.saturating_sub(record.len());
-        for field in record.iter().take(width) {
-            out.write_field(clean_field(field).as_bytes())
-                .map_err(|e| io(e.into()))?;
+        match out.as_mut() {
+            Some(out) => {
+                let missing = width.saturating_sub(record.len());
+                for field in record.iter().take(width) {
+                    out.write_field(clean_field(field).as_bytes())
+                        .map_err(|e| io(e.into()))?;
+                }
+                for _ in 0..missing {
+                    out.write_field(b"").map_err(|e| io(e.into()))?;
+                }
+                out.write_record(std::iter::empty::<&[u8]>())
+                    .map_err(|e| io(e.into()))?;
+            }
+            None => {
+                dirty = dirty || record.iter().any(|f| clean_field(f).len() != f.len());
+            }
         }
-        for _ in 0..missing {
-            out.write_field(b"").map_err(|e| io(e.into()))?;
-        }
-        out.write_record(std::iter::empty::<&[u8]>())
-            .map_err(|e| io(e.into()))?;
         rows += 1;
         after_blank = false;
     }
-    out.flush().map_err(io)?;
+    if let Some(out) = out.as_mut() {
+        out.flush().map_err(io)?;
+    }
     let header = header.ok_or(Refusal::Empty)?;
     if rows == 0 {
         return Err(Refusal::HeaderOnly);
@@ -512,6 +559,7 @@ where
         header,
         rows,
         trailing,
+        dirty,
     })
 }
 

@@ -109,6 +109,9 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
     let mut output =
         serde_json::to_value(&cleaned).map_err(|e| internal("output")(e.to_string()))?;
     match &cleaned {
+        Cleaned::Table(table) if table.as_uploaded => {
+            output["clean_key"] = source.as_str().into();
+        }
         Cleaned::Table(table) => {
             let clean_key = key("clean.csv")?;
             put(&storage, &clean_key, &table.facts.path).await?;

@@ -62,7 +62,7 @@ pub fn clean(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Re
             .into_iter()
             .skip(layout.header_line)
             .map(|r| Ok(csv::StringRecord::from(r)));
-        let written = write_table(records, &path)?;
+        let written = write_table(records, Some(&path))?;
         return Ok(Cleaned::Table(Table {
             facts: TextFacts {
                 source_type: source_type.to_owned(),
@@ -75,6 +75,8 @@ pub fn clean(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Re
             rows: written.rows,
             trailing_lines: written.trailing,
             sheet: Some(name),
+            skip_lines: 0,
+            as_uploaded: false,
         }));
     }
     Err(match first_problem {

@@ -75,14 +75,30 @@ fn text_samples_become_clean_csv_with_their_header_first_and_every_line_kept() {
         let (result, _work) = run(&full);
         let table = table(result);
         assert_eq!(table.delimiter, delimiter, "{path}");
+        assert!(table.as_uploaded, "{path} is clean UTF-8 already");
         assert!(
             table.header[0].starts_with(header),
             "{path}: {:?}",
             table.header
         );
         assert_eq!(table.rows, data_lines(&full, header), "{path}");
+        // Clean UTF-8 is its own clean copy, read past its preamble with its
+        // own delimiter; anything else is rewritten as CSV.
         let cleaned = std::fs::read_to_string(&table.facts.path).unwrap();
-        let mut reader = csv::Reader::from_reader(cleaned.as_bytes());
+        let (text, delimiter) = if table.as_uploaded {
+            assert_eq!(table.facts.path, full);
+            let start: usize = cleaned
+                .split_inclusive('\n')
+                .take(table.skip_lines)
+                .map(str::len)
+                .sum();
+            (&cleaned[start..], table.delimiter.as_bytes()[0])
+        } else {
+            (cleaned.as_str(), b',')
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes());
         assert_eq!(reader.headers().unwrap().len(), table.header.len());
         assert_eq!(reader.records().count() as u64, table.rows, "{path}");
     }

@@ -221,6 +221,12 @@ impl AnyStorage {
 }
 
 impl ObjectStore for AnyStorage {
+    async fn download(&self, key: &ObjectKey, path: &Path) -> Result<u64, StorageError> {
+        match self {
+            Self::Local(s) => s.download(key, path).await,
+            Self::S3(s) => s.download(key, path).await,
+        }
+    }
     async fn put(&self, key: &ObjectKey, bytes: Bytes) -> Result<(), StorageError> {
         match self {
             Self::Local(s) => s.put(key, bytes).await,
