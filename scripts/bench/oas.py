@@ -8,9 +8,10 @@ setup in a work folder (SQLite database, local object storage):
 
   1. `oas migrate`     creates the SQLite schema (the importer saves the
                        file's snapshot into its snapshot tables);
-  2. `oas-uploads`     cleans `org-1/files/1/original` into
-                       `org-1/files/1/clean.csv`;
-  3. `oas-importer`    maps the clean CSV to standard sales lines, writes
+  2. `oas-uploads`     cleans `org-1/files/1/original` (a clean UTF-8 report
+                       is its own clean copy) and reports, with --output,
+                       what the gateway would hand the importer;
+  3. `oas-importer`    maps the clean copy to standard sales lines, writes
                        them as Parquet under `org-1/lines/<period>/` and
                        saves the snapshot.
 
@@ -51,7 +52,6 @@ ORG_ID = 1
 FILE_ID = 1
 ORIGINAL_KEY = f"org-{ORG_ID}/files/{FILE_ID}/original"
 FILES_PREFIX = f"org-{ORG_ID}/files/{FILE_ID}"
-CLEAN_KEY = f"{FILES_PREFIX}/clean.csv"
 LINES_PREFIX = f"org-{ORG_ID}/lines"
 
 # Secrets of a throwaway setup (OAS wants at least 32 characters).
@@ -226,11 +226,18 @@ def main() -> int:
                 "params": {"source": ORIGINAL_KEY, "target": FILES_PREFIX},
             },
         )
+        cleaned_event = work / "uploads-event.json"
         results["steps"]["clean"] = run_step(
-            "clean", [str(binaries["oas-uploads"]), "--input", str(uploads_job)], work, env
+            "clean",
+            [str(binaries["oas-uploads"]), "--input", str(uploads_job), "--output", str(cleaned_event)],
+            work,
+            env,
         )
-        if not key_path(storage, CLEAN_KEY).is_file():
-            raise StepFailed(f"clean: the uploads module wrote no {CLEAN_KEY}")
+        # What the uploads module reported is what the gateway hands the
+        # importer: the clean copy's key, its shape and its preamble.
+        cleaned = json.loads(cleaned_event.read_text())["output"]
+        if not key_path(storage, cleaned["clean_key"]).is_file():
+            raise StepFailed(f"clean: no clean copy at {cleaned['clean_key']}")
 
         importer_job = write_job(
             work / "importer-job.json",
@@ -241,7 +248,7 @@ def main() -> int:
                 "org_id": ORG_ID,
                 "file_id": FILE_ID,
                 "params": {
-                    "clean": {"kind": "table", "clean_key": CLEAN_KEY, "preamble": preamble},
+                    "clean": cleaned,
                     "formats": formats,
                     "base_currency": "USD",
                     "rates": [],

@@ -55,7 +55,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 fn help(info: &ModuleInfo) -> String {
     format!(
         "{binary}: {about}\n\n\
-         Usage: {binary} [--input FILE | --input -]\n\n\
+         Usage: {binary} [--input FILE | --input -] [--output FILE]\n\n\
          The job is read from FILE, from standard input with `-`, or from the OAS_JOB\n\
          environment variable. It is one JSON object:\n\n  \
          {{\"job_id\": \"5f0c…\", \"module\": \"{module}\", \"action\": \"{action}\", \"org_id\": 7,\n   \
@@ -63,7 +63,8 @@ fn help(info: &ModuleInfo) -> String {
          \"callback\": {{\"webhook_url\": \"https://oas.example.com/api/webhooks/jobs/\", \"queue_url\": \"…\"}}}}\n\n\
          Actions: {actions}\n\
          Params: {params}\n\n\
-         The outcome is reported to the callback, signed with OAS_WEBHOOK_SECRET.\n\
+         The outcome is reported to the callback, signed with OAS_WEBHOOK_SECRET,\n\
+         and written to FILE as JSON with --output.\n\
          Exit status: 0 succeeded, 1 failed, 2 invalid job.\n\
          Configuration: the same OAS_* variables as the gateway (see its README).\n",
         binary = info.module.binary(),
@@ -125,11 +126,25 @@ where
     F: FnOnce(Job, Settings) -> Fut,
     Fut: Future<Output = Result<serde_json::Value, Failure>>,
 {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
         print!("{}", help(info));
         return ExitCode::SUCCESS;
     }
+    // `--output FILE`: the completion event is also written there, for runs
+    // by hand and benchmarks.
+    let output = match args.iter().position(|a| a == "--output") {
+        Some(at) if at + 1 < args.len() => {
+            let path = args.remove(at + 1);
+            args.remove(at);
+            Some(std::path::PathBuf::from(path))
+        }
+        Some(_) => {
+            eprintln!("{}: --output needs a file", info.module.binary());
+            return ExitCode::from(EXIT_INVALID_JOB);
+        }
+        None => None,
+    };
     let binary = info.module.binary();
     let job = match read_job_text(&args).and_then(|text| parse_job(info, &text)) {
         Ok(job) => job,
@@ -181,7 +196,16 @@ where
                     )
                 }
             };
-            let reported = report(&job, &event, &settings).await;
+            let mut reported = report(&job, &event, &settings).await;
+            if let Some(path) = &output {
+                let written = serde_json::to_vec_pretty(&event)
+                    .map_err(std::io::Error::other)
+                    .and_then(|json| std::fs::write(path, json));
+                if let Err(e) = written {
+                    tracing::error!(error = %e, "cannot write the completion event to --output");
+                    reported = false;
+                }
+            }
             tracing::info!(succeeded, reported, "finished");
             if succeeded && reported {
                 ExitCode::SUCCESS

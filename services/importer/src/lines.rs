@@ -57,6 +57,8 @@ const TEXT_COLUMNS: [&str; 20] = [
 pub struct LineWriter {
     columns: Columns,
     sender: Option<std::sync::mpsc::SyncSender<Columns>>,
+    /// Emptied columns back from the writer, reused for the next batch.
+    spare: std::sync::mpsc::Receiver<Columns>,
     thread: Option<std::thread::JoinHandle<PolarsResult<bool>>>,
     pub written: u64,
 }
@@ -82,12 +84,14 @@ impl LineWriter {
             base_currency: base_currency.to_owned(),
         };
         let (sender, batches) = std::sync::mpsc::sync_channel::<Columns>(2);
+        let (returns, spare) = std::sync::mpsc::sync_channel::<Columns>(2);
         let thread = std::thread::Builder::new()
             .name("parquet".into())
-            .spawn(move || write_all(file, &constants, batches))?;
+            .spawn(move || write_all(file, &constants, batches, returns))?;
         Ok(LineWriter {
             columns: Columns::default(),
             sender: Some(sender),
+            spare,
             thread: Some(thread),
             written: 0,
         })
@@ -133,7 +137,8 @@ impl LineWriter {
         if self.columns.line.is_empty() {
             return Ok(());
         }
-        let columns = std::mem::take(&mut self.columns);
+        let fresh = self.spare.try_recv().unwrap_or_default();
+        let columns = std::mem::replace(&mut self.columns, fresh);
         let height = columns.line.len() as u64;
         let sent = self
             .sender
@@ -173,11 +178,17 @@ fn write_all(
     file: File,
     constants: &Constants,
     batches: std::sync::mpsc::Receiver<Columns>,
+    returns: std::sync::mpsc::SyncSender<Columns>,
 ) -> PolarsResult<bool> {
     let mut writer: Option<polars::io::parquet::write::BatchedWriter<File>> = None;
     let mut file = Some(file);
-    for columns in batches {
-        let frame = frame_of(columns, constants)?;
+    for mut columns in batches {
+        let frame = frame_of(&columns, constants)?;
+        columns.line.clear();
+        columns.quantity.clear();
+        columns.text.iter_mut().for_each(Vec::clear);
+        // Full or gone, the reader does without: it makes new columns.
+        let _ = returns.try_send(columns);
         if writer.is_none() {
             let file = file
                 .take()
@@ -201,7 +212,7 @@ fn write_all(
     }
 }
 
-fn frame_of(columns: Columns, constants: &Constants) -> PolarsResult<DataFrame> {
+fn frame_of(columns: &Columns, constants: &Constants) -> PolarsResult<DataFrame> {
     let height = columns.line.len();
     let mut all = vec![
         Column::new(
@@ -209,12 +220,12 @@ fn frame_of(columns: Columns, constants: &Constants) -> PolarsResult<DataFrame> 
             vec![constants.organisation_id; height],
         ),
         Column::new("file_id".into(), vec![constants.file_id; height]),
-        Column::new("line".into(), columns.line),
+        Column::new("line".into(), columns.line.as_slice()),
     ];
-    for (name, values) in TEXT_COLUMNS.iter().zip(columns.text) {
-        all.push(Column::new((*name).into(), values));
+    for (name, values) in TEXT_COLUMNS.iter().zip(&columns.text) {
+        all.push(Column::new((*name).into(), values.as_slice()));
     }
-    all.push(Column::new("quantity".into(), columns.quantity));
+    all.push(Column::new("quantity".into(), columns.quantity.as_slice()));
     all.push(Column::new(
         "base_currency".into(),
         vec![constants.base_currency.clone(); height],

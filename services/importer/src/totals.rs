@@ -101,18 +101,13 @@ impl Totals {
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
             let name = group_of(dimension, line, &mut key);
             let groups = &mut self.groups[index];
-            // Look up by the borrowed key; allocate only for a new group.
-            if !groups.contains_key(key.as_str()) {
-                groups.insert(
-                    key.clone(),
-                    Group {
-                        name: name.to_owned(),
-                        ..Group::default()
-                    },
-                );
-            }
-            let Some(group) = groups.get_mut(key.as_str()) else {
-                continue;
+            // One lookup by the borrowed key; allocate only for a new group.
+            let group = match groups.get_mut(key.as_str()) {
+                Some(group) => group,
+                None => groups.entry(key.clone()).or_insert_with(|| Group {
+                    name: name.to_owned(),
+                    ..Group::default()
+                }),
             };
             group.revenue += amount;
             group.base_revenue += base;

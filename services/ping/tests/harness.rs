@@ -186,3 +186,23 @@ fn a_failing_run_reports_the_failure_and_exits_1() {
         serde_json::json!({"code": "requested_failure", "message": "disk full"})
     );
 }
+
+#[test]
+fn the_event_is_also_written_to_the_output_file_when_asked() {
+    let (url, received) = receiver();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("event.json");
+    let output = ping(
+        &["--output", out.to_str().unwrap(), "--input", "-"],
+        None,
+        &job(&url, "{}"),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let (_, body) = received.recv().unwrap();
+    let delivered: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(written, delivered, "the same event, both ways");
+    let missing = ping(&["--input", "-", "--output"], None, &job(&url, "{}"));
+    assert_eq!(missing.status.code(), Some(2));
+}
