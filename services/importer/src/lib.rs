@@ -588,7 +588,7 @@ mod dsr {
         let report = oas_sales::dsr::parse(&text).map_err(|e| rejected(e.to_string()))?;
         if report.number_of_files > 1 {
             return Err(rejected(format!(
-                "This DSR is file {} of {} of message {}; OAS imports a message whose parts arrive together.",
+                "This DSR is file {} of {} of message {}; messages split over several files are not imported yet: ask the sender for the report in one file.",
                 report.file_number, report.number_of_files, report.message_id
             )));
         }

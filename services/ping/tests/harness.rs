@@ -200,8 +200,7 @@ fn the_event_is_also_written_to_the_output_file_when_asked() {
     assert_eq!(output.status.code(), Some(0));
     let (_, body) = received.recv().unwrap();
     let delivered: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    let written: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(written, delivered, "the same event, both ways");
     let missing = ping(&["--input", "-", "--output"], None, &job(&url, "{}"));
     assert_eq!(missing.status.code(), Some(2));
