@@ -35,7 +35,8 @@ pub struct NewFormat<'a> {
 
 impl FormatRecord {
     /// The formats an organisation's files are matched against: its own
-    /// first (newest first), then the built-ins, in seeding order.
+    /// first (newest first), then the built-ins it has not replaced with a
+    /// format of the same slug, in seeding order.
     pub fn usable_by(
         conn: &mut DbConnection,
         organisation_id: i64,
@@ -50,7 +51,8 @@ impl FormatRecord {
             .order(formats::id.asc())
             .select(FormatRecord::as_select())
             .load(conn)?;
-        own.extend(builtin);
+        let replaced: Vec<String> = own.iter().map(|f| f.slug.clone()).collect();
+        own.extend(builtin.into_iter().filter(|f| !replaced.contains(&f.slug)));
         Ok(own)
     }
 

@@ -85,6 +85,16 @@ impl Amount {
     /// point and decimals (`-12.5`, `.021330`, `+3`). At most 15 digits
     /// before the point and 40 after it (trailing zeros aside).
     pub fn parse(raw: &str) -> Result<Amount, Invalid> {
+        Self::parse_within(raw, AMOUNT_INTEGER_DIGITS)
+    }
+
+    /// Parses a stored sum: totals may pass the 15 digits a single amount
+    /// may have (36 fit before the point).
+    pub fn parse_total(raw: &str) -> Result<Amount, Invalid> {
+        Self::parse_within(raw, 36)
+    }
+
+    fn parse_within(raw: &str, integer_digits: usize) -> Result<Amount, Invalid> {
         let text = raw.trim();
         let invalid = || Invalid(format!("\"{text}\" is not a decimal amount."));
         let (negative, unsigned) = match text.as_bytes().first() {
@@ -105,9 +115,9 @@ impl Amount {
         }
         let whole = whole.trim_start_matches('0');
         let fraction = fraction.trim_end_matches('0');
-        if whole.len() > AMOUNT_INTEGER_DIGITS {
+        if whole.len() > integer_digits {
             return Err(Invalid(format!(
-                "\"{text}\" is too large: amounts have at most {AMOUNT_INTEGER_DIGITS} digits before the decimal point."
+                "\"{text}\" is too large: amounts have at most {integer_digits} digits before the decimal point."
             )));
         }
         if fraction.len() > AMOUNT_SCALE as usize {
@@ -293,6 +303,10 @@ mod tests {
             assert!(Amount::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Amount::parse("0.00000000000000000000000000000000000000001").is_err());
+        // A sum may pass what one amount may hold, and reads back.
+        let big: Amount = (0..1000).map(|_| a("999999999999999.5")).sum();
+        assert_eq!(Amount::parse_total(&big.to_string()).unwrap(), big);
+        assert!(Amount::parse(&big.to_string()).is_err());
         assert!(Amount::parse("0.10000000000000000000000000000000000000000000").is_ok());
     }
 

@@ -83,23 +83,33 @@ pub fn sniff(text: &str) -> Result<Layout, SniffError> {
     let lines: Vec<&str> = text.lines().take(SAMPLE_LINES).collect();
     let mut best: Option<(Score, char, usize)> = None;
     for (preference, delimiter) in DELIMITERS.iter().rev().enumerate() {
-        let counts: Vec<usize> = lines
+        // Each line's cell count, and the count without trailing empty
+        // cells (exports often end every line with a delimiter).
+        let shapes: Vec<(usize, usize)> = lines
             .iter()
             .map(|l| {
                 if l.trim().is_empty() {
-                    0
+                    (0, 0)
                 } else {
-                    split(l, *delimiter).len()
+                    let cells = split(l, *delimiter);
+                    let filled = cells
+                        .iter()
+                        .rposition(|c| !c.trim().is_empty())
+                        .map_or(0, |i| i + 1);
+                    (cells.len(), filled)
                 }
             })
             .collect();
+        let counts: Vec<usize> = shapes.iter().map(|(all, _)| *all).collect();
         for (index, &columns) in counts.iter().enumerate() {
             if columns < 2 || !plausible_header(&split(lines[index], *delimiter)) {
                 continue;
             }
-            let alike = counts[index + 1..]
+            let alike = shapes[index + 1..]
                 .iter()
-                .filter(|&&c| c == columns)
+                .filter(|&&(all, filled)| {
+                    all == columns || (all > columns && filled <= columns && filled > 0)
+                })
                 .count();
             let score = Score {
                 alike,

@@ -273,6 +273,17 @@ impl Sink<'_> {
     }
 }
 
+/// A cell that cleaning leaves empty: spaces, NULs, zero-width characters.
+fn blank(cell: &str) -> bool {
+    cell.chars().all(|c| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\0' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
+            )
+    })
+}
+
 /// Lines mapped before they are handed over to be summed and written.
 const MAP_BATCH: usize = 4096;
 
@@ -373,7 +384,7 @@ pub fn import_table(
                 }
                 match reader.read_record(&mut record) {
                     Ok(false) => break,
-                    Ok(true) if record.iter().all(|f| f.trim().is_empty()) => continue,
+                    Ok(true) if record.iter().all(blank) => continue,
                     Ok(true) => rows += 1,
                     Err(e) => {
                         let _ =

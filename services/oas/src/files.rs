@@ -97,11 +97,9 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
         if file.reporting_period.is_none() {
             change.reporting_period = Some(output["period"].as_str().map(str::to_owned));
         }
-        if file.exchange_rate.is_none()
-            && let Some(rate) = output["rate"].as_str()
-        {
-            change.exchange_rate = Some(Some(rate.to_owned()));
-        }
+        // The rate the import used stays in its job's output: written into
+        // the file's own exchange_rate it would override the organisation's
+        // corrected rates at the next reimport.
     }
     let from = status.as_str();
     let moved = state

@@ -204,16 +204,30 @@ pub fn clean(input: &Path, work: &Path, limits: &Limits) -> Result<Cleaned, Refu
 
 fn gunzip(input: &Path, output: &Path, limits: &Limits) -> Result<(), Refusal> {
     let file = File::open(input).map_err(io)?;
-    let mut decoder =
-        flate2::read::GzDecoder::new(BufReader::new(file)).take(limits.max_expanded_bytes + 1);
+    let compressed = file.metadata().map_err(io)?.len().max(1);
+    // Every member of a concatenated gzip, within both limits.
+    let budget = limits
+        .max_expanded_bytes
+        .min(compressed.saturating_mul(limits.max_ratio));
+    let mut decoder = flate2::read::MultiGzDecoder::new(BufReader::new(file)).take(budget + 1);
     let mut out = BufWriter::new(File::create(output).map_err(io)?);
-    let written = std::io::copy(&mut decoder, &mut out)
-        .map_err(|e| Refusal::Corrupt(format!("The gzip file is damaged: {e}.")))?;
+    let mut block = vec![0u8; 1 << 16];
+    let mut written = 0u64;
+    loop {
+        let read = decoder
+            .read(&mut block)
+            .map_err(|e| Refusal::Corrupt(format!("The gzip file is damaged: {e}.")))?;
+        if read == 0 {
+            break;
+        }
+        out.write_all(&block[..read]).map_err(io)?;
+        written += read as u64;
+    }
     out.flush().map_err(io)?;
-    if written > limits.max_expanded_bytes {
+    if written > budget {
         return Err(Refusal::TooLarge(format!(
-            "The gzip file expands to more than {} bytes.",
-            limits.max_expanded_bytes
+            "The gzip file expands to more than {budget} bytes: at most {}-fold and {} bytes in all are read.",
+            limits.max_ratio, limits.max_expanded_bytes
         )));
     }
     Ok(())
@@ -353,7 +367,9 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
     })?;
     // Clean UTF-8 text (no BOM, no cell to change) is its own clean copy:
     // it is checked line by line, and the importer reads it as it is.
-    if encoding == UTF_8 && !head.starts_with(&[0xef, 0xbb, 0xbf]) {
+    // Only the upload itself can stand as its clean copy (not a file
+    // inflated from it).
+    if source_type == "text" && encoding == UTF_8 && !head.starts_with(&[0xef, 0xbb, 0xbf]) {
         match table_of(input, encoding, &layout, None) {
             Ok(checked) if !checked.dirty => {
                 return Ok(Cleaned::Table(Table {
@@ -498,9 +514,13 @@ where
     let mut header: Option<Vec<String>> = None;
     let (mut rows, mut trailing) = (0u64, 0u64);
     let mut after_blank = false;
+    let mut last_data_len: Option<usize> = None;
     for (index, record) in records.enumerate() {
         let record = record?;
         if record.iter().all(|f| clean_field(f).is_empty()) {
+            // Blank only once NULs or zero-width characters are gone: the
+            // file needs its clean copy written.
+            dirty = dirty || record.iter().any(|f| !f.trim().is_empty());
             after_blank = header.is_some() && rows > 0;
             continue;
         }
@@ -517,7 +537,10 @@ where
             .iter()
             .skip(width)
             .any(|f| !clean_field(f).is_empty());
-        if trailing > 0 || (after_blank && (record.len() != width || extra_filled)) {
+        // After a blank line, rows shaped like the header or like the data
+        // rows above go on the table; others start a summary block.
+        let shaped = record.len() == width || Some(record.len()) == last_data_len;
+        if trailing > 0 || (after_blank && (!shaped || extra_filled)) {
             trailing += 1;
             continue;
         }
@@ -547,6 +570,7 @@ where
         }
         rows += 1;
         after_blank = false;
+        last_data_len = Some(record.len());
     }
     if let Some(out) = out.as_mut() {
         out.flush().map_err(io)?;

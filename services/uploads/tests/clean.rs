@@ -280,3 +280,45 @@ fn a_latin1_byte_after_a_utf8_looking_start_reads_the_file_again_as_windows_1252
     let cleaned = std::fs::read_to_string(&table.facts.path).unwrap();
     assert!(cleaned.ends_with("Café Tacvba,Ojalá,2\n"));
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn gzip_is_inflated_whole_into_a_clean_copy_of_its_own_within_its_ratio() {
+    // Two members, as `cat a.gz b.gz` makes: both are read.
+    let mut bytes = gzip(b"Artist,Title,Amount\nA,B,1\n");
+    bytes.extend(gzip(b"C,D,2\n"));
+    let (result, _dir) = written(&bytes);
+    let table = table(result);
+    assert_eq!((table.facts.source_type.as_str(), table.rows), ("gzip", 2));
+    assert!(
+        !table.as_uploaded,
+        "the upload is compressed: the clean copy is written"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&table.facts.path).unwrap(),
+        "Artist,Title,Amount\nA,B,1\nC,D,2\n"
+    );
+    let bomb = gzip(&vec![b'0'; 20 * 1024 * 1024]);
+    let refused = written(&bomb).0.unwrap_err();
+    assert!(matches!(refused, Refusal::TooLarge(_)), "{refused:?}");
+}
+
+#[test]
+fn rows_after_a_blank_line_shaped_like_the_data_stay_in_the_table() {
+    let (result, _dir) = written(b"Country,Artist,Amount\nAU,A,1,\nAU,B,2,\n\nAU,C,3,\nAU,D,4,\n");
+    let table = table(result);
+    assert_eq!((table.rows, table.trailing_lines), (4, 0));
+}
+
+#[test]
+fn a_line_blank_only_once_cleaned_is_not_passed_through() {
+    let (result, _dir) = written("Artist,Amount\nA,1\n\u{200b}\nB,2\n".as_bytes());
+    let table = table(result);
+    assert!(!table.as_uploaded);
+    assert_eq!(table.rows, 2);
+}

@@ -80,7 +80,12 @@ async fn the_migrations_seed_exactly_the_builtin_formats_and_an_organisations_ow
                 .await
                 .unwrap();
             assert_eq!(usable[0], own);
-            assert_eq!(usable.len(), specs.len() + 1);
+            assert_eq!(
+                usable.len(),
+                specs.len(),
+                "its spotify replaces the built-in one"
+            );
+            assert!(usable[1..].iter().all(|f| f.slug != "spotify"));
             let other = db
                 .run(move |conn| FormatRecord::usable_by(conn, org_id + 1))
                 .await

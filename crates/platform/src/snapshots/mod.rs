@@ -193,8 +193,7 @@ pub fn ranked(rows: &[SnapshotRow]) -> Vec<&SnapshotRow> {
 }
 
 pub(crate) fn decimal(text: &str) -> Result<Amount, SnapshotError> {
-    text.parse()
-        .map_err(|_| SnapshotError::Corrupt(text.to_owned()))
+    Amount::parse_total(text).map_err(|_| SnapshotError::Corrupt(text.to_owned()))
 }
 
 /// The configured store.
