@@ -1,6 +1,6 @@
 //! The format registry: the built-in report formats and an organisation's
 //! own. An organisation corrects a built-in by adding its own format with
-//! the same slug; its formats are tried before the built-ins.
+//! the same slug, which replaces the built-in for its files.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{NaiveDateTime, Utc};
