@@ -59,6 +59,9 @@ pub struct CleanOutput {
     /// Data lines in the clean copy.
     #[serde(default)]
     pub rows: Option<u64>,
+    /// SHA-256 of the upload as it was cleaned.
+    #[serde(default)]
+    pub content_hash: Option<String>,
 }
 
 /// An organisation's rate from a currency to its base currency.
@@ -273,6 +276,22 @@ impl Sink<'_> {
     }
 }
 
+/// SHA-256 of a file, as hex (as the uploads module computes it).
+fn sha256_of(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut block = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut block)?;
+        if read == 0 {
+            return Ok(hex::encode(hasher.finalize()));
+        }
+        hasher.update(&block[..read]);
+    }
+}
+
 /// A cell that cleaning leaves empty: spaces, NULs, zero-width characters.
 fn blank(cell: &str) -> bool {
     cell.chars().all(|c| {
@@ -299,7 +318,44 @@ fn single_rate(
 }
 
 /// Imports a cleaned table (CSV with its header first) into `parquet`.
+///
+/// An upload that stood as its own clean copy could have been replaced
+/// since it was cleaned (uploaded again, then refused): its bytes are
+/// hashed alongside the import, and different bytes fail it, whatever else
+/// the import found.
 pub fn import_table(
+    clean: &Path,
+    preamble: &[(String, String)],
+    params: &Params,
+    organisation_id: i64,
+    file_id: i64,
+    parquet: &Path,
+) -> Result<(Imported, bool), Failure> {
+    let expected = params
+        .clean
+        .content_hash
+        .clone()
+        .filter(|_| params.clean.as_uploaded);
+    let hashing = expected.as_ref().map(|_| {
+        let path = clean.to_owned();
+        std::thread::spawn(move || sha256_of(&path))
+    });
+    let imported = import_rows(clean, preamble, params, organisation_id, file_id, parquet);
+    if let (Some(expected), Some(hashing)) = (expected, hashing) {
+        let found = hashing
+            .join()
+            .map_err(|_| internal("hashing", "the hashing thread failed"))?
+            .map_err(|e| internal("hashing", e))?;
+        if found != expected {
+            return Err(rejected(
+                "The uploaded bytes changed after the file was cleaned: process it with the action \"clean\" again.",
+            ));
+        }
+    }
+    imported
+}
+
+fn import_rows(
     clean: &Path,
     preamble: &[(String, String)],
     params: &Params,

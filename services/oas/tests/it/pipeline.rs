@@ -912,3 +912,71 @@ async fn the_same_flow_runs_on_postgres_s3_and_sqs() {
         "completion events reach SQS"
     );
 }
+
+#[actix_web::test]
+async fn bytes_put_again_after_cleaning_are_not_imported_under_the_old_cleaning() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("vera").await;
+    app.organisation(&key).await;
+    // Cleaned, then failed at import (no GBP rate): the file may be uploaded again.
+    let id = submit(&app, &key, &sample("distributors/Tunecore_Test.csv"), "CSV").await;
+    assert_eq!(settled(&app, &key, id).await["status"], "FAILED");
+    let process = format!("/api/files/salesfiles/{id}/process/");
+    let put_again = |name: &'static str| {
+        let (app, key, process) = (&app, key.clone(), process.clone());
+        async move {
+            let (status, upload) = call(
+                app,
+                Method::POST,
+                &process,
+                &key,
+                Some(json!({"action": "upload"})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{upload}");
+            let bytes = std::fs::read(sample(name)).unwrap();
+            let put = app
+                .client
+                .put(upload["presigned_url"].as_str().unwrap())
+                .body(bytes)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(put.status(), StatusCode::OK);
+            let (status, _) = call(
+                app,
+                Method::POST,
+                &process,
+                &key,
+                Some(json!({"action": "clean"})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+    };
+    // New bytes that cleaning refuses: the file fails, and the last good
+    // cleaning is of bytes no longer there.
+    put_again("distributors/gubbins.txt").await;
+    assert_eq!(settled(&app, &key, id).await["status"], "FAILED");
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &process,
+        &key,
+        Some(json!({"action": "reimport"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let file = settled(&app, &key, id).await;
+    assert_eq!(file["status"], "FAILED");
+    let cause = file["status_cause"].as_str().unwrap();
+    assert!(
+        cause.contains("changed after the file was cleaned"),
+        "{cause}"
+    );
+    // Cleaned again, new bytes import as themselves.
+    put_again("distributors/DistroKid_Test.tsv").await;
+    let file = settled(&app, &key, id).await;
+    assert_eq!(file["status"], "FINALIZED", "{file}");
+    assert_eq!(file["total_rows"], 4);
+}
