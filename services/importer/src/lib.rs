@@ -185,8 +185,8 @@ pub struct Imported {
 
 /// Reads one line's amount and converts it, adding it to `totals` and the
 /// Parquet writer.
-struct Sink<'a> {
-    rates: &'a mut Rates,
+struct Sink {
+    rates: Rates,
     totals: Totals,
     writer: LineWriter,
     currencies: BTreeMap<String, i64>,
@@ -200,7 +200,71 @@ struct Sink<'a> {
     default_currency: Option<String>,
 }
 
-impl Sink<'_> {
+impl Sink {
+    fn new(
+        params: &Params,
+        organisation_id: i64,
+        file_id: i64,
+        parquet: &Path,
+        file_period: Option<String>,
+        default_currency: Option<String>,
+    ) -> Result<Sink, Failure> {
+        Ok(Sink {
+            rates: Rates::new(params)?,
+            totals: Totals::default(),
+            writer: LineWriter::create(parquet, organisation_id, file_id, &params.base_currency)
+                .map_err(|e| internal("creating the Parquet file", e))?,
+            currencies: BTreeMap::new(),
+            used_rates: BTreeMap::new(),
+            several_rates: false,
+            latest_period: None,
+            file_period,
+            default_currency,
+        })
+    }
+
+    /// Closes the Parquet file and sums up; `empty` is the cause when no
+    /// line was taken.
+    fn finish(
+        self,
+        format: &str,
+        format_name: &str,
+        base_currency: &str,
+        empty: &str,
+    ) -> Result<(Imported, bool), Failure> {
+        let wrote = self
+            .writer
+            .finish()
+            .map_err(|e| internal("writing Parquet", e))?;
+        let totals = self.totals;
+        if totals.lines == 0 {
+            return Err(rejected(empty));
+        }
+        let currency = self
+            .currencies
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok((
+            Imported {
+                format: format.to_owned(),
+                format_name: format_name.to_owned(),
+                lines: totals.lines,
+                currency,
+                base_currency: base_currency.to_owned(),
+                rate: single_rate(&self.used_rates, self.several_rates),
+                total: totals.revenue,
+                base_total: totals.base_revenue,
+                quantity: totals.quantity,
+                artists: totals.artists(),
+                period: self.file_period.or(self.latest_period),
+                totals,
+            },
+            wrote,
+        ))
+    }
+
     fn take(&mut self, line_number: i64, line: Line) -> Result<(), Failure> {
         let at = |problem: String| rejected(format!("Line {line_number}: {problem}"));
         let amount = Amount::parse(&line.net_revenue).map_err(|e| at(e.0))?;
@@ -276,22 +340,6 @@ impl Sink<'_> {
     }
 }
 
-/// SHA-256 of a file, as hex (as the uploads module computes it).
-fn sha256_of(path: &Path) -> std::io::Result<String> {
-    use sha2::Digest;
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut block = vec![0u8; 1 << 20];
-    loop {
-        let read = file.read(&mut block)?;
-        if read == 0 {
-            return Ok(hex::encode(hasher.finalize()));
-        }
-        hasher.update(&block[..read]);
-    }
-}
-
 /// A cell that cleaning leaves empty: spaces, NULs, zero-width characters.
 fn blank(cell: &str) -> bool {
     cell.chars().all(|c| {
@@ -338,7 +386,7 @@ pub fn import_table(
         .filter(|_| params.clean.as_uploaded);
     let hashing = expected.as_ref().map(|_| {
         let path = clean.to_owned();
-        std::thread::spawn(move || sha256_of(&path))
+        std::thread::spawn(move || oas_platform::storage::content_hash(&path))
     });
     let imported = import_rows(clean, preamble, params, organisation_id, file_id, parquet);
     if let (Some(expected), Some(hashing)) = (expected, hashing) {
@@ -405,26 +453,22 @@ fn import_rows(
         .collect();
     let spec = format::detect(&params.formats, &header).map_err(|e| rejected(e.to_string()))?;
     let mapper = Mapper::new(spec, &header, preamble);
-    let mut rates = Rates::new(params)?;
     let file_period = params
         .reporting_period
         .clone()
         .or_else(|| mapper.preamble_period());
-    let mut sink = Sink {
-        rates: &mut rates,
-        totals: Totals::default(),
-        writer: LineWriter::create(parquet, organisation_id, file_id, &params.base_currency)
-            .map_err(|e| internal("creating the Parquet file", e))?,
-        currencies: BTreeMap::new(),
-        used_rates: BTreeMap::new(),
-        several_rates: false,
-        latest_period: None,
-        file_period: file_period.clone(),
-        default_currency: mapper
-            .preamble_value(format::Field::Currency)
-            .map(|c| c.to_ascii_uppercase())
-            .or_else(|| spec.currency.clone()),
-    };
+    let default_currency = mapper
+        .preamble_value(format::Field::Currency)
+        .map(|c| c.to_ascii_uppercase())
+        .or_else(|| spec.currency.clone());
+    let mut sink = Sink::new(
+        params,
+        organisation_id,
+        file_id,
+        parquet,
+        file_period,
+        default_currency,
+    )?;
     // One thread reads and maps lines, this one converts, sums and writes
     // them; batches pass between the two through a short queue.
     let (batches, receive) = std::sync::mpsc::sync_channel::<Result<Vec<(i64, Line)>, Failure>>(4);
@@ -475,43 +519,12 @@ fn import_rows(
         }
         Ok::<(), Failure>(())
     })?;
-    let Sink {
-        totals,
-        writer,
-        currencies,
-        used_rates,
-        several_rates,
-        latest_period,
-        ..
-    } = sink;
-    let wrote = writer
-        .finish()
-        .map_err(|e| internal("writing Parquet", e))?;
-    if totals.lines == 0 {
-        return Err(rejected("The file has no sales lines."));
-    }
-    let currency = match currencies.len() {
-        1 => currencies.keys().next().cloned().unwrap_or_default(),
-        _ => currencies.keys().cloned().collect::<Vec<_>>().join(","),
-    };
-    let rate = single_rate(&used_rates, several_rates);
-    Ok((
-        Imported {
-            format: spec.slug.clone(),
-            format_name: spec.name.clone(),
-            lines: totals.lines,
-            currency,
-            base_currency: params.base_currency.clone(),
-            rate,
-            total: totals.revenue,
-            base_total: totals.base_revenue,
-            quantity: totals.quantity,
-            artists: totals.artists(),
-            period: file_period.or(latest_period),
-            totals,
-        },
-        wrote,
-    ))
+    sink.finish(
+        &spec.slug,
+        &spec.name,
+        &params.base_currency,
+        "The file has no sales lines.",
+    )
 }
 
 pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Failure> {
@@ -560,17 +573,11 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
 
     // Replace the file's earlier lines, wherever their period put them.
     let prefix = params.lines_prefix.trim_end_matches('/');
-    let suffix = format!("/file-{file_id}.parquet");
-    let earlier = storage
-        .list(&format!("{prefix}/"))
+    let suffix = oas_platform::storage::lines_suffix(file_id);
+    storage
+        .delete_matching(&format!("{prefix}/"), &suffix)
         .await
-        .map_err(|e| internal("listing earlier lines", e))?;
-    for object in earlier.iter().filter(|o| o.key.as_str().ends_with(&suffix)) {
-        storage
-            .delete(&object.key)
-            .await
-            .map_err(|e| internal("removing earlier lines", e))?;
-    }
+        .map_err(|e| internal("removing earlier lines", e))?;
     let period_folder = imported
         .period
         .clone()
@@ -659,23 +666,18 @@ mod dsr {
                 report.file_number, report.number_of_files, report.message_id
             )));
         }
-        let mut rates = Rates::new(params)?;
         let file_period = params
             .reporting_period
             .clone()
             .or_else(|| report.usage_start.as_deref().map(|d| d[..7].to_owned()));
-        let mut sink = Sink {
-            rates: &mut rates,
-            totals: Totals::default(),
-            writer: LineWriter::create(parquet, organisation_id, file_id, &params.base_currency)
-                .map_err(|e| internal("creating the Parquet file", e))?,
-            currencies: BTreeMap::new(),
-            used_rates: BTreeMap::new(),
-            several_rates: false,
-            latest_period: None,
-            file_period: file_period.clone(),
-            default_currency: report.currency.clone(),
-        };
+        let mut sink = Sink::new(
+            params,
+            organisation_id,
+            file_id,
+            parquet,
+            file_period.clone(),
+            report.currency.clone(),
+        )?;
         for l in report.lines {
             let line = Line {
                 reporting_period: file_period.clone(),
@@ -700,36 +702,11 @@ mod dsr {
             };
             sink.take(l.line_number as i64, line)?;
         }
-        let Sink {
-            totals,
-            writer,
-            currencies,
-            used_rates,
-            several_rates,
-            ..
-        } = sink;
-        let wrote = writer
-            .finish()
-            .map_err(|e| internal("writing Parquet", e))?;
-        if totals.lines == 0 {
-            return Err(rejected("The DSR file has no usage lines."));
-        }
-        Ok((
-            Imported {
-                format: "ddex-dsr".into(),
-                format_name: "DDEX DSR flat file".into(),
-                lines: totals.lines,
-                currency: currencies.keys().cloned().collect::<Vec<_>>().join(","),
-                base_currency: params.base_currency.clone(),
-                rate: single_rate(&used_rates, several_rates),
-                total: totals.revenue,
-                base_total: totals.base_revenue,
-                quantity: totals.quantity,
-                artists: totals.artists(),
-                period: file_period,
-                totals,
-            },
-            wrote,
-        ))
+        sink.finish(
+            "ddex-dsr",
+            "DDEX DSR flat file",
+            &params.base_currency,
+            "The DSR file has no usage lines.",
+        )
     }
 }

@@ -380,7 +380,7 @@ async fn params(state: &AppState, file: &SalesFile, module: Module) -> Result<Va
                 "file_rate": file.exchange_rate,
                 "rates": rates,
                 "reporting_period": file.reporting_period,
-                "lines_prefix": format!("org-{}/lines", file.organisation_id),
+                "lines_prefix": oas_platform::storage::lines_prefix(file.organisation_id),
             }))
         }
         _ => Ok(json!({})),

@@ -8,14 +8,11 @@
 pub mod clean;
 mod sheets;
 
-use std::io::Read;
-
 use oas_domain::job::{Job, Module};
 use oas_platform::config::Settings;
 use oas_platform::module::{Failure, ModuleInfo};
 use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore};
 use serde::Deserialize;
-use sha2::Digest;
 
 pub use clean::{Cleaned, Limits, Refusal};
 
@@ -40,21 +37,6 @@ struct Params {
 
 fn internal(what: &str) -> impl Fn(String) -> Failure + '_ {
     move |e| Failure::new("internal", format!("{what}: {e}"))
-}
-
-/// SHA-256 of a file, as hex.
-pub fn content_hash(path: &std::path::Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut block = vec![0u8; 1 << 20];
-    loop {
-        let read = file.read(&mut block)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&block[..read]);
-    }
-    Ok(hex::encode(hasher.finalize()))
 }
 
 pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Failure> {
@@ -90,7 +72,7 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
     let cleaned = tokio::task::spawn_blocking(move || {
         // Hash on a second core while cleaning reads the same file.
         std::thread::scope(|scope| {
-            let hashing = scope.spawn(|| content_hash(&original));
+            let hashing = scope.spawn(|| oas_platform::storage::content_hash(&original));
             let cleaned = clean::clean(&original, &folder, &limits)
                 .map_err(|refusal| Failure::new(REJECTED, refusal.to_string()));
             let hash = hashing

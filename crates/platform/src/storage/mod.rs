@@ -102,6 +102,18 @@ pub trait ObjectStore {
         Ok(objects.len())
     }
 
+    /// Removes every object under `prefix` whose key ends with `suffix`;
+    /// returns how many.
+    async fn delete_matching(&self, prefix: &str, suffix: &str) -> Result<usize, StorageError> {
+        let objects = self.list(prefix).await?;
+        let mut deleted = 0;
+        for object in objects.iter().filter(|o| o.key.as_str().ends_with(suffix)) {
+            self.delete(&object.key).await?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+
     /// Streams the object into a local file; returns its size.
     async fn download(&self, key: &ObjectKey, path: &Path) -> Result<u64, StorageError> {
         let mut reader = self.get(key).await?;
@@ -109,6 +121,34 @@ pub trait ObjectStore {
         let size = tokio::io::copy(&mut reader, &mut file).await?;
         tokio::io::AsyncWriteExt::flush(&mut file).await?;
         Ok(size)
+    }
+}
+
+/// The folder of an organisation's standard sales lines, one Parquet file
+/// per sales file under its period: `org-<id>/lines/<YYYY-MM>/file-<id>.parquet`.
+pub fn lines_prefix(organisation_id: i64) -> String {
+    format!("org-{organisation_id}/lines")
+}
+
+/// How the key of a sales file's lines ends, whatever its period.
+pub fn lines_suffix(file_id: i64) -> String {
+    format!("/file-{file_id}.parquet")
+}
+
+/// SHA-256 of a file's bytes, as hex: how an upload is fingerprinted (the
+/// uploads module records it; the importer checks it).
+pub fn content_hash(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut block = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut block)?;
+        if read == 0 {
+            return Ok(hex::encode(hasher.finalize()));
+        }
+        hasher.update(&block[..read]);
     }
 }
 

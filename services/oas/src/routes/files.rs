@@ -176,22 +176,17 @@ async fn remove_data(state: &AppState, file: &SalesFile) -> Result<(), ApiError>
         .delete_prefix(&files_prefix(file))
         .await
         .map_err(ApiError::internal)?;
-    let lines = format!("org-{}/lines/", file.organisation_id);
-    let suffix = format!("/file-{}.parquet", file.id);
-    for object in state
+    state
         .storage
-        .list(&lines)
+        .delete_matching(
+            &format!(
+                "{}/",
+                oas_platform::storage::lines_prefix(file.organisation_id)
+            ),
+            &oas_platform::storage::lines_suffix(file.id),
+        )
         .await
-        .map_err(ApiError::internal)?
-        .into_iter()
-        .filter(|o| o.key.as_str().ends_with(&suffix))
-    {
-        state
-            .storage
-            .delete(&object.key)
-            .await
-            .map_err(ApiError::internal)?;
-    }
+        .map_err(ApiError::internal)?;
     state
         .snapshots
         .delete(file.id)
