@@ -90,6 +90,9 @@ def environment(work: Path) -> dict[str, str]:
             "OAS_JWT_SECRET": JWT_SECRET,
             # The modules' temporary copies go into the work folder too.
             "TMPDIR": str(work / "tmp"),
+            # As the launcher and the module image set it (see
+            # ALLOCATOR_SETTING in crates/platform/src/launcher/local.rs).
+            "MIMALLOC_PURGE_DELAY": "1000",
         }
     )
     return env

@@ -84,10 +84,24 @@ impl SaleType {
 
     /// Reads a report's own word for it (`Streaming`, `Download`, `S`…).
     pub fn from_report(raw: &str) -> Option<SaleType> {
-        let word = raw.trim().to_ascii_lowercase();
-        if word.is_empty() {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
             return None;
         }
+        // Lower-cased on the stack: the column repeats a few short words.
+        let mut buffer = [0u8; 32];
+        let owned;
+        let word: &str = match buffer.get_mut(..trimmed.len()) {
+            Some(bytes) if trimmed.is_ascii() => {
+                bytes.copy_from_slice(trimmed.as_bytes());
+                bytes.make_ascii_lowercase();
+                std::str::from_utf8(bytes).unwrap_or(trimmed)
+            }
+            _ => {
+                owned = trimmed.to_ascii_lowercase();
+                &owned
+            }
+        };
         let kind = if word.contains("stream") || word.contains("subscription") {
             SaleType::Stream
         } else if word.contains("download")
@@ -318,47 +332,69 @@ pub struct LineError {
     pub problem: String,
 }
 
+/// Fields of the standard line, by [`Field`]'s order.
+const FIELD_COUNT: usize = Field::Currency as usize + 1;
+
 /// A format bound to one file's header: column positions resolved once.
 #[derive(Debug, Clone)]
 pub struct Mapper {
     spec: FormatSpec,
-    /// (position, column name) per field.
-    positions: BTreeMap<Field, (usize, String)>,
-    /// Values from the preamble, per field.
-    preamble: BTreeMap<Field, String>,
+    /// (position, column name), by field.
+    positions: [Option<(usize, String)>; FIELD_COUNT],
+    /// Values from the preamble, by field.
+    preamble: [Option<String>; FIELD_COUNT],
     /// Dates and months already read, by field and raw text.
     dates: std::cell::RefCell<BTreeMap<Field, std::collections::HashMap<String, Option<String>>>>,
+}
+
+/// Sets an optional text of a reused line, keeping its buffer.
+fn set(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(text), Some(value)) => {
+            text.clear();
+            text.push_str(value);
+        }
+        (None, Some(value)) => *slot = Some(value.to_owned()),
+        (_, None) => *slot = None,
+    }
+}
+
+/// Sets an optional text of a reused line through `fill`, which writes
+/// into the buffer and says whether there is a value.
+fn set_with<E>(
+    slot: &mut Option<String>,
+    fill: impl FnOnce(&mut String) -> Result<bool, E>,
+) -> Result<(), E> {
+    let mut text = slot.take().unwrap_or_default();
+    if fill(&mut text)? {
+        *slot = Some(text);
+    }
+    Ok(())
 }
 
 impl Mapper {
     /// Binds `spec` to `header`; `preamble` holds the pairs found before it.
     pub fn new(spec: &FormatSpec, header: &[String], preamble: &[(String, String)]) -> Mapper {
         let names: Vec<String> = header.iter().map(|h| normalise_name(h)).collect();
-        let mut positions = BTreeMap::new();
+        let mut positions: [Option<(usize, String)>; FIELD_COUNT] = Default::default();
         for (field, candidates) in &spec.columns {
-            let found = candidates.iter().find_map(|c| {
+            positions[*field as usize] = candidates.iter().find_map(|c| {
                 let wanted = normalise_name(c);
                 names
                     .iter()
                     .position(|n| *n == wanted)
                     .map(|i| (i, c.clone()))
             });
-            if let Some(found) = found {
-                positions.insert(*field, found);
-            }
         }
-        let mut values = BTreeMap::new();
+        let mut values: [Option<String>; FIELD_COUNT] = Default::default();
         for (field, keys) in &spec.preamble {
-            let value = keys.iter().find_map(|k| {
+            values[*field as usize] = keys.iter().find_map(|k| {
                 let wanted = normalise_name(k);
                 preamble
                     .iter()
                     .find(|(key, value)| normalise_name(key) == wanted && !value.trim().is_empty())
                     .map(|(_, value)| value.trim().to_owned())
             });
-            if let Some(value) = value {
-                values.insert(*field, value);
-            }
         }
         Mapper {
             spec: spec.clone(),
@@ -374,67 +410,70 @@ impl Mapper {
 
     /// The name of the column that holds the amounts.
     pub fn amount_column(&self) -> Option<&str> {
-        self.positions
-            .get(&Field::NetRevenue)
+        self.position(Field::NetRevenue)
             .map(|(_, name)| name.as_str())
+    }
+
+    fn position(&self, field: Field) -> Option<&(usize, String)> {
+        self.positions[field as usize].as_ref()
     }
 
     /// A preamble value for `field`, e.g. the currency of Apple's reports.
     pub fn preamble_value(&self, field: Field) -> Option<&str> {
-        self.preamble.get(&field).map(String::as_str)
+        self.preamble[field as usize].as_deref()
     }
 
     /// The file's reporting period from its preamble, when it gives one.
     pub fn preamble_period(&self) -> Option<String> {
         [Field::ReportingPeriod, Field::SaleStart]
             .iter()
-            .find_map(|f| self.preamble.get(f))
+            .find_map(|f| self.preamble_value(*f))
             .and_then(|v| dates::period(v, self.spec.day_first))
     }
 
     fn cell<'r>(&self, record: &'r csv::StringRecord, field: Field) -> Option<&'r str> {
-        let (position, _) = self.positions.get(&field)?;
+        let (position, _) = self.position(field)?;
         let value = record.get(*position)?.trim();
         (!value.is_empty()).then_some(value)
     }
 
-    fn text(&self, record: &csv::StringRecord, field: Field) -> Option<String> {
+    /// The cell of `field`, else its preamble value.
+    fn text<'a>(&'a self, record: &'a csv::StringRecord, field: Field) -> Option<&'a str> {
         self.cell(record, field)
-            .map(str::to_owned)
-            .or_else(|| self.preamble.get(&field).cloned())
+            .or_else(|| self.preamble_value(field))
     }
 
     fn error(&self, field: Field, problem: String) -> LineError {
         let column = self
-            .positions
-            .get(&field)
+            .position(field)
             .map(|(_, name)| name.clone())
             .unwrap_or_else(|| field_name(field));
         LineError { column, problem }
     }
 
-    /// A date or month of `field`, read once per distinct value: a file
-    /// repeats the same few dates on every line.
-    fn parsed(
+    /// Writes the date or month of `field` into `slot`, read once per
+    /// distinct value: a file repeats the same few dates on every line.
+    fn parsed_into(
         &self,
         record: &csv::StringRecord,
         field: Field,
         month: bool,
-    ) -> Result<Option<String>, LineError> {
-        let raw = match self.cell(record, field) {
-            Some(raw) => raw,
-            None => match self.preamble.get(&field) {
-                Some(raw) => raw.as_str(),
-                None => return Ok(None),
-            },
+        slot: &mut Option<String>,
+    ) -> Result<(), LineError> {
+        let Some(raw) = self.text(record, field) else {
+            *slot = None;
+            return Ok(());
         };
         let mut memo = self.dates.borrow_mut();
         let memo = memo.entry(field).or_default();
         if let Some(found) = memo.get(raw) {
-            return found
-                .clone()
-                .map(Some)
-                .ok_or_else(|| self.unreadable(field, raw, month));
+            return match found {
+                Some(value) => {
+                    set(slot, Some(value));
+                    Ok(())
+                }
+                None => Err(self.unreadable(field, raw, month)),
+            };
         }
         let parsed = if month {
             dates::period(raw, self.spec.day_first)
@@ -444,10 +483,12 @@ impl Mapper {
         if memo.len() > 4096 {
             memo.clear();
         }
-        memo.insert(raw.to_owned(), parsed.clone());
-        parsed
-            .map(Some)
-            .ok_or_else(|| self.unreadable(field, raw, month))
+        set(slot, parsed.as_deref());
+        memo.insert(raw.to_owned(), parsed);
+        if slot.is_none() {
+            return Err(self.unreadable(field, raw, month));
+        }
+        Ok(())
     }
 
     fn unreadable(&self, field: Field, raw: &str, month: bool) -> LineError {
@@ -455,26 +496,30 @@ impl Mapper {
         self.error(field, format!("{raw:?} is not {what}"))
     }
 
-    fn date(&self, record: &csv::StringRecord, field: Field) -> Result<Option<String>, LineError> {
-        self.parsed(record, field, false)
-    }
-
-    fn month(&self, record: &csv::StringRecord, field: Field) -> Result<Option<String>, LineError> {
-        self.parsed(record, field, true)
-    }
-
     /// Maps one record to a standard line.
     pub fn line(&self, record: &csv::StringRecord) -> Result<Line, LineError> {
+        let mut line = Line::default();
+        self.line_into(record, &mut line)?;
+        Ok(line)
+    }
+
+    /// Maps one record into `line`, every field overwritten; the line's
+    /// buffers are reused, so a file read line after line into one `Line`
+    /// allocates next to nothing.
+    pub fn line_into(&self, record: &csv::StringRecord, line: &mut Line) -> Result<(), LineError> {
         let style = self.spec.decimal;
         let net_raw = self.cell(record, Field::NetRevenue).unwrap_or("");
-        let net_revenue = numbers::decimal(net_raw, style)
-            .map_err(|e| self.error(Field::NetRevenue, e.to_string()))?
-            .unwrap_or_else(|| "0".to_owned());
-        let gross_revenue = match self.cell(record, Field::GrossRevenue) {
-            None => None,
-            Some(raw) => numbers::decimal(raw, style)
-                .map_err(|e| self.error(Field::GrossRevenue, e.to_string()))?,
-        };
+        let found = numbers::decimal_into(net_raw, style, &mut line.net_revenue)
+            .map_err(|e| self.error(Field::NetRevenue, e.to_string()))?;
+        if !found {
+            line.net_revenue.push('0');
+        }
+        let gross_raw = self.cell(record, Field::GrossRevenue);
+        set_with(&mut line.gross_revenue, |text| match gross_raw {
+            None => Ok(false),
+            Some(raw) => numbers::decimal_into(raw, style, text)
+                .map_err(|e| self.error(Field::GrossRevenue, e.to_string())),
+        })?;
         let raw_type = self.cell(record, Field::SaleType);
         let mut quantity = match self.cell(record, Field::Quantity) {
             None => 0,
@@ -492,48 +537,65 @@ impl Mapper {
         {
             quantity = -quantity;
         }
-        let sale_start = self.date(record, Field::SaleStart)?;
-        let sale_end = self.date(record, Field::SaleEnd)?;
-        let sale_period = match self.month(record, Field::SalePeriod)? {
-            Some(period) => Some(period),
-            None => sale_start.as_deref().map(|d| d[..7].to_owned()),
-        };
-        let territory = self.text(record, Field::Territory).map(|t| {
-            if t.len() == 2 && t.bytes().all(|b| b.is_ascii_alphabetic()) {
-                t.to_ascii_uppercase()
-            } else {
-                t
-            }
-        });
-        let currency = self
-            .text(record, Field::Currency)
-            .or_else(|| self.spec.currency.clone())
-            .map(|c| c.trim().to_ascii_uppercase());
-        Ok(Line {
-            reporting_period: self.month(record, Field::ReportingPeriod)?,
-            sale_period,
-            sale_start,
-            sale_end,
-            dsp: self
-                .text(record, Field::Dsp)
-                .or_else(|| self.spec.dsp.clone()),
-            sub_service: self.text(record, Field::SubService),
-            territory,
-            artist: self.text(record, Field::Artist),
-            release_title: self.text(record, Field::ReleaseTitle),
-            track_title: self.text(record, Field::TrackTitle),
-            isrc: self.cell(record, Field::Isrc).and_then(ids::isrc),
-            upc: self.cell(record, Field::Upc).and_then(ids::upc),
-            label: self.text(record, Field::Label),
-            catalog_number: self.text(record, Field::CatalogNumber),
-            sale_type: raw_type
-                .and_then(SaleType::from_report)
-                .or(self.spec.sale_type),
-            quantity,
-            gross_revenue,
-            net_revenue,
-            currency,
-        })
+        line.quantity = quantity;
+        self.parsed_into(record, Field::SaleStart, false, &mut line.sale_start)?;
+        self.parsed_into(record, Field::SaleEnd, false, &mut line.sale_end)?;
+        self.parsed_into(record, Field::SalePeriod, true, &mut line.sale_period)?;
+        if line.sale_period.is_none()
+            && let Some(start) = &line.sale_start
+        {
+            line.sale_period = Some(start[..7].to_owned());
+        }
+        set(&mut line.territory, self.text(record, Field::Territory));
+        if let Some(t) = &mut line.territory
+            && t.len() == 2
+            && t.bytes().all(|b| b.is_ascii_alphabetic())
+        {
+            t.make_ascii_uppercase();
+        }
+        set(
+            &mut line.currency,
+            self.text(record, Field::Currency)
+                .or(self.spec.currency.as_deref())
+                .map(str::trim),
+        );
+        if let Some(c) = &mut line.currency {
+            c.make_ascii_uppercase();
+        }
+        self.parsed_into(
+            record,
+            Field::ReportingPeriod,
+            true,
+            &mut line.reporting_period,
+        )?;
+        set(
+            &mut line.dsp,
+            self.text(record, Field::Dsp).or(self.spec.dsp.as_deref()),
+        );
+        set(&mut line.sub_service, self.text(record, Field::SubService));
+        set(&mut line.artist, self.text(record, Field::Artist));
+        set(
+            &mut line.release_title,
+            self.text(record, Field::ReleaseTitle),
+        );
+        set(&mut line.track_title, self.text(record, Field::TrackTitle));
+        let isrc = self.cell(record, Field::Isrc);
+        set_with(&mut line.isrc, |text| {
+            Ok::<_, LineError>(isrc.is_some_and(|raw| ids::isrc_into(raw, text)))
+        })?;
+        let upc = self.cell(record, Field::Upc);
+        set_with(&mut line.upc, |text| {
+            Ok::<_, LineError>(upc.is_some_and(|raw| ids::upc_into(raw, text)))
+        })?;
+        set(&mut line.label, self.text(record, Field::Label));
+        set(
+            &mut line.catalog_number,
+            self.text(record, Field::CatalogNumber),
+        );
+        line.sale_type = raw_type
+            .and_then(SaleType::from_report)
+            .or(self.spec.sale_type);
+        Ok(())
     }
 }
 

@@ -19,6 +19,51 @@ pub fn isrc(raw: &str) -> Option<String> {
     valid.then_some(code)
 }
 
+/// Writes the normalised ISRC of `raw` into `out` (cleared first) and says
+/// whether `raw` was one; no allocation when it is already normalised.
+pub fn isrc_into(raw: &str, out: &mut String) -> bool {
+    out.clear();
+    let b = raw.as_bytes();
+    let normal = b.len() == 12
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..5]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && b[5..].iter().all(u8::is_ascii_digit);
+    if normal {
+        out.push_str(raw);
+        return true;
+    }
+    match isrc(raw) {
+        Some(code) => {
+            out.push_str(&code);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Writes the normalised UPC/EAN of `raw` into `out` (cleared first) and
+/// says whether `raw` was one; no allocation for 12 to 14 plain digits
+/// that need no change.
+pub fn upc_into(raw: &str, out: &mut String) -> bool {
+    out.clear();
+    let b = raw.as_bytes();
+    let plain = (b.len() == 12 || b.len() == 14 || (b.len() == 13 && b[0] != b'0'))
+        && b.iter().all(u8::is_ascii_digit);
+    if plain {
+        out.push_str(raw);
+        return true;
+    }
+    match upc(raw) {
+        Some(code) => {
+            out.push_str(&code);
+            true
+        }
+        None => false,
+    }
+}
+
 /// A UPC or EAN as its digits. 11 digits (a UPC-A that lost its leading
 /// zero) become 12; a 13-digit EAN that starts with 0 is a UPC-A and
 /// becomes 12; 12, 13 and 14 digits otherwise stay. Quotes and separators
@@ -71,6 +116,34 @@ mod tests {
             "DE-OK4-11-0007X",
         ] {
             assert_eq!(isrc(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn identifiers_written_in_place_match_the_allocating_ones() {
+        let mut out = String::from("left over");
+        for raw in [
+            "DEOK41100074",
+            "nl-a1z-26-00123",
+            "usx123000001",
+            "DEOK4110007",
+            "",
+        ] {
+            let found = isrc_into(raw, &mut out);
+            assert_eq!(found.then(|| out.clone()), isrc(raw), "{raw}");
+        }
+        for raw in [
+            "602517646489",
+            "60251764648",
+            "0602517646489",
+            "4250137264165",
+            "\"880000000001\"",
+            "8.8e+11",
+            "12345",
+            "",
+        ] {
+            let found = upc_into(raw, &mut out);
+            assert_eq!(found.then(|| out.clone()), upc(raw), "{raw}");
         }
     }
 

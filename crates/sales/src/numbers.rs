@@ -17,6 +17,53 @@ pub enum DecimalStyle {
 #[error("{0:?} is not a number")]
 pub struct NotANumber(pub String);
 
+/// Whether `text` (trimmed) is already canonical decimal text: an optional
+/// minus, digits without a leading zero (or a single `0`), and an optional
+/// point followed by digits; never a negative zero. Most report cells are,
+/// and are then taken as they are.
+fn is_canonical(text: &str, style: DecimalStyle) -> bool {
+    let bytes = text.as_bytes();
+    let (negative, unsigned) = match bytes.first() {
+        Some(b'-') => (true, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let (whole, fraction) = match unsigned.iter().position(|&b| b == b'.') {
+        // In the comma style a point groups thousands: not canonical.
+        Some(_) if style == DecimalStyle::Comma => return false,
+        Some(at) => (&unsigned[..at], Some(&unsigned[at + 1..])),
+        None => (unsigned, None),
+    };
+    let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    if !digits(whole) || (whole.len() > 1 && whole[0] == b'0') {
+        return false;
+    }
+    if fraction.is_some_and(|f| !digits(f)) {
+        return false;
+    }
+    let zero = || unsigned.iter().all(|&b| matches!(b, b'0' | b'.'));
+    !(negative && zero())
+}
+
+/// Writes the canonical decimal text of `raw` into `out` (cleared first)
+/// and says whether there was one: `false` for an empty cell. The same
+/// text as [`decimal`], without allocating when the cell already is
+/// canonical.
+pub fn decimal_into(raw: &str, style: DecimalStyle, out: &mut String) -> Result<bool, NotANumber> {
+    out.clear();
+    let text = raw.trim();
+    if is_canonical(text, style) {
+        out.push_str(text);
+        return Ok(true);
+    }
+    match decimal(raw, style)? {
+        Some(canonical) => {
+            out.push_str(&canonical);
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
 /// Canonical decimal text of `raw`, or `None` for an empty cell.
 /// Accepts quotes, spaces, thousands separators, a missing leading zero
 /// (`.021330`), a leading `+` or `-`, and accounting parentheses for
@@ -118,6 +165,14 @@ pub fn decimal(raw: &str, style: DecimalStyle) -> Result<Option<String>, NotANum
 
 /// A whole quantity (negative for returns); `1.0` is accepted, `1.5` is not.
 pub fn quantity(raw: &str, style: DecimalStyle) -> Result<Option<i64>, NotANumber> {
+    // Plain digits, as nearly every report writes them.
+    let trimmed = raw.trim();
+    if !trimmed.is_empty() && trimmed.len() < 19 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return trimmed
+            .parse()
+            .map(Some)
+            .map_err(|_| NotANumber(raw.to_owned()));
+    }
     let Some(text) = decimal(raw, style)? else {
         return Ok(None);
     };
@@ -158,6 +213,32 @@ mod tests {
         assert_eq!(d("+0007.10", Point), "7.10");
         assert_eq!(d("-0.00", Point), "0.00", "no negative zero");
         assert_eq!(decimal("  ", Point).unwrap(), None);
+    }
+
+    #[test]
+    fn canonical_cells_are_taken_as_they_are_and_others_rewritten_alike() {
+        let mut out = String::from("left over");
+        for (raw, style) in [
+            ("0.0002503585965471062832417870324", Point),
+            (" 12.50 ", Point),
+            ("-3", Point),
+            ("-0.00", Point),
+            ("007.1", Point),
+            (".5", Point),
+            ("1,234.5", Point),
+            ("1234", Comma),
+            ("1.234", Comma),
+            ("0,5", Comma),
+            ("4.2E-3", Point),
+        ] {
+            let found = decimal_into(raw, style, &mut out).unwrap();
+            assert!(found, "{raw}");
+            assert_eq!(out, d(raw, style), "{raw} in the {style:?} style");
+        }
+        assert!(!decimal_into("  ", Point, &mut out).unwrap());
+        assert_eq!(out, "");
+        assert!(decimal_into("1.2.3", Point, &mut out).is_err());
+        assert!(decimal_into("1.2", Comma, &mut out).is_err());
     }
 
     #[test]

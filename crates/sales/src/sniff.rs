@@ -166,8 +166,81 @@ fn preamble(lines: &[&str], delimiter: char) -> Vec<(String, String)> {
     }
 }
 
+/// What a CSV reader passed over before a record: the blank lines it
+/// skips, and the line end of the record before when that was CR LF (the
+/// reader stops after the CR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lead {
+    /// Line ends before the record's first byte.
+    pub line_ends: u64,
+    /// Whether blank lines came before the record.
+    pub blank_lines: bool,
+}
+
+/// The [`Lead`] of a record from the bytes read for it: `consumed` runs
+/// from where the reader stood after the record before (or at the start),
+/// `after_cr` says whether the byte before it is a CR.
+pub fn lead(consumed: &[u8], after_cr: bool) -> Lead {
+    let length = consumed
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    let prefix = &consumed[..length];
+    let line_ends = prefix.iter().filter(|&&b| b == b'\n').count() as u64;
+    let own = match prefix.first() {
+        Some(b'\n') if after_cr => &prefix[1..],
+        _ => prefix,
+    };
+    Lead {
+        line_ends,
+        blank_lines: !own.is_empty(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn what_comes_before_a_record_is_told_apart_whatever_the_line_ends() {
+        use super::{Lead, lead};
+        let lead_of = |consumed: &[u8], after_cr| lead(consumed, after_cr);
+        let none = Lead {
+            line_ends: 0,
+            blank_lines: false,
+        };
+        assert_eq!(lead_of(b"a,b\n", false), none);
+        assert_eq!(
+            lead_of(b"\na,b\r", true),
+            Lead {
+                line_ends: 1,
+                blank_lines: false
+            },
+            "the LF of the CR LF before"
+        );
+        assert_eq!(
+            lead_of(b"\n\r\na,b\r", true),
+            Lead {
+                line_ends: 2,
+                blank_lines: true
+            }
+        );
+        assert_eq!(
+            lead_of(b"\n\na,b\n", false),
+            Lead {
+                line_ends: 2,
+                blank_lines: true
+            }
+        );
+        assert_eq!(
+            lead_of(b"\ra,b\r", true),
+            Lead {
+                line_ends: 0,
+                blank_lines: true
+            },
+            "a blank line ended by a lone CR"
+        );
+        assert_eq!(lead_of(b",a\n", false), none);
+    }
+
     use super::*;
     use crate::decode::decode;
 

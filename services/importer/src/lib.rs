@@ -6,7 +6,9 @@
 //! Nothing is skipped: a line that cannot be read fails the import with its
 //! line number and column, so a snapshot always reconciles to its source.
 
+pub mod ledger;
 pub mod lines;
+pub mod table;
 pub mod totals;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,10 +20,11 @@ use oas_platform::config::Settings;
 use oas_platform::module::{Failure, ModuleInfo};
 use oas_platform::snapshots::{Snapshot, SnapshotTotals};
 use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore};
-use oas_sales::format::{self, FormatSpec, Line, Mapper};
+use oas_sales::format::{self, FormatSpec, Line};
 use serde::{Deserialize, Serialize};
 
-use lines::{Extra, LineWriter};
+use ledger::{Context, Ledger};
+use lines::{Batch, Constants, Extra, LinesFile};
 use totals::Totals;
 
 pub const INFO: ModuleInfo = ModuleInfo {
@@ -59,6 +62,10 @@ pub struct CleanOutput {
     /// Data lines in the clean copy.
     #[serde(default)]
     pub rows: Option<u64>,
+    /// Where the data lines end in the clean copy, when a trailing block
+    /// (a summary) follows them.
+    #[serde(default)]
+    pub data_end: Option<u64>,
     /// SHA-256 of the upload as it was cleaned.
     #[serde(default)]
     pub content_hash: Option<String>,
@@ -98,12 +105,15 @@ pub struct Rates {
     file_rate: Option<rust_decimal::Decimal>,
     /// Per currency, rates by period.
     by_currency: HashMap<String, BTreeMap<String, rust_decimal::Decimal>>,
-    /// The file's currency, once a line names it.
+    /// The file's currency: the one its own rate is from.
     file_currency: Option<String>,
 }
 
 impl Rates {
-    pub fn new(params: &Params) -> Result<Rates, Failure> {
+    /// The rates of `params`; `file_currency` is the currency the file's
+    /// own rate converts from (the file's stated currency, else its first
+    /// line's).
+    pub fn new(params: &Params, file_currency: Option<String>) -> Result<Rates, Failure> {
         let file_rate = match &params.file_rate {
             Some(raw) => Some(parse_rate(raw).map_err(|e| {
                 rejected(format!("The file's exchange rate is not usable: {}", e.0))
@@ -124,7 +134,7 @@ impl Rates {
             base: params.base_currency.to_ascii_uppercase(),
             file_rate,
             by_currency,
-            file_currency: None,
+            file_currency: file_currency.map(|c| c.trim().to_ascii_uppercase()),
         })
     }
 
@@ -132,18 +142,15 @@ impl Rates {
     /// the base itself; the file's rate for the file's currency; else the
     /// organisation's rate for that month, or the latest month before it.
     pub fn rate(
-        &mut self,
+        &self,
         currency: &str,
         period: Option<&str>,
     ) -> Result<rust_decimal::Decimal, String> {
         if currency == self.base {
             return Ok(rust_decimal::Decimal::ONE);
         }
-        let file_currency = self
-            .file_currency
-            .get_or_insert_with(|| currency.to_owned());
         if let Some(rate) = self.file_rate
-            && file_currency == currency
+            && self.file_currency.as_deref() == Some(currency)
         {
             return Ok(rate);
         }
@@ -183,189 +190,44 @@ pub struct Imported {
     pub totals: Totals,
 }
 
-/// Reads one line's amount and converts it, adding it to `totals` and the
-/// Parquet writer.
-struct Sink {
-    rates: Rates,
-    totals: Totals,
-    writer: LineWriter,
-    currencies: BTreeMap<String, i64>,
-    /// The first rate used for each currency.
-    used_rates: BTreeMap<String, (rust_decimal::Decimal, String)>,
-    /// Whether some currency was converted at more than one rate.
-    several_rates: bool,
-    /// The latest sale or reporting period of the lines.
-    latest_period: Option<String>,
+/// What the ledger of all a file's lines comes to; `empty` is the cause
+/// when there was no line.
+fn imported(
+    ledger: Ledger,
+    format: &str,
+    format_name: &str,
+    base_currency: &str,
     file_period: Option<String>,
-    default_currency: Option<String>,
-}
-
-impl Sink {
-    fn new(
-        params: &Params,
-        organisation_id: i64,
-        file_id: i64,
-        parquet: &Path,
-        file_period: Option<String>,
-        default_currency: Option<String>,
-    ) -> Result<Sink, Failure> {
-        Ok(Sink {
-            rates: Rates::new(params)?,
-            totals: Totals::default(),
-            writer: LineWriter::create(parquet, organisation_id, file_id, &params.base_currency)
-                .map_err(|e| internal("creating the Parquet file", e))?,
-            currencies: BTreeMap::new(),
-            used_rates: BTreeMap::new(),
-            several_rates: false,
-            latest_period: None,
-            file_period,
-            default_currency,
-        })
+    empty: &str,
+) -> Result<Imported, Failure> {
+    if ledger.totals.lines == 0 {
+        return Err(rejected(empty));
     }
-
-    /// Closes the Parquet file and sums up; `empty` is the cause when no
-    /// line was taken.
-    fn finish(
-        self,
-        format: &str,
-        format_name: &str,
-        base_currency: &str,
-        empty: &str,
-    ) -> Result<(Imported, bool), Failure> {
-        let wrote = self
-            .writer
-            .finish()
-            .map_err(|e| internal("writing Parquet", e))?;
-        let totals = self.totals;
-        if totals.lines == 0 {
-            return Err(rejected(empty));
-        }
-        let currency = self
-            .currencies
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(",");
-        Ok((
-            Imported {
-                format: format.to_owned(),
-                format_name: format_name.to_owned(),
-                lines: totals.lines,
-                currency,
-                base_currency: base_currency.to_owned(),
-                rate: single_rate(&self.used_rates, self.several_rates),
-                total: totals.revenue,
-                base_total: totals.base_revenue,
-                quantity: totals.quantity,
-                artists: totals.artists(),
-                period: self.file_period.or(self.latest_period),
-                totals,
-            },
-            wrote,
-        ))
-    }
-
-    fn take(&mut self, line_number: i64, line: Line) -> Result<(), Failure> {
-        let at = |problem: String| rejected(format!("Line {line_number}: {problem}"));
-        let amount = Amount::parse(&line.net_revenue).map_err(|e| at(e.0))?;
-        let currency = match line
-            .currency
-            .as_deref()
-            .or(self.default_currency.as_deref())
-        {
-            Some(c) => c,
-            None => {
-                return Err(rejected(
-                    "The file names no currency: no currency column or preamble value, and its format has none.",
-                ));
-            }
-        };
-        if !self.currencies.contains_key(currency)
-            && oas_domain::money::CurrencyCode::parse(currency).is_err()
-        {
-            return Err(at(format!(
-                "{currency:?} is not an ISO 4217 currency code."
-            )));
-        }
-        let line_period = line
-            .sale_period
-            .as_deref()
-            .or(line.reporting_period.as_deref());
-        if let Some(p) = line_period
-            && self.latest_period.as_deref().is_none_or(|l| p > l)
-        {
-            self.latest_period = Some(p.to_owned());
-        }
-        let period = self.file_period.as_deref().or(line_period);
-        let rate = self.rates.rate(currency, period).map_err(rejected)?;
-        let base = amount
-            .convert(rate)
-            .ok_or_else(|| at("the amount is too large to convert".into()))?;
-        self.totals.add(&line, amount, base);
-        // The base amount as text; at rate 1 it is the amount as written.
-        let base_revenue = if rate == rust_decimal::Decimal::ONE {
-            line.net_revenue.clone()
-        } else {
-            base.to_string()
-        };
-        if !self.currencies.contains_key(currency) {
-            self.currencies.insert(currency.to_owned(), 0);
-            self.used_rates
-                .insert(currency.to_owned(), (rate, rate.to_string()));
-        }
-        if let Some(count) = self.currencies.get_mut(currency) {
-            *count += 1;
-        }
-        let rate_text = match self.used_rates.get(currency) {
-            Some((first, text)) if *first == rate => text.clone(),
-            _ => {
-                self.several_rates = true;
-                rate.to_string()
-            }
-        };
-        let currency = currency.to_owned();
-        let file_period = self.file_period.clone();
-        self.writer
-            .push(
-                line,
-                Extra {
-                    line_number,
-                    period: file_period.as_deref(),
-                    currency: &currency,
-                    rate: &rate_text,
-                    base_revenue,
-                },
-            )
-            .map_err(|e| internal("writing Parquet", e))
-    }
-}
-
-/// A cell that cleaning leaves empty: spaces, NULs, zero-width characters.
-fn blank(cell: &str) -> bool {
-    cell.chars().all(|c| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                '\0' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
-            )
+    let rate = ledger.single_rate();
+    let currency = ledger
+        .currencies
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(",");
+    let totals = ledger.totals;
+    Ok(Imported {
+        format: format.to_owned(),
+        format_name: format_name.to_owned(),
+        lines: totals.lines,
+        currency,
+        base_currency: base_currency.to_owned(),
+        rate,
+        total: totals.revenue,
+        base_total: totals.base_revenue,
+        quantity: totals.quantity,
+        artists: totals.artists(),
+        period: file_period.or(ledger.latest_period),
+        totals,
     })
 }
 
-/// Lines mapped before they are handed over to be summed and written.
-const MAP_BATCH: usize = 4096;
-
-/// The one rate a file was converted at, if it was one.
-fn single_rate(
-    used: &BTreeMap<String, (rust_decimal::Decimal, String)>,
-    several: bool,
-) -> Option<String> {
-    match (used.len(), several) {
-        (1, false) => used.values().next().map(|(_, text)| text.clone()),
-        _ => None,
-    }
-}
-
-/// Imports a cleaned table (CSV with its header first) into `parquet`.
+/// Imports a cleaned table (its header after `skip_lines` lines).
 ///
 /// An upload that stood as its own clean copy could have been replaced
 /// since it was cleaned (uploaded again, then refused): its bytes are
@@ -373,22 +235,34 @@ fn single_rate(
 /// the import found.
 pub fn import_table(
     clean: &Path,
-    preamble: &[(String, String)],
     params: &Params,
-    organisation_id: i64,
-    file_id: i64,
+    constants: Constants,
     parquet: &Path,
-) -> Result<(Imported, bool), Failure> {
-    let expected = params
-        .clean
-        .content_hash
-        .clone()
-        .filter(|_| params.clean.as_uploaded);
+) -> Result<Imported, Failure> {
+    let as_uploaded = params.clean.as_uploaded;
+    let expected = params.clean.content_hash.clone().filter(|_| as_uploaded);
     let hashing = expected.as_ref().map(|_| {
         let path = clean.to_owned();
         std::thread::spawn(move || oas_platform::storage::content_hash(&path))
     });
-    let imported = import_rows(clean, preamble, params, organisation_id, file_id, parquet);
+    // A clean copy is comma-separated with its header first; an upload that
+    // was already clean is read as it came, past its preamble.
+    let source = table::Source {
+        path: clean,
+        skip_lines: if as_uploaded {
+            params.clean.skip_lines
+        } else {
+            0
+        },
+        delimiter: match params.clean.delimiter.as_deref() {
+            Some(d) if as_uploaded && d.len() == 1 => d.as_bytes()[0],
+            _ => b',',
+        },
+        data_end: params.clean.data_end.filter(|_| as_uploaded),
+        rows: params.clean.rows,
+        block: table::BLOCK,
+    };
+    let imported = table::import(&source, &params.clean.preamble, params, constants, parquet);
     if let (Some(expected), Some(hashing)) = (expected, hashing) {
         let found = hashing
             .join()
@@ -401,130 +275,6 @@ pub fn import_table(
         }
     }
     imported
-}
-
-fn import_rows(
-    clean: &Path,
-    preamble: &[(String, String)],
-    params: &Params,
-    organisation_id: i64,
-    file_id: i64,
-    parquet: &Path,
-) -> Result<(Imported, bool), Failure> {
-    // A clean copy is comma-separated with its header first; an upload that
-    // was already clean is read as it came, past its preamble.
-    let mut file = std::io::BufReader::with_capacity(
-        1 << 20,
-        std::fs::File::open(clean).map_err(|e| internal("reading the cleaned file", e))?,
-    );
-    let as_uploaded = params.clean.as_uploaded;
-    if as_uploaded {
-        let mut skipped = Vec::new();
-        for _ in 0..params.clean.skip_lines {
-            skipped.clear();
-            std::io::BufRead::read_until(&mut file, b'\n', &mut skipped)
-                .map_err(|e| internal("reading the cleaned file", e))?;
-        }
-    }
-    let delimiter = match params.clean.delimiter.as_deref() {
-        Some(d) if as_uploaded && d.len() == 1 => d.as_bytes()[0],
-        _ => b',',
-    };
-    let last_row = if as_uploaded {
-        params.clean.rows.unwrap_or(u64::MAX)
-    } else {
-        u64::MAX
-    };
-    let line_offset = if as_uploaded {
-        params.clean.skip_lines as i64
-    } else {
-        0
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(file);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| internal("reading the header", e))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let spec = format::detect(&params.formats, &header).map_err(|e| rejected(e.to_string()))?;
-    let mapper = Mapper::new(spec, &header, preamble);
-    let file_period = params
-        .reporting_period
-        .clone()
-        .or_else(|| mapper.preamble_period());
-    let default_currency = mapper
-        .preamble_value(format::Field::Currency)
-        .map(|c| c.to_ascii_uppercase())
-        .or_else(|| spec.currency.clone());
-    let mut sink = Sink::new(
-        params,
-        organisation_id,
-        file_id,
-        parquet,
-        file_period,
-        default_currency,
-    )?;
-    // One thread reads and maps lines, this one converts, sums and writes
-    // them; batches pass between the two through a short queue.
-    let (batches, receive) = std::sync::mpsc::sync_channel::<Result<Vec<(i64, Line)>, Failure>>(4);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut record = csv::StringRecord::new();
-            let mut line_number: i64 = 1;
-            let mut rows: u64 = 0;
-            let mut batch = Vec::with_capacity(MAP_BATCH);
-            loop {
-                if rows == last_row {
-                    break;
-                }
-                match reader.read_record(&mut record) {
-                    Ok(false) => break,
-                    Ok(true) if record.iter().all(blank) => continue,
-                    Ok(true) => rows += 1,
-                    Err(e) => {
-                        let _ =
-                            batches.send(Err(rejected(format!("Line {}: {e}", line_number + 1))));
-                        return;
-                    }
-                }
-                // The line in the file as stored, counting its preamble.
-                line_number = record
-                    .position()
-                    .map_or(line_number + 1, |p| p.line() as i64 + line_offset);
-                match mapper.line(&record) {
-                    Ok(line) => batch.push((line_number, line)),
-                    Err(e) => {
-                        let _ = batches.send(Err(rejected(format!("Line {line_number}: {e}"))));
-                        return;
-                    }
-                }
-                if batch.len() == MAP_BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(MAP_BATCH));
-                    if batches.send(Ok(full)).is_err() {
-                        return;
-                    }
-                }
-            }
-            let _ = batches.send(Ok(batch));
-        });
-        for batch in receive {
-            for (line_number, line) in batch? {
-                sink.take(line_number, line)?;
-            }
-        }
-        Ok::<(), Failure>(())
-    })?;
-    sink.finish(
-        &spec.slug,
-        &spec.name,
-        &params.base_currency,
-        "The file has no sales lines.",
-    )
 }
 
 pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Failure> {
@@ -548,29 +298,26 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
     let parquet_path = work.path().join("lines.parquet");
     let blocking_params = params.clone();
     let parquet = parquet_path.clone();
-    let (imported, wrote) = tokio::task::spawn_blocking(move || {
+    let constants = Constants {
+        organisation_id,
+        file_id,
+        base_currency: params.base_currency.clone(),
+    };
+    let started = std::time::Instant::now();
+    let imported = tokio::task::spawn_blocking(move || {
         if blocking_params.clean.kind == "dsr" {
-            dsr::import(
-                &clean_path,
-                &blocking_params,
-                organisation_id,
-                file_id,
-                &parquet,
-            )
+            dsr::import(&clean_path, &blocking_params, constants, &parquet)
         } else {
-            import_table(
-                &clean_path,
-                &blocking_params.clean.preamble,
-                &blocking_params,
-                organisation_id,
-                file_id,
-                &parquet,
-            )
+            import_table(&clean_path, &blocking_params, constants, &parquet)
         }
     })
     .await
     .map_err(|e| internal("importing", e))??;
 
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "lines read and written"
+    );
     // Replace the file's earlier lines, wherever their period put them.
     let prefix = params.lines_prefix.trim_end_matches('/');
     let suffix = oas_platform::storage::lines_suffix(file_id);
@@ -584,7 +331,8 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         .unwrap_or_else(|| "unknown".to_owned());
     let parquet_key = ObjectKey::parse(&format!("{prefix}/{period_folder}{suffix}"))
         .map_err(|e| internal("lines key", e))?;
-    if wrote {
+    // An import that took no line fails before here: there are lines.
+    {
         storage
             .put_file(&parquet_key, &parquet_path)
             .await
@@ -605,7 +353,9 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         },
         rows: imported.totals.rows().into_iter().collect(),
     };
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "lines stored");
     save_snapshot(&settings, &snapshot).await?;
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "snapshot saved");
     let mut output = serde_json::to_value(&imported).map_err(|e| internal("output", e))?;
     output["parquet_key"] = parquet_key.as_str().into();
     tracing::info!(lines = imported.lines, format = %imported.format, "imported");
@@ -653,10 +403,9 @@ mod dsr {
     pub fn import(
         clean: &Path,
         params: &Params,
-        organisation_id: i64,
-        file_id: i64,
+        constants: Constants,
         parquet: &Path,
-    ) -> Result<(Imported, bool), Failure> {
+    ) -> Result<Imported, Failure> {
         let text =
             std::fs::read_to_string(clean).map_err(|e| internal("reading the cleaned file", e))?;
         let report = oas_sales::dsr::parse(&text).map_err(|e| rejected(e.to_string()))?;
@@ -670,14 +419,19 @@ mod dsr {
             .reporting_period
             .clone()
             .or_else(|| report.usage_start.as_deref().map(|d| d[..7].to_owned()));
-        let mut sink = Sink::new(
-            params,
-            organisation_id,
-            file_id,
-            parquet,
-            file_period.clone(),
-            report.currency.clone(),
-        )?;
+        let file_currency = report
+            .currency
+            .clone()
+            .or_else(|| report.lines.first().and_then(|l| l.currency.clone()));
+        let context = Context {
+            rates: Rates::new(params, file_currency)?,
+            file_period: file_period.clone(),
+            default_currency: report.currency.clone(),
+        };
+        let out = LinesFile::create(parquet, constants)
+            .map_err(|e| internal("creating the Parquet file", e))?;
+        let mut ledger = Ledger::default();
+        let mut batch = Batch::new(BATCH);
         for l in report.lines {
             let line = Line {
                 reporting_period: file_period.clone(),
@@ -700,13 +454,43 @@ mod dsr {
                 net_revenue: l.revenue,
                 currency: l.currency,
             };
-            sink.take(l.line_number as i64, line)?;
+            let number = l.line_number as i64;
+            let entry = ledger.take(&context, number, &line)?;
+            batch.push(
+                &line,
+                &Extra {
+                    line_number: number,
+                    period: context.file_period.as_deref(),
+                    currency: entry.currency,
+                    rate: entry.rate,
+                    base_revenue: entry.base_revenue,
+                },
+            );
+            if batch.len() == BATCH {
+                write(&out, std::mem::replace(&mut batch, Batch::new(BATCH)))?;
+            }
         }
-        sink.finish(
+        if !batch.is_empty() {
+            write(&out, batch)?;
+        }
+        out.finish().map_err(|e| internal("writing Parquet", e))?;
+        imported(
+            ledger,
             "ddex-dsr",
             "DDEX DSR flat file",
             &params.base_currency,
+            file_period,
             "The DSR file has no usage lines.",
         )
+    }
+
+    /// Lines per row group.
+    const BATCH: usize = 65_536;
+
+    fn write(out: &LinesFile, batch: Batch) -> Result<(), Failure> {
+        let group = out
+            .encode(batch)
+            .map_err(|e| internal("encoding Parquet", e))?;
+        out.write(group).map_err(|e| internal("writing Parquet", e))
     }
 }

@@ -1,32 +1,33 @@
-//! Standard sales lines to Parquet, written in batches as they stream past
-//! so memory stays bounded whatever the file's size. Amounts are exact
-//! decimal text: a report's 31-digit amounts do not fit Parquet's 38-digit
-//! decimals once a total's integer digits are allowed for.
+//! Standard sales lines to Parquet. Lines are gathered into column batches
+//! ([`Batch`]); a batch becomes a row group, encoded and compressed by
+//! whichever thread built it ([`LinesFile::encode`]), and row groups are
+//! written to the file in the order of the lines ([`LinesFile::write`]).
+//! Memory stays bounded by the batches in flight, whatever the file's size.
+//!
+//! Amounts are exact decimal text: a report's 31-digit amounts do not fit
+//! Parquet's 38-digit decimals once a total's integer digits are allowed for.
 
 use std::fs::File;
 use std::path::Path;
 
+use polars::io::parquet::write::{BatchedWriter, RowGroupIterColumns, get_encodings};
 use polars::prelude::*;
+use polars_parquet::read::ParquetError;
+use polars_parquet::write::{
+    CompressedPage, Compressor, DynIter, DynStreamingIterator, Encoding, FallibleStreamingIterator,
+    ParquetType, Version, WriteOptions, array_to_columns, to_parquet_schema,
+};
 
 use oas_sales::format::Line;
-
-/// Lines held before a batch is written.
-pub const BATCH: usize = 65_536;
 
 /// What a written line carries beyond the mapped [`Line`].
 pub struct Extra<'a> {
     pub line_number: i64,
+    /// The file's reporting period, for lines that do not name one.
     pub period: Option<&'a str>,
     pub currency: &'a str,
     pub rate: &'a str,
-    pub base_revenue: String,
-}
-
-#[derive(Default)]
-struct Columns {
-    line: Vec<i64>,
-    text: [Vec<Option<String>>; TEXT_COLUMNS.len()],
-    quantity: Vec<i64>,
+    pub base_revenue: &'a str,
 }
 
 const TEXT_COLUMNS: [&str; 20] = [
@@ -52,183 +53,269 @@ const TEXT_COLUMNS: [&str; 20] = [
     "base_revenue",
 ];
 
-/// Writes lines to a Parquet file on a thread of its own: building the
-/// columns, compressing and writing overlap with reading and summing.
-pub struct LineWriter {
-    columns: Columns,
-    sender: Option<std::sync::mpsc::SyncSender<Columns>>,
-    /// Emptied columns back from the writer, reused for the next batch.
-    spare: std::sync::mpsc::Receiver<Columns>,
-    thread: Option<std::thread::JoinHandle<PolarsResult<bool>>>,
-    pub written: u64,
-}
-
 /// What every line of the file shares.
-struct Constants {
-    organisation_id: i64,
-    file_id: i64,
-    base_currency: String,
+#[derive(Debug, Clone)]
+pub struct Constants {
+    pub organisation_id: i64,
+    pub file_id: i64,
+    pub base_currency: String,
 }
 
-impl LineWriter {
-    pub fn create(
-        path: &Path,
-        organisation_id: i64,
-        file_id: i64,
-        base_currency: &str,
-    ) -> std::io::Result<LineWriter> {
-        let file = File::create(path)?;
-        let constants = Constants {
-            organisation_id,
-            file_id,
-            base_currency: base_currency.to_owned(),
+/// Lines as columns, built value by value without a string per value.
+pub struct Batch {
+    line: Vec<i64>,
+    quantity: Vec<i64>,
+    text: [StringChunkedBuilder; TEXT_COLUMNS.len()],
+}
+
+impl Batch {
+    pub fn new(capacity: usize) -> Batch {
+        Batch {
+            line: Vec::with_capacity(capacity),
+            quantity: Vec::with_capacity(capacity),
+            text: std::array::from_fn(|i| {
+                StringChunkedBuilder::new(TEXT_COLUMNS[i].into(), capacity)
+            }),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.line.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.line.is_empty()
+    }
+
+    pub fn push(&mut self, line: &Line, extra: &Extra<'_>) {
+        self.line.push(extra.line_number);
+        self.quantity.push(line.quantity);
+        let values: [Option<&str>; TEXT_COLUMNS.len()] = [
+            line.reporting_period.as_deref().or(extra.period),
+            line.sale_period.as_deref(),
+            line.sale_start.as_deref(),
+            line.sale_end.as_deref(),
+            line.dsp.as_deref(),
+            line.sub_service.as_deref(),
+            line.territory.as_deref(),
+            line.artist.as_deref(),
+            line.release_title.as_deref(),
+            line.track_title.as_deref(),
+            line.isrc.as_deref(),
+            line.upc.as_deref(),
+            line.label.as_deref(),
+            line.catalog_number.as_deref(),
+            line.sale_type.map(|t| t.as_str()),
+            line.gross_revenue.as_deref(),
+            Some(&line.net_revenue),
+            Some(extra.currency),
+            Some(extra.rate),
+            Some(extra.base_revenue),
+        ];
+        for (column, value) in self.text.iter_mut().zip(values) {
+            column.append_option(value);
+        }
+    }
+
+    /// The batch as a frame of the lines' schema.
+    pub fn into_frame(self, constants: &Constants) -> PolarsResult<DataFrame> {
+        let height = self.line.len();
+        let mut all = Vec::with_capacity(TEXT_COLUMNS.len() + 5);
+        all.push(Column::new(
+            "organisation_id".into(),
+            vec![constants.organisation_id; height],
+        ));
+        all.push(Column::new(
+            "file_id".into(),
+            vec![constants.file_id; height],
+        ));
+        all.push(Column::new("line".into(), self.line));
+        for builder in self.text {
+            all.push(builder.finish().into_column());
+        }
+        all.push(Column::new("quantity".into(), self.quantity));
+        all.push(
+            StringChunked::full("base_currency".into(), &constants.base_currency, height)
+                .into_column(),
+        );
+        DataFrame::new(height, all)
+    }
+}
+
+/// A row group, encoded and compressed, ready to be written.
+pub struct RowGroup {
+    /// Each column's pages.
+    columns: Vec<Vec<CompressedPage>>,
+}
+
+/// Pages already compressed, handed to the file writer one by one.
+struct Pages {
+    pages: std::vec::IntoIter<CompressedPage>,
+    current: Option<CompressedPage>,
+}
+
+impl FallibleStreamingIterator for Pages {
+    type Item = CompressedPage;
+    type Error = PolarsError;
+
+    fn advance(&mut self) -> Result<(), PolarsError> {
+        self.current = self.pages.next();
+        Ok(())
+    }
+
+    fn get(&self) -> Option<&CompressedPage> {
+        self.current.as_ref()
+    }
+}
+
+/// The Parquet file of a file's lines. Shared by the threads that encode
+/// row groups; one of them writes them, in order.
+pub struct LinesFile {
+    writer: BatchedWriter<File>,
+    fields: Vec<ParquetType>,
+    encodings: Vec<Vec<Encoding>>,
+    options: WriteOptions,
+    pub constants: Constants,
+}
+
+impl LinesFile {
+    pub fn create(path: &Path, constants: Constants) -> PolarsResult<LinesFile> {
+        let compression = ParquetCompression::Snappy;
+        let schema = Batch::new(0).into_frame(&constants)?.schema().clone();
+        let arrow = schema.to_arrow(CompatLevel::newest());
+        let fields = to_parquet_schema(&arrow)?.fields().to_vec();
+        let encodings = get_encodings(&arrow).iter().cloned().collect();
+        let options = WriteOptions {
+            statistics: StatisticsOptions::default(),
+            version: Version::V1,
+            compression: compression.into(),
+            data_page_size: None,
         };
-        let (sender, batches) = std::sync::mpsc::sync_channel::<Columns>(2);
-        let (returns, spare) = std::sync::mpsc::sync_channel::<Columns>(2);
-        let thread = std::thread::Builder::new()
-            .name("parquet".into())
-            .spawn(move || write_all(file, &constants, batches, returns))?;
-        Ok(LineWriter {
-            columns: Columns::default(),
-            sender: Some(sender),
-            spare,
-            thread: Some(thread),
-            written: 0,
+        let writer = ParquetWriter::new(File::create(path)?)
+            .with_compression(compression)
+            .with_statistics(options.statistics)
+            .set_parallel(false)
+            .batched(&schema)?;
+        Ok(LinesFile {
+            writer,
+            fields,
+            encodings,
+            options,
+            constants,
         })
     }
 
-    pub fn push(&mut self, line: Line, extra: Extra<'_>) -> PolarsResult<()> {
-        let c = &mut self.columns;
-        c.line.push(extra.line_number);
-        c.quantity.push(line.quantity);
-        let values = [
-            line.reporting_period
-                .or_else(|| extra.period.map(str::to_owned)),
-            line.sale_period,
-            line.sale_start,
-            line.sale_end,
-            line.dsp,
-            line.sub_service,
-            line.territory,
-            line.artist,
-            line.release_title,
-            line.track_title,
-            line.isrc,
-            line.upc,
-            line.label,
-            line.catalog_number,
-            line.sale_type.map(|t| t.as_str().to_owned()),
-            line.gross_revenue,
-            Some(line.net_revenue),
-            Some(extra.currency.to_owned()),
-            Some(extra.rate.to_owned()),
-            Some(extra.base_revenue),
-        ];
-        for (column, value) in c.text.iter_mut().zip(values) {
-            column.push(value);
+    /// Encodes and compresses a batch on the calling thread, as one row
+    /// group.
+    pub fn encode(&self, batch: Batch) -> PolarsResult<RowGroup> {
+        let frame = batch.into_frame(&self.constants)?;
+        let mut columns = Vec::with_capacity(self.fields.len());
+        for chunk in frame.iter_chunks(CompatLevel::newest(), false) {
+            if !columns.is_empty() {
+                return Err(polars_err!(ComputeError: "a batch of lines is one chunk"));
+            }
+            for ((array, field), encoding) in chunk
+                .columns()
+                .iter()
+                .zip(&self.fields)
+                .zip(&self.encodings)
+            {
+                for pages in array_to_columns(array, field.clone(), self.options, encoding)? {
+                    let pages = pages.map(|page| {
+                        page.map_err(|e| ParquetError::FeatureNotSupported(e.to_string()))
+                    });
+                    let compressed =
+                        Compressor::new_from_vec(pages, self.options.compression, vec![])
+                            .collect::<Result<Vec<_>, ParquetError>>()?;
+                    columns.push(compressed);
+                }
+            }
         }
-        if c.line.len() >= BATCH {
-            self.flush()?;
-        }
-        Ok(())
+        Ok(RowGroup { columns })
     }
 
-    fn flush(&mut self) -> PolarsResult<()> {
-        if self.columns.line.is_empty() {
-            return Ok(());
-        }
-        let fresh = self.spare.try_recv().unwrap_or_default();
-        let columns = std::mem::replace(&mut self.columns, fresh);
-        let height = columns.line.len() as u64;
-        let sent = self
-            .sender
-            .as_ref()
-            .is_some_and(|s| s.send(columns).is_ok());
-        if !sent {
-            // The writer stopped: its own error says why.
-            return Err(self
-                .join()
-                .err()
-                .unwrap_or_else(|| polars_err!(ComputeError: "the Parquet writer stopped")));
-        }
-        self.written += height;
-        Ok(())
+    /// Appends an encoded row group to the file.
+    pub fn write(&self, group: RowGroup) -> PolarsResult<()> {
+        let columns: RowGroupIterColumns<'static, PolarsError> =
+            DynIter::new(group.columns.into_iter().map(|pages| {
+                Ok(DynStreamingIterator::new(Pages {
+                    pages: pages.into_iter(),
+                    current: None,
+                }))
+            }));
+        self.writer.write_row_groups(vec![columns])
     }
 
-    fn join(&mut self) -> PolarsResult<bool> {
-        self.sender = None;
-        match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(polars_err!(ComputeError: "the Parquet writer failed"))),
-            None => Ok(false),
-        }
-    }
-
-    /// Writes what is held and closes the file; `false` when no line was
-    /// ever written (and so no file made).
-    pub fn finish(mut self) -> PolarsResult<bool> {
-        self.flush()?;
-        self.join()
+    /// Writes the footer.
+    pub fn finish(self) -> PolarsResult<()> {
+        self.writer.finish().map(|_| ())
     }
 }
 
-/// The writer thread: each batch of columns becomes a row group.
-fn write_all(
-    file: File,
-    constants: &Constants,
-    batches: std::sync::mpsc::Receiver<Columns>,
-    returns: std::sync::mpsc::SyncSender<Columns>,
-) -> PolarsResult<bool> {
-    let mut writer: Option<polars::io::parquet::write::BatchedWriter<File>> = None;
-    let mut file = Some(file);
-    for mut columns in batches {
-        let frame = frame_of(&columns, constants)?;
-        columns.line.clear();
-        columns.quantity.clear();
-        columns.text.iter_mut().for_each(Vec::clear);
-        // Full or gone, the reader does without: it makes new columns.
-        let _ = returns.try_send(columns);
-        if writer.is_none() {
-            let file = file
-                .take()
-                .ok_or_else(|| polars_err!(ComputeError: "the Parquet file is closed"))?;
-            writer = Some(
-                ParquetWriter::new(file)
-                    .with_compression(ParquetCompression::Snappy)
-                    .batched(frame.schema())?,
-            );
-        }
-        if let Some(writer) = &mut writer {
-            writer.write_batch(&frame)?;
-        }
-    }
-    match writer {
-        Some(writer) => {
-            writer.finish()?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn frame_of(columns: &Columns, constants: &Constants) -> PolarsResult<DataFrame> {
-    let height = columns.line.len();
-    let mut all = vec![
-        Column::new(
-            "organisation_id".into(),
-            vec![constants.organisation_id; height],
-        ),
-        Column::new("file_id".into(), vec![constants.file_id; height]),
-        Column::new("line".into(), columns.line.as_slice()),
-    ];
-    for (name, values) in TEXT_COLUMNS.iter().zip(&columns.text) {
-        all.push(Column::new((*name).into(), values.as_slice()));
+    #[test]
+    fn batches_encoded_apart_are_read_back_in_the_order_written() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("lines.parquet");
+        let constants = Constants {
+            organisation_id: 7,
+            file_id: 9,
+            base_currency: "EUR".into(),
+        };
+        let file = LinesFile::create(&path, constants).unwrap();
+        let batch_of = |first: i64, count: i64| {
+            let mut batch = Batch::new(count as usize);
+            for n in first..first + count {
+                let line = Line {
+                    artist: Some(format!("artist {n}")),
+                    quantity: n,
+                    net_revenue: format!("0.{n}"),
+                    ..Line::default()
+                };
+                let extra = Extra {
+                    line_number: n,
+                    period: Some("2024-01"),
+                    currency: "USD",
+                    rate: "0.9",
+                    base_revenue: "0",
+                };
+                batch.push(&line, &extra);
+            }
+            batch
+        };
+        // Encoded out of order, written in order.
+        let second = file.encode(batch_of(4, 3)).unwrap();
+        let first = file.encode(batch_of(1, 3)).unwrap();
+        file.write(first).unwrap();
+        file.write(second).unwrap();
+        file.finish().unwrap();
+
+        let frame = ParquetReader::new(File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert_eq!(frame.height(), 6);
+        let lines: Vec<i64> = frame
+            .column("line")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(lines, [1, 2, 3, 4, 5, 6]);
+        let artist = frame.column("artist").unwrap().str().unwrap().get(5);
+        assert_eq!(artist, Some("artist 6"));
+        let period = frame
+            .column("reporting_period")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0);
+        assert_eq!(period, Some("2024-01"), "the file's period fills in");
+        let base = frame.column("base_currency").unwrap().str().unwrap().get(3);
+        assert_eq!(base, Some("EUR"));
+        assert_eq!(frame.width(), 25);
     }
-    all.push(Column::new("quantity".into(), columns.quantity.as_slice()));
-    all.push(Column::new(
-        "base_currency".into(),
-        vec![constants.base_currency.clone(); height],
-    ));
-    DataFrame::new(height, all)
 }

@@ -59,6 +59,10 @@ pub enum Refusal {
     /// Windows-1252 (never a file's cause).
     #[error("The file is not valid UTF-8.")]
     NotUtf8,
+    /// Quotes or a lone CR in a file being checked line by line: it is
+    /// read again as CSV (never a file's cause).
+    #[error("The file needs reading as quoted CSV.")]
+    NotPlain,
 }
 
 /// What was found in the upload.
@@ -103,6 +107,10 @@ pub struct Table {
     /// The upload was already clean UTF-8: it is its own clean copy, read
     /// with its own delimiter, `skip_lines` lines in, for `rows` lines.
     pub as_uploaded: bool,
+    /// In an upload that is its own clean copy, where a trailing block (a
+    /// summary, left out) starts: the data lines end before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_end: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -299,10 +307,17 @@ fn utf8_reader(path: &Path, encoding: &'static Encoding) -> Result<Box<dyn BufRe
     Ok(Box::new(BufReader::with_capacity(1 << 20, decoder)))
 }
 
+/// An ASCII byte that `str::trim` removes.
+fn ascii_space(byte: u8) -> bool {
+    matches!(byte, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
 /// A field without NULs, zero-width characters or surrounding spaces.
 pub fn clean_field(field: &str) -> std::borrow::Cow<'_, str> {
-    // Zero-width characters are multi-byte: plain ASCII without NUL is clean.
-    let suspect = field.bytes().any(|b| b == 0 || b >= 0x80);
+    // NUL, and the first bytes of the zero-width characters in UTF-8
+    // (U+200B to U+200D and U+2060 start with E2, U+FEFF with EF): a field
+    // without them only needs trimming.
+    let suspect = memchr::memchr3(0, 0xe2, 0xef, field.as_bytes()).is_some();
     let dirty = suspect
         && field.contains([
             '\0', '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}',
@@ -370,7 +385,11 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
     // Only the upload itself can stand as its clean copy (not a file
     // inflated from it).
     if source_type == "text" && encoding == UTF_8 && !head.starts_with(&[0xef, 0xbb, 0xbf]) {
-        match table_of(input, encoding, &layout, None) {
+        let checked = match plain_table_of(input, &layout) {
+            Err(Refusal::NotPlain) => table_of(input, encoding, &layout, None),
+            other => other,
+        };
+        match checked {
             Ok(checked) if !checked.dirty => {
                 return Ok(Cleaned::Table(Table {
                     facts: TextFacts {
@@ -385,6 +404,7 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
                     sheet: None,
                     skip_lines: layout.header_line,
                     as_uploaded: true,
+                    data_end: checked.data_end,
                 }));
             }
             Ok(_) => {}
@@ -414,6 +434,7 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
         sheet: None,
         skip_lines: 0,
         as_uploaded: false,
+        data_end: None,
     }))
 }
 
@@ -426,82 +447,228 @@ fn table_of(
 ) -> Result<Written, Refusal> {
     let mut reader = utf8_reader(input, encoding)?;
     let mut skipped = Vec::new();
+    let mut offset = 0u64;
     for _ in 0..layout.header_line {
         skipped.clear();
-        reader.read_until(b'\n', &mut skipped).map_err(io)?;
+        offset += reader.read_until(b'\n', &mut skipped).map_err(io)? as u64;
     }
     let delimiter = u8::try_from(layout.delimiter).unwrap_or(b',');
-    let records = csv::ReaderBuilder::new()
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Seen::default()));
+    let mut records = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(BlankLines::new(reader));
-    write_table(
-        records.into_records().map(|r| {
-            r.map_err(|e| match e.kind() {
+        .from_reader(Recording {
+            inner: reader,
+            seen: std::rc::Rc::clone(&seen),
+        });
+    let mut written = write_table(
+        |record| {
+            let before = records.position().byte();
+            let more = records.read_record(record).map_err(|e| match e.kind() {
                 csv::ErrorKind::Utf8 { .. } => Refusal::NotUtf8,
                 _ => Refusal::Corrupt(format!("The file cannot be read as a table: {e}.")),
-            })
-        }),
+            })?;
+            if !more {
+                return Ok(None);
+            }
+            let after = records.position().byte();
+            let mut seen = seen.borrow_mut();
+            let (lead, line_start) = seen.lead(before, after);
+            seen.forget_before(after);
+            Ok(Some(Place {
+                after_blank_lines: lead.blank_lines,
+                start: offset + line_start,
+            }))
+        },
         path,
+    )?;
+    written.data_end = written.data_end.filter(|_| path.is_none());
+    Ok(written)
+}
+
+/// Checks a UTF-8 table without quotes, line by line: the same records
+/// as [`table_of`] reads, split at line ends and delimiters, at a fraction
+/// of the cost. Quotes or a lone CR refuse it with [`Refusal::NotPlain`].
+fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refusal> {
+    let mut lines = PlainLines {
+        file: File::open(input).map_err(io)?,
+        buffer: vec![0; 1 << 20],
+        at: 0,
+        filled: 0,
+        offset: 0,
+        eof: false,
+    };
+    for _ in 0..layout.header_line {
+        if lines.next_line()?.is_none() {
+            break;
+        }
+    }
+    let delimiter = u8::try_from(layout.delimiter).unwrap_or(b',');
+    write_table(
+        |record| {
+            let mut blank_lines = false;
+            let mut start = None;
+            loop {
+                let Some((at, line)) = lines.next_line()? else {
+                    return Ok(None);
+                };
+                start.get_or_insert(at);
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if line.is_empty() {
+                    blank_lines = true;
+                    continue;
+                }
+                if memchr::memchr2(b'"', b'\r', line).is_some() {
+                    return Err(Refusal::NotPlain);
+                }
+                let text = std::str::from_utf8(line).map_err(|_| Refusal::NotUtf8)?;
+                record.clear();
+                // The delimiter is ASCII: splitting the bytes splits the text
+                // at character boundaries.
+                let mut from = 0;
+                for (at, byte) in text.bytes().enumerate() {
+                    if byte == delimiter {
+                        record.push_field(&text[from..at]);
+                        from = at + 1;
+                    }
+                }
+                record.push_field(&text[from..]);
+                return Ok(Some(Place {
+                    after_blank_lines: blank_lines,
+                    start: start.unwrap_or(at),
+                }));
+            }
+        },
+        None,
     )
 }
 
-/// Passes text through, turning each blank line into a line holding only a
-/// NUL, which the csv reader keeps as a record (it skips blank lines) and
-/// [`clean_field`] empties: a blank line is how a summary block is told
-/// apart from the table above it.
-struct BlankLines<R> {
-    inner: R,
-    line: Vec<u8>,
+/// A file's lines, read in large blocks.
+struct PlainLines {
+    file: File,
+    buffer: Vec<u8>,
     at: usize,
+    filled: usize,
+    /// The file offset of `buffer[0]`.
+    offset: u64,
+    eof: bool,
 }
 
-impl<R: BufRead> BlankLines<R> {
-    fn new(inner: R) -> Self {
-        BlankLines {
-            inner,
-            line: Vec::new(),
-            at: 0,
-        }
-    }
-}
-
-impl<R: BufRead> Read for BlankLines<R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.at == self.line.len() {
-            self.line.clear();
+impl PlainLines {
+    /// The next line (without its LF) and its offset in the file.
+    fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, Refusal> {
+        loop {
+            if let Some(end) = memchr::memchr(b'\n', &self.buffer[self.at..self.filled]) {
+                let start = self.at;
+                self.at += end + 1;
+                let offset = self.offset + start as u64;
+                return Ok(Some((offset, &self.buffer[start..start + end])));
+            }
+            if self.eof {
+                if self.at == self.filled {
+                    return Ok(None);
+                }
+                let start = self.at;
+                self.at = self.filled;
+                let offset = self.offset + start as u64;
+                return Ok(Some((offset, &self.buffer[start..self.filled])));
+            }
+            // Move the unfinished line to the front and read on.
+            self.buffer.copy_within(self.at..self.filled, 0);
+            self.offset += self.at as u64;
+            self.filled -= self.at;
             self.at = 0;
-            if self.inner.read_until(b'\n', &mut self.line)? == 0 {
-                return Ok(0);
+            if self.filled == self.buffer.len() {
+                let grown = self.buffer.len() * 2;
+                self.buffer.resize(grown, 0);
             }
-            if self.line.iter().all(|b| matches!(b, b'\r' | b'\n')) {
-                self.line.clear();
-                self.line.extend_from_slice(b"\0\n");
-            }
+            let read = self
+                .file
+                .read(&mut self.buffer[self.filled..])
+                .map_err(io)?;
+            self.filled += read;
+            self.eof = read == 0;
         }
-        let n = out.len().min(self.line.len() - self.at);
-        out[..n].copy_from_slice(&self.line[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
     }
 }
 
+/// Bytes a reader passed on, from `start` on in its stream.
+#[derive(Default)]
+struct Seen {
+    start: u64,
+    bytes: Vec<u8>,
+}
+
+impl Seen {
+    /// What came before the record read from `before` to `after`, and
+    /// where the line after the record before starts (past the LF of its
+    /// CR LF).
+    fn lead(&self, before: u64, after: u64) -> (sniff::Lead, u64) {
+        let at = |offset: u64| usize::try_from(offset.saturating_sub(self.start)).unwrap_or(0);
+        let (from, to) = (at(before), at(after).min(self.bytes.len()));
+        let after_cr = before > self.start && self.bytes.get(from - 1) == Some(&b'\r');
+        let consumed = self.bytes.get(from..to).unwrap_or_default();
+        let line_start = before + u64::from(after_cr && consumed.first() == Some(&b'\n'));
+        (sniff::lead(consumed, after_cr), line_start)
+    }
+
+    /// Drops what lies before `offset`, but for one byte (a CR to look
+    /// back at).
+    fn forget_before(&mut self, offset: u64) {
+        let keep_from = offset.saturating_sub(1).max(self.start);
+        let drop = usize::try_from(keep_from - self.start)
+            .unwrap_or(0)
+            .min(self.bytes.len());
+        if drop > (1 << 16) {
+            self.bytes.drain(..drop);
+            self.start += drop as u64;
+        }
+    }
+}
+
+/// Passes a reader's bytes through, keeping a copy in [`Seen`] until they
+/// are looked at.
+struct Recording<R> {
+    inner: R,
+    seen: std::rc::Rc<std::cell::RefCell<Seen>>,
+}
+
+impl<R: Read> Read for Recording<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(out)?;
+        self.seen.borrow_mut().bytes.extend_from_slice(&out[..read]);
+        Ok(read)
+    }
+}
+
+/// Where a record was found.
+pub(crate) struct Place {
+    /// Blank lines came between it and the record before.
+    pub after_blank_lines: bool,
+    /// The offset of its first byte in the file.
+    pub start: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Written {
     pub header: Vec<String>,
     pub rows: u64,
     pub trailing: u64,
     /// Only when checking without writing: some cell needs cleaning.
     pub dirty: bool,
+    /// Where the trailing block starts in the file, if there is one.
+    pub data_end: Option<u64>,
 }
 
-/// Writes records (the header first) as clean CSV. Blank lines are dropped;
-/// a line with more cells than the header is refused unless the extra cells
-/// are empty; after a blank line, lines of another shape are a trailing
-/// block (a summary), counted and left out.
-pub(crate) fn write_table<I>(records: I, path: Option<&Path>) -> Result<Written, Refusal>
+/// Writes records (the header first) as clean CSV; `next` fills in the
+/// next record and says where it was, or `None` at the end. Blank lines
+/// are dropped; a line with more cells than the header is refused unless
+/// the extra cells are empty; after a blank line, lines of another shape
+/// are a trailing block (a summary), counted and left out.
+pub(crate) fn write_table<F>(mut next: F, path: Option<&Path>) -> Result<Written, Refusal>
 where
-    I: Iterator<Item = Result<csv::StringRecord, Refusal>>,
+    F: FnMut(&mut csv::StringRecord) -> Result<Option<Place>, Refusal>,
 {
     let mut out = match path {
         Some(path) => Some(csv::WriterBuilder::new().flexible(false).from_writer(
@@ -513,17 +680,49 @@ where
     let mut dirty = false;
     let mut header: Option<Vec<String>> = None;
     let (mut rows, mut trailing) = (0u64, 0u64);
+    let mut data_end = None;
     let mut after_blank = false;
     let mut last_data_len: Option<usize> = None;
-    for (index, record) in records.enumerate() {
-        let record = record?;
-        if record.iter().all(|f| clean_field(f).is_empty()) {
+    let mut record = csv::StringRecord::new();
+    let mut index = 0usize;
+    while let Some(place) = next(&mut record)? {
+        index += 1;
+        if place.after_blank_lines {
+            after_blank = header.is_some() && rows > 0;
+        }
+        // One look at each cell: the last one cleaning leaves filled, and
+        // whether cleaning changes any.
+        let mut last_filled = None;
+        let mut changed = false;
+        let bytes = record.as_byte_record().as_slice();
+        if bytes.is_ascii() && !bytes.contains(&0) {
+            // Plain ASCII: cleaning a cell only trims its spaces.
+            for (i, field) in record.iter().enumerate() {
+                let field = field.as_bytes();
+                let (Some(first), Some(last)) = (field.first(), field.last()) else {
+                    continue;
+                };
+                changed = changed || ascii_space(*first) || ascii_space(*last);
+                if !ascii_space(*first) || field.iter().any(|b| !ascii_space(*b)) {
+                    last_filled = Some(i);
+                }
+            }
+        } else {
+            for (i, field) in record.iter().enumerate() {
+                let cleaned = clean_field(field);
+                changed = changed || cleaned.len() != field.len();
+                if !cleaned.is_empty() {
+                    last_filled = Some(i);
+                }
+            }
+        }
+        let Some(last_filled) = last_filled else {
             // Blank only once NULs or zero-width characters are gone: the
             // file needs its clean copy written.
             dirty = dirty || record.iter().any(|f| !f.trim().is_empty());
             after_blank = header.is_some() && rows > 0;
             continue;
-        }
+        };
         let Some(names) = &header else {
             let names: Vec<String> = record.iter().map(|f| clean_field(f).into_owned()).collect();
             if let Some(out) = out.as_mut() {
@@ -533,21 +732,21 @@ where
             continue;
         };
         let width = names.len();
-        let extra_filled = record
-            .iter()
-            .skip(width)
-            .any(|f| !clean_field(f).is_empty());
+        let extra_filled = last_filled >= width;
         // After a blank line, rows shaped like the header or like the data
         // rows above go on the table; others start a summary block.
         let shaped = record.len() == width || Some(record.len()) == last_data_len;
         if trailing > 0 || (after_blank && (!shaped || extra_filled)) {
+            if trailing == 0 {
+                data_end = Some(place.start);
+            }
             trailing += 1;
             continue;
         }
         if extra_filled {
             return Err(Refusal::Irregular(format!(
                 "Data line {} has {} cells but the header has {width}; the file may use a delimiter inside unquoted values.",
-                index,
+                index - 1,
                 record.len()
             )));
         }
@@ -564,9 +763,7 @@ where
                 out.write_record(std::iter::empty::<&[u8]>())
                     .map_err(|e| io(e.into()))?;
             }
-            None => {
-                dirty = dirty || record.iter().any(|f| clean_field(f).len() != f.len());
-            }
+            None => dirty = dirty || changed,
         }
         rows += 1;
         after_blank = false;
@@ -584,6 +781,7 @@ where
         rows,
         trailing,
         dirty,
+        data_end,
     })
 }
 
@@ -694,4 +892,89 @@ fn archive(input: &Path, work: &Path, limits: &Limits) -> Result<Archive, Refusa
         return Err(Refusal::Empty);
     }
     Ok(Archive { members, skipped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines a report may hold, quotes aside.
+    const PIECES: [&str; 12] = [
+        "1\tx\t2.5",
+        "2\ty\t0.25",
+        "3\tz",
+        "4\tw\t1\t\t",
+        "5\tv\t1\textra",
+        "",
+        "   ",
+        "Total\t9",
+        "6\t u \t1",
+        "7\t\u{200b}\t1",
+        "\t\t",
+        "8\tÿ\t3",
+    ];
+
+    #[test]
+    fn the_plain_check_reads_every_table_as_the_csv_reader_does() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("report.txt");
+        let mut seed = 7u64;
+        let mut random = |below: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % below
+        };
+        for case in 0..400 {
+            let crlf = case % 3 == 0;
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = String::from("Period\t2024-01");
+            text.push_str(end);
+            text.push_str("id\tname\tamount");
+            for _ in 0..random(12) {
+                text.push_str(end);
+                text.push_str(PIECES[random(PIECES.len())]);
+            }
+            if random(2) == 0 {
+                text.push_str(end);
+            }
+            std::fs::write(&path, &text).unwrap();
+            let layout = sniff::Layout {
+                delimiter: '\t',
+                header_line: 1,
+                header: vec![],
+                preamble: vec![],
+            };
+            let plain = plain_table_of(&path, &layout);
+            let csv = table_of(&path, UTF_8, &layout, None);
+            assert_eq!(plain, csv, "case {case}: {text:?}");
+        }
+    }
+
+    #[test]
+    fn the_ascii_spaces_are_those_that_trimming_removes() {
+        for byte in 0u8..128 {
+            assert_eq!(
+                ascii_space(byte),
+                char::from(byte).is_whitespace(),
+                "byte {byte:#04x}"
+            );
+        }
+    }
+
+    #[test]
+    fn quotes_and_lone_carriage_returns_are_left_to_the_csv_reader() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("report.txt");
+        let layout = sniff::Layout {
+            delimiter: ',',
+            header_line: 0,
+            header: vec![],
+            preamble: vec![],
+        };
+        for text in ["a,b\n1,\"x\"\n", "a,b\r1,2\r"] {
+            std::fs::write(&path, text).unwrap();
+            assert_eq!(plain_table_of(&path, &layout), Err(Refusal::NotPlain));
+        }
+    }
 }

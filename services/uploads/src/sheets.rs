@@ -6,7 +6,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader};
 
-use crate::clean::{Cleaned, Refusal, Table, TextFacts, write_table};
+use crate::clean::{Cleaned, Place, Refusal, Table, TextFacts, write_table};
 
 fn cell(data: &Data) -> String {
     match data {
@@ -58,11 +58,23 @@ pub fn clean(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Re
             }
         };
         let path = work.join("clean.csv");
-        let records = rows
-            .into_iter()
-            .skip(layout.header_line)
-            .map(|r| Ok(csv::StringRecord::from(r)));
-        let written = write_table(records, Some(&path))?;
+        let mut records = rows.into_iter().skip(layout.header_line);
+        let written = write_table(
+            |record| {
+                Ok(records.next().map(|cells| {
+                    record.clear();
+                    for cell in cells {
+                        record.push_field(&cell);
+                    }
+                    // Blank rows are rows of empty cells here.
+                    Place {
+                        after_blank_lines: false,
+                        start: 0,
+                    }
+                }))
+            },
+            Some(&path),
+        )?;
         return Ok(Cleaned::Table(Table {
             facts: TextFacts {
                 source_type: source_type.to_owned(),
@@ -77,6 +89,7 @@ pub fn clean(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Re
             sheet: Some(name),
             skip_lines: 0,
             as_uploaded: false,
+            data_end: None,
         }));
     }
     Err(match first_problem {

@@ -29,6 +29,13 @@ pub enum RunEnd {
 }
 
 /// A started run: its task reference, and its end to await.
+/// How long the modules' allocator (mimalloc) keeps freed memory before
+/// returning it to the system: an import frees and takes again tens of
+/// megabytes per block of lines, and memory returned after the default
+/// 10 ms must be cleared by the system anew each time. The module image
+/// sets the same (docker/module.Dockerfile).
+pub const ALLOCATOR_SETTING: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "1000");
+
 pub struct LocalRun {
     pub task_ref: String,
     pub end: JoinHandle<RunEnd>,
@@ -69,7 +76,11 @@ impl LocalLauncher {
         let log_err = log
             .try_clone()
             .map_err(|e| LaunchError::Start(e.to_string()))?;
-        let mut child = tokio::process::Command::new(&binary)
+        let mut command = tokio::process::Command::new(&binary);
+        if std::env::var_os(ALLOCATOR_SETTING.0).is_none() {
+            command.env(ALLOCATOR_SETTING.0, ALLOCATOR_SETTING.1);
+        }
+        let mut child = command
             .env("OAS_JOB", json)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())

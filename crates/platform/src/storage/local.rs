@@ -137,13 +137,16 @@ impl ObjectStore for LocalStorage {
 
     async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StorageError> {
         let partial = self.partial_path();
-        tokio::fs::copy(path, &partial).await?;
+        link_or_copy(path, &partial).await?;
         self.commit(&partial, key).await
     }
 
-    /// A local object is copied by the file system, not streamed through.
+    /// A local object is linked (or, across file systems, copied) by the
+    /// file system, not streamed through. Objects are never changed in
+    /// place (a write renames a new file over the old), so a link keeps
+    /// the bytes as they were when it was made.
     async fn download(&self, key: &ObjectKey, path: &Path) -> Result<u64, StorageError> {
-        match tokio::fs::copy(key.path_under(&self.root), path).await {
+        match link_or_copy(&key.path_under(&self.root), path).await {
             Ok(size) => Ok(size),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Err(StorageError::NotFound(key.to_string()))
@@ -265,4 +268,14 @@ fn walk(
         }
     }
     Ok(())
+}
+
+/// Links `from` at `to`, or copies it where a link cannot be made (another
+/// file system); returns the size.
+async fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<u64> {
+    match tokio::fs::hard_link(from, to).await {
+        Ok(()) => Ok(tokio::fs::metadata(to).await?.len()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(e),
+        Err(_) => tokio::fs::copy(from, to).await,
+    }
 }

@@ -1,0 +1,679 @@
+//! Tables: a cleaned report imported on every core.
+//!
+//! One thread reads the file in blocks and cuts each at the end of its last
+//! whole record (a line end outside quotes). Workers, one per core, each
+//! take a block, read its records, map them to standard lines, account for
+//! them in a ledger of their own and encode them as a Parquet row group.
+//! A writer puts the row groups in the file in the blocks' order, and the
+//! ledgers are merged at the end. The first fault in the file's order
+//! fails the import, as a line-by-line reading would have.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use oas_platform::module::Failure;
+use oas_sales::format::{self, Line, Mapper};
+
+use crate::ledger::{Context, Ledger};
+use crate::lines::{Batch, Constants, Extra, LinesFile, RowGroup};
+use crate::{Imported, Params, Rates, internal, rejected};
+
+/// Bytes read at a time: a block is one row group.
+pub const BLOCK: usize = 8 << 20;
+
+/// Where the table lies in the cleaned file.
+pub struct Source<'a> {
+    pub path: &'a Path,
+    /// Lines before the header (a preamble left in place).
+    pub skip_lines: usize,
+    pub delimiter: u8,
+    /// Where the data ends (a trailing summary block after it), if before
+    /// the end of the file.
+    pub data_end: Option<u64>,
+    /// Data lines the cleaning counted, to be found again.
+    pub rows: Option<u64>,
+    /// Bytes read at a time ([`BLOCK`]).
+    pub block: usize,
+}
+
+/// A cell that cleaning leaves empty: spaces, NULs, zero-width characters.
+pub fn blank(cell: &str) -> bool {
+    cell.chars().all(|c| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\0' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
+            )
+    })
+}
+
+fn reading(e: impl std::fmt::Display) -> Failure {
+    internal("reading the cleaned file", e)
+}
+
+/// A block of whole records, with the line its first byte is on.
+struct Block {
+    index: usize,
+    bytes: Vec<u8>,
+    /// Line ends before the block.
+    lines_before: i64,
+}
+
+/// What a worker made of a block.
+struct Done {
+    group: Option<RowGroup>,
+    rows: u64,
+}
+
+/// Cuts `data` after its last whole record: `None` when it holds none.
+fn cut(data: &[u8], delimiter: u8, fields: &mut Vec<u8>, ends: &mut Vec<usize>) -> Option<usize> {
+    if memchr::memchr(b'"', data).is_none() {
+        // No quotes: every line end ends a record.
+        return memchr::memrchr(b'\n', data)
+            .or_else(|| memchr::memrchr(b'\r', data))
+            .map(|at| at + 1);
+    }
+    // Quotes may hold line ends: read the records to find the last end.
+    let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let (mut at, mut last) = (0usize, None);
+    loop {
+        let (result, read, _, _) = reader.read_record(&data[at..], fields, ends);
+        at += read;
+        match result {
+            csv_core::ReadRecordResult::Record => last = Some(at),
+            csv_core::ReadRecordResult::OutputFull => fields.resize(fields.len() * 2 + 1024, 0),
+            csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2 + 64, 0),
+            csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => {
+                return last;
+            }
+        }
+    }
+}
+
+/// Reads the lines before the data: the preamble and the header. Returns
+/// the header, the offset of the data and the line ends before it.
+fn header(source: &Source<'_>) -> Result<(Vec<String>, u64, i64), Failure> {
+    let mut file = BufReader::with_capacity(1 << 16, File::open(source.path).map_err(reading)?);
+    let mut offset = 0u64;
+    let mut skipped = Vec::new();
+    for _ in 0..source.skip_lines {
+        skipped.clear();
+        offset += file.read_until(b'\n', &mut skipped).map_err(reading)? as u64;
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(source.delimiter)
+        .from_reader(file);
+    let mut record = csv::StringRecord::new();
+    if !reader
+        .read_record(&mut record)
+        .map_err(|e| rejected(format!("The header cannot be read: {e}")))?
+    {
+        return Err(rejected("The file has no header."));
+    }
+    let header = record.iter().map(str::to_owned).collect();
+    // The header's own line ends, and any blank lines before it.
+    let data = offset + reader.position().byte();
+    let mut before = BufReader::new(File::open(source.path).map_err(reading)?).take(data);
+    let mut lines = 0i64;
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let read = before.read(&mut buffer).map_err(reading)?;
+        if read == 0 {
+            break;
+        }
+        lines += memchr::memchr_iter(b'\n', &buffer[..read]).count() as i64;
+    }
+    Ok((header, data, lines))
+}
+
+/// The currency of the first line, which an exchange rate given for the
+/// file is taken to be from.
+fn first_currency(block: &[u8], delimiter: u8, mapper: &Mapper) -> Option<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(block);
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).ok()? {
+        if !record.iter().all(blank) {
+            return mapper.line(&record).ok()?.currency;
+        }
+    }
+    None
+}
+
+/// The file from the data's offset, in blocks of whole records.
+struct Blocks {
+    file: File,
+    delimiter: u8,
+    size: usize,
+    /// Bytes of data left to read.
+    left: u64,
+    carry: Vec<u8>,
+    index: usize,
+    lines_before: i64,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Blocks {
+    fn open(source: &Source<'_>, offset: u64, lines_before: i64) -> Result<Blocks, Failure> {
+        let mut file = File::open(source.path).map_err(reading)?;
+        let size = file.metadata().map_err(reading)?.len();
+        let end = source.data_end.unwrap_or(size).min(size);
+        file.seek(SeekFrom::Start(offset)).map_err(reading)?;
+        Ok(Blocks {
+            file,
+            delimiter: source.delimiter,
+            size: source.block.max(1),
+            left: end.saturating_sub(offset),
+            carry: Vec::new(),
+            index: 0,
+            lines_before,
+            fields: vec![0; 1 << 16],
+            ends: vec![0; 256],
+        })
+    }
+
+    /// The next block, filled into `buffer` (a spare one, emptied).
+    fn next(&mut self, mut buffer: Vec<u8>) -> Result<Option<Block>, Failure> {
+        buffer.clear();
+        buffer.append(&mut self.carry);
+        loop {
+            let want = self.size.max(buffer.len() + self.size / 2 + 1);
+            let room = (want - buffer.len()).min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            let start = buffer.len();
+            buffer.resize(start + room, 0);
+            let mut filled = start;
+            while filled < buffer.len() {
+                let read = self.file.read(&mut buffer[filled..]).map_err(reading)?;
+                if read == 0 {
+                    break;
+                }
+                filled += read;
+            }
+            buffer.truncate(filled);
+            self.left -= (filled - start) as u64;
+            let at_end = self.left == 0 || filled == start;
+            if at_end {
+                if buffer.is_empty() {
+                    return Ok(None);
+                }
+                break;
+            }
+            if let Some(at) = cut(&buffer, self.delimiter, &mut self.fields, &mut self.ends) {
+                self.carry.extend_from_slice(&buffer[at..]);
+                buffer.truncate(at);
+                break;
+            }
+            // A record longer than the block: read on.
+        }
+        let block = Block {
+            index: self.index,
+            lines_before: self.lines_before,
+            bytes: buffer,
+        };
+        self.index += 1;
+        self.lines_before += memchr::memchr_iter(b'\n', &block.bytes).count() as i64;
+        Ok(Some(block))
+    }
+}
+
+/// The records of a block, each with the line it starts on.
+enum Records<'b> {
+    /// No quotes and no lone CR: a record is a line, split at delimiters.
+    Plain {
+        bytes: &'b [u8],
+        at: usize,
+        line: i64,
+        delimiter: char,
+    },
+    Csv {
+        reader: csv::Reader<&'b [u8]>,
+        block: &'b Block,
+    },
+}
+
+impl<'b> Records<'b> {
+    fn new(block: &'b Block, delimiter: u8) -> Records<'b> {
+        let bytes = &block.bytes[..];
+        let plain = memchr::memchr(b'"', bytes).is_none()
+            && memchr::memchr_iter(b'\r', bytes).all(|at| bytes.get(at + 1) == Some(&b'\n'));
+        if plain {
+            return Records::Plain {
+                bytes,
+                at: 0,
+                line: block.lines_before,
+                delimiter: char::from(delimiter),
+            };
+        }
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(bytes);
+        Records::Csv { reader, block }
+    }
+
+    /// Fills `record` with the next record and returns its line, or `None`
+    /// at the block's end.
+    fn next(&mut self, record: &mut csv::StringRecord) -> Result<Option<i64>, Failure> {
+        match self {
+            Records::Plain {
+                bytes,
+                at,
+                line,
+                delimiter,
+            } => loop {
+                if *at >= bytes.len() {
+                    return Ok(None);
+                }
+                let rest = &bytes[*at..];
+                let length = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                *at += length + 1;
+                *line += 1;
+                let text = &rest[..length];
+                let text = text.strip_suffix(b"\r").unwrap_or(text);
+                if text.is_empty() {
+                    // A blank line, which a CSV reader skips.
+                    continue;
+                }
+                let text = std::str::from_utf8(text).map_err(|e| {
+                    rejected(format!(
+                        "Line {line}: invalid UTF-8 after byte {}",
+                        e.valid_up_to()
+                    ))
+                })?;
+                record.clear();
+                for field in text.split(*delimiter) {
+                    record.push_field(field);
+                }
+                return Ok(Some(*line));
+            },
+            Records::Csv { reader, block } => {
+                let before = reader.position().clone();
+                match reader.read_record(record) {
+                    Ok(false) => return Ok(None),
+                    Ok(true) => {}
+                    Err(e) => {
+                        let line = e.position().map_or(block.lines_before + 1, |p| {
+                            block.lines_before + p.line() as i64
+                        });
+                        return Err(rejected(format!("Line {line}: {e}")));
+                    }
+                }
+                // The record's own line: past the blank lines and the line
+                // end of the record before that the reader passed over first.
+                let start = usize::try_from(before.byte()).unwrap_or(usize::MAX);
+                let end = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
+                let after_cr = start > 0 && block.bytes.get(start - 1) == Some(&b'\r');
+                let consumed = block.bytes.get(start..end).unwrap_or_default();
+                let lead = oas_sales::sniff::lead(consumed, after_cr);
+                Ok(Some(
+                    block.lines_before + (before.line() + lead.line_ends) as i64,
+                ))
+            }
+        }
+    }
+}
+
+/// Maps, accounts for and encodes one block.
+fn work(
+    block: &Block,
+    delimiter: u8,
+    mapper: &Mapper,
+    context: &Context,
+    ledger: &mut Ledger,
+    out: &LinesFile,
+) -> Result<Done, Failure> {
+    let mut records = Records::new(block, delimiter);
+    let mut record = csv::StringRecord::new();
+    let mut line = Line::default();
+    // A guess at the lines in the block.
+    let mut batch = Batch::new(block.bytes.len() / 128 + 1);
+    let mut rows = 0u64;
+    while let Some(number) = records.next(&mut record)? {
+        if record.iter().all(blank) {
+            continue;
+        }
+        rows += 1;
+        mapper
+            .line_into(&record, &mut line)
+            .map_err(|e| rejected(format!("Line {number}: {e}")))?;
+        let entry = ledger.take(context, number, &line)?;
+        batch.push(
+            &line,
+            &Extra {
+                line_number: number,
+                period: context.file_period.as_deref(),
+                currency: entry.currency,
+                rate: entry.rate,
+                base_revenue: entry.base_revenue,
+            },
+        );
+    }
+    let group = if batch.is_empty() {
+        None
+    } else {
+        Some(
+            out.encode(batch)
+                .map_err(|e| internal("encoding Parquet", e))?,
+        )
+    };
+    Ok(Done { group, rows })
+}
+
+/// Writes the workers' row groups in the blocks' order; returns the data
+/// lines written, or the first fault in the file's order.
+fn write_in_order(
+    done: Receiver<(usize, Result<Done, Failure>)>,
+    out: &LinesFile,
+    failed: &AtomicUsize,
+) -> Result<u64, Failure> {
+    let mut waiting: BTreeMap<usize, Result<Done, Failure>> = BTreeMap::new();
+    let mut next = 0usize;
+    let mut rows = 0u64;
+    let mut fault: Option<Failure> = None;
+    for (index, result) in done {
+        if fault.is_some() {
+            // Drain, so the workers are not left waiting.
+            continue;
+        }
+        waiting.insert(index, result);
+        while let Some(result) = waiting.remove(&next) {
+            next += 1;
+            let written = result.and_then(|done| {
+                if let Some(group) = done.group {
+                    out.write(group)
+                        .map_err(|e| internal("writing Parquet", e))?;
+                }
+                Ok(done.rows)
+            });
+            match written {
+                Ok(more) => rows += more,
+                Err(failure) => {
+                    failed.fetch_min(next - 1, Ordering::Relaxed);
+                    fault = Some(failure);
+                    waiting.clear();
+                    break;
+                }
+            }
+        }
+    }
+    match fault {
+        Some(failure) => Err(failure),
+        None => Ok(rows),
+    }
+}
+
+/// Imports the table of `source` into the Parquet file at `parquet`.
+pub fn import(
+    source: &Source<'_>,
+    preamble: &[(String, String)],
+    params: &Params,
+    constants: Constants,
+    parquet: &Path,
+) -> Result<Imported, Failure> {
+    let (header, offset, lines_before) = header(source)?;
+    let spec = format::detect(&params.formats, &header).map_err(|e| rejected(e.to_string()))?;
+    let mapper = Mapper::new(spec, &header, preamble);
+    let file_period = params
+        .reporting_period
+        .clone()
+        .or_else(|| mapper.preamble_period());
+    let default_currency = mapper
+        .preamble_value(format::Field::Currency)
+        .map(|c| c.to_ascii_uppercase())
+        .or_else(|| spec.currency.clone());
+
+    let mut blocks = Blocks::open(source, offset, lines_before)?;
+    let capacity = source.block + source.block / 2;
+    let first = blocks.next(Vec::with_capacity(capacity))?;
+    let file_currency = default_currency.clone().or_else(|| {
+        first
+            .as_ref()
+            .and_then(|b| first_currency(&b.bytes, source.delimiter, &mapper))
+    });
+    let context = Context {
+        rates: Rates::new(params, file_currency)?,
+        file_period,
+        default_currency,
+    };
+    let out = LinesFile::create(parquet, constants)
+        .map_err(|e| internal("creating the Parquet file", e))?;
+
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // The first block that failed: later ones need not be read.
+    let failed = AtomicUsize::new(usize::MAX);
+    let (to_workers, blocks_in) = sync_channel::<Block>(workers);
+    let blocks_in = Arc::new(Mutex::new(blocks_in));
+    let (spares_out, spares) = sync_channel::<Vec<u8>>(workers * 2 + 2);
+    let (done_out, done) = sync_channel::<(usize, Result<Done, Failure>)>(workers * 2);
+
+    let (ledger, rows) = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let blocks_in = Arc::clone(&blocks_in);
+            let done_out: SyncSender<_> = done_out.clone();
+            let spares_out = spares_out.clone();
+            let (mapper, context, out, failed) = (mapper.clone(), &context, &out, &failed);
+            handles.push(scope.spawn(move || {
+                let mut ledger = Ledger::default();
+                loop {
+                    let block = match blocks_in.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(block) = block else { break };
+                    let result = if block.index > failed.load(Ordering::Relaxed) {
+                        Ok(Done {
+                            group: None,
+                            rows: 0,
+                        })
+                    } else {
+                        work(&block, source.delimiter, &mapper, context, &mut ledger, out)
+                    };
+                    if result.is_err() {
+                        failed.fetch_min(block.index, Ordering::Relaxed);
+                    }
+                    let _ = spares_out.try_send(block.bytes);
+                    if done_out.send((block.index, result)).is_err() {
+                        break;
+                    }
+                }
+                ledger
+            }));
+        }
+        drop(done_out);
+        drop(spares_out);
+        let writer = scope.spawn(|| write_in_order(done, &out, &failed));
+
+        // This thread reads.
+        let mut read = Ok(());
+        let mut block = first;
+        while let Some(next) = block {
+            if failed.load(Ordering::Relaxed) != usize::MAX || to_workers.send(next).is_err() {
+                break;
+            }
+            let spare = spares
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(capacity));
+            block = match blocks.next(spare) {
+                Ok(block) => block,
+                Err(failure) => {
+                    read = Err(failure);
+                    None
+                }
+            };
+        }
+        drop(to_workers);
+        let mut ledger = Ledger::default();
+        for handle in handles {
+            let theirs = handle
+                .join()
+                .map_err(|_| internal("importing", "a worker failed"))?;
+            ledger.merge(theirs);
+        }
+        let rows = writer
+            .join()
+            .map_err(|_| internal("writing Parquet", "the writer failed"))??;
+        read?;
+        Ok::<_, Failure>((ledger, rows))
+    })?;
+
+    out.finish().map_err(|e| internal("writing Parquet", e))?;
+    if let Some(expected) = source.rows
+        && expected != rows
+    {
+        return Err(internal(
+            "reading the cleaned file",
+            format!("cleaning counted {expected} data lines, the import found {rows}"),
+        ));
+    }
+    crate::imported(
+        ledger,
+        &spec.slug,
+        &spec.name,
+        &params.base_currency,
+        context.file_period.clone(),
+        "The file has no sales lines.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_cut_after_whole_records_even_with_line_ends_in_quotes() {
+        let (mut fields, mut ends) = (Vec::new(), Vec::new());
+        let mut c = |data: &[u8]| cut(data, b',', &mut fields, &mut ends);
+        assert_eq!(c(b"a,b\nc,d\ne,"), Some(8));
+        assert_eq!(c(b"a,b\r\nc,d\r\ne"), Some(10));
+        assert_eq!(c(b"no line end yet"), None);
+        let quoted = b"a,\"x\ny\"\nb,\"open\nstill";
+        assert_eq!(
+            c(quoted),
+            Some(8),
+            "the line end inside quotes is not a cut"
+        );
+        assert_eq!(c(b"a,\"only\nopen"), None);
+    }
+
+    fn params() -> Params {
+        let formats: serde_json::Value = serde_json::from_str(format::BUILTIN_JSON).unwrap();
+        serde_json::from_value(serde_json::json!({
+            "clean": {"kind": "table", "clean_key": "org-1/uploads/1/report.csv"},
+            "formats": formats,
+            "base_currency": "USD",
+            "lines_prefix": "org-1/lines",
+        }))
+        .unwrap()
+    }
+
+    /// A report with a preamble line, CR LF line ends, blank lines and
+    /// titles holding line ends; returns it with the line each sale starts
+    /// on, and the sum of its amounts.
+    fn report(sales: usize, bad: Option<usize>) -> (String, Vec<i64>, oas_domain::money::Amount) {
+        let mut text = String::from("Report,2024-01\r\n");
+        text.push_str("dsp,territory,artist,track_title,quantity,net_revenue,currency\r\n");
+        let mut line = 3i64;
+        let (mut lines, mut total) = (Vec::new(), oas_domain::money::Amount::ZERO);
+        for n in 0..sales {
+            if n % 7 == 3 {
+                text.push_str("\r\n");
+                line += 1;
+            }
+            let title = if n % 5 == 0 {
+                format!("\"Song {n}\r\npart two, \"\"quoted\"\"\"")
+            } else {
+                format!("Song {n}")
+            };
+            let amount = format!("0.{:03}", n * 37 % 1000);
+            let written = if bad == Some(n) {
+                "x".to_owned()
+            } else {
+                amount.clone()
+            };
+            text.push_str(&format!(
+                "Spotify,DE,Artist {},{title},1,{written},USD\r\n",
+                n % 3
+            ));
+            lines.push(line);
+            total += oas_domain::money::Amount::parse(&amount).unwrap();
+            line += if n % 5 == 0 { 2 } else { 1 };
+        }
+        (text, lines, total)
+    }
+
+    fn import_with(text: &str, block: usize) -> Result<(Imported, Vec<i64>), Failure> {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("report.csv");
+        std::fs::write(&path, text).unwrap();
+        let parquet = folder.path().join("lines.parquet");
+        let source = Source {
+            path: &path,
+            skip_lines: 1,
+            delimiter: b',',
+            data_end: None,
+            rows: None,
+            block,
+        };
+        let constants = Constants {
+            organisation_id: 1,
+            file_id: 1,
+            base_currency: "USD".into(),
+        };
+        let imported = import(&source, &[], &params(), constants, &parquet)?;
+        use polars::prelude::SerReader;
+        let frame = polars::prelude::ParquetReader::new(File::open(&parquet).unwrap())
+            .finish()
+            .unwrap();
+        let lines = frame
+            .column("line")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        Ok((imported, lines))
+    }
+
+    #[test]
+    fn any_block_size_gives_the_same_lines_totals_and_line_numbers() {
+        let (text, expected_lines, total) = report(300, None);
+        for block in [1 << 20, 4096, 97, 5] {
+            let (imported, lines) = import_with(&text, block).unwrap();
+            assert_eq!(imported.lines, 300, "block {block}");
+            assert_eq!(imported.total, total, "block {block}");
+            assert_eq!(imported.base_total, total, "block {block}");
+            assert_eq!(imported.artists, 3, "block {block}");
+            assert_eq!(
+                lines, expected_lines,
+                "block {block}: lines in order, numbered as in the file"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_bad_line_in_the_file_is_the_one_reported_whatever_the_blocks() {
+        let (text, lines, _) = report(300, Some(211));
+        let at = lines[211];
+        for block in [1 << 20, 300, 64] {
+            let failure = import_with(&text, block).err().expect("a bad amount fails");
+            assert!(
+                failure.message.starts_with(&format!("Line {at}: ")),
+                "block {block}: {}",
+                failure.message
+            );
+        }
+    }
+}
