@@ -20,4 +20,8 @@ start_smtp
 start_s3
 start_moto
 
+# The gateway's tests run the modules as processes: every binary must be
+# built, and `cargo test` builds only those of packages with tests of
+# their own.
+cargo build --workspace --bins
 cargo test --workspace --all-targets "$@"

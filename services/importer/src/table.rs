@@ -668,7 +668,7 @@ mod tests {
         let (text, lines, _) = report(300, Some(211));
         let at = lines[211];
         for block in [1 << 20, 300, 64] {
-            let failure = import_with(&text, block).err().expect("a bad amount fails");
+            let failure = import_with(&text, block).expect_err("a bad amount fails");
             assert!(
                 failure.message.starts_with(&format!("Line {at}: ")),
                 "block {block}: {}",

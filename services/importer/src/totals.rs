@@ -2,10 +2,35 @@
 
 use std::collections::HashMap;
 
-/// Groups by key, hashed with foldhash: fast, and seeded per process. Keys
-/// of up to 24 bytes (ISRCs, UPCs, most names) are held in the table
-/// itself, so a lookup compares them without reading elsewhere.
-type Groups = HashMap<CompactString, Group, foldhash::fast::RandomState>;
+/// One dimension's groups, in the order they were met. The table maps each
+/// key to its group's place: its entries stay small (a key of up to 24
+/// bytes, such as an ISRC, a UPC or most names, is held in it, so a lookup
+/// compares keys without reading elsewhere), and growing it moves little.
+/// Hashed with foldhash: fast, and seeded per process.
+#[derive(Debug, Default)]
+struct Groups {
+    index: HashMap<CompactString, u32, foldhash::fast::RandomState>,
+    entries: Vec<(CompactString, Group)>,
+}
+
+impl Groups {
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut Group> {
+        let at = *self.index.get(key)?;
+        self.entries.get_mut(at as usize).map(|(_, group)| group)
+    }
+
+    fn insert(&mut self, key: CompactString, group: Group) -> &mut Group {
+        let at = self.entries.len();
+        self.index
+            .insert(key.clone(), u32::try_from(at).unwrap_or(u32::MAX));
+        self.entries.push((key, group));
+        &mut self.entries[at].1
+    }
+}
 
 use compact_str::CompactString;
 use oas_domain::money::Amount;
@@ -112,13 +137,14 @@ impl Totals {
             // One lookup by the borrowed key; allocate only for a new group.
             let group = match groups.get_mut(key.as_str()) {
                 Some(group) => group,
-                None => groups
-                    .entry(CompactString::from(key.as_str()))
-                    .or_insert_with(|| Group {
+                None => groups.insert(
+                    CompactString::from(key.as_str()),
+                    Group {
                         name: name.to_owned(),
                         first: number,
                         ..Group::default()
-                    }),
+                    },
+                ),
             };
             group.revenue += amount;
             group.base_revenue += base;
@@ -146,7 +172,7 @@ impl Totals {
         self.base_revenue += other.base_revenue;
         self.quantity += other.quantity;
         for (groups, theirs) in self.groups.iter_mut().zip(other.groups) {
-            for (key, their) in theirs {
+            for (key, their) in theirs.entries {
                 match groups.get_mut(key.as_str()) {
                     None => {
                         groups.insert(key, their);
@@ -184,7 +210,7 @@ impl Totals {
         let mut all = Vec::new();
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
             let mut rows = Vec::with_capacity(self.groups[index].len());
-            for (key, group) in &self.groups[index] {
+            for (key, group) in &self.groups[index].entries {
                 rows.push(SnapshotRow {
                     key: key.to_string(),
                     name: group.name.clone(),

@@ -66,7 +66,16 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
             }
         }
         if output["kind"] == "archive" {
-            return expand(state, &file, &output).await;
+            let Err(e) = expand(state, &file, &output).await else {
+                return Ok(());
+            };
+            // Never left CLEANING: the archive fails, saying why; members
+            // already made stay, each a file of its own.
+            tracing::warn!(file_id, error = %e, "the archive could not be expanded");
+            let cause = format!(
+                "The archive was read but its files could not all be stored as files of their own ({e}). Process it with the action \"clean\" to try again."
+            );
+            return fail(state, file_id, status, module, &cause, &e.to_string()).await;
         }
     }
     let Some(step) = after_run(status, module, succeeded) else {
@@ -240,7 +249,9 @@ async fn expand(state: &AppState, archive: &SalesFile, output: &Value) -> Result
         .run(move |conn| SalesFile::transition(conn, id, FileStatus::Cleaning.as_str(), &change))
         .await?;
     for child in made {
-        start(
+        // A member whose run cannot start has been failed with the reason;
+        // the others still start.
+        if let Err(e) = start(
             state,
             &child,
             FileStatus::Uploaded,
@@ -248,7 +259,10 @@ async fn expand(state: &AppState, archive: &SalesFile, output: &Value) -> Result
             Module::Uploads,
             "clean",
         )
-        .await?;
+        .await
+        {
+            tracing::warn!(file_id = child.id, error = %e, "a member's cleaning did not start");
+        }
     }
     Ok(())
 }

@@ -322,3 +322,95 @@ fn a_line_blank_only_once_cleaned_is_not_passed_through() {
     assert!(!table.as_uploaded);
     assert_eq!(table.rows, 2);
 }
+
+/// An XLSX workbook of one sheet holding `cells` (reference, text).
+fn xlsx(cells: &[(String, String)]) -> Vec<u8> {
+    let mut rows: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    for (reference, text) in cells {
+        let row: u32 = reference
+            .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+            .parse()
+            .unwrap();
+        rows.entry(row).or_default().push(format!(
+            r#"<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>"#
+        ));
+    }
+    let sheet_data: String = rows
+        .iter()
+        .map(|(row, cells)| format!(r#"<row r="{row}">{}</row>"#, cells.concat()))
+        .collect();
+    let parts = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned(),
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned(),
+        ),
+        (
+            "xl/workbook.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Report" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_owned(),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_owned(),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet_data}</sheetData></worksheet>"#
+            ),
+        ),
+    ];
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, text) in parts {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+fn report_cells(rows: u32) -> Vec<(String, String)> {
+    let mut cells = vec![
+        ("A1".to_owned(), "Artist".to_owned()),
+        ("B1".to_owned(), "Title".to_owned()),
+        ("C1".to_owned(), "Amount".to_owned()),
+    ];
+    for row in 2..rows + 2 {
+        cells.push((format!("A{row}"), format!("Artist {row}")));
+        cells.push((format!("B{row}"), format!("Title {row}")));
+        cells.push((format!("C{row}"), format!("0.{row}")));
+    }
+    cells
+}
+
+#[test]
+fn a_sheet_with_a_cell_far_off_is_read_for_what_it_holds_not_the_grid_it_spans() {
+    // A1 to XFD1048576: seventeen billion cells as a grid.
+    let mut cells = report_cells(3);
+    cells.push(("XFD1048576".to_owned(), "stray".to_owned()));
+    let (result, _dir) = written(&xlsx(&cells));
+    let table = table(result);
+    assert_eq!(table.facts.source_type, "xlsx");
+    assert_eq!(table.header[..3], ["Artist", "Title", "Amount"]);
+    assert_eq!(table.header.len(), 16384, "as wide as its far cell");
+    assert_eq!(
+        table.rows, 4,
+        "the stray cell's row has the table's width: a line of its own"
+    );
+}
+
+#[test]
+fn a_sheet_spreading_many_rows_over_every_column_is_refused() {
+    let mut cells = report_cells(5000);
+    cells.push(("XFD2".to_owned(), "wide".to_owned()));
+    let (result, _dir) = written(&xlsx(&cells));
+    match result {
+        Err(Refusal::TooLarge(cause)) => {
+            assert!(cause.contains("Save the report as CSV"), "{cause}")
+        }
+        other => panic!("expected a refusal: {other:?}"),
+    }
+}

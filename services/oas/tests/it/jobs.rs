@@ -565,3 +565,60 @@ async fn a_cleaned_file_goes_on_to_import_and_a_late_event_changes_nothing() {
         "a file that moved on is left alone"
     );
 }
+
+#[actix_web::test]
+async fn an_archive_whose_members_cannot_be_stored_fails_instead_of_staying_cleaning() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("olga").await;
+    let org = app.organisation(&key).await;
+    let secret = app
+        .state
+        .secrets
+        .webhook
+        .expose_secret()
+        .as_bytes()
+        .to_vec();
+    let file = file_in(&app, org, "CLEANING").await;
+    let cleaning = running_on(
+        &app,
+        org,
+        file,
+        "uploads",
+        "clean",
+        chrono::Duration::hours(1),
+    )
+    .await;
+    // The run says it expanded a member whose bytes are not in storage.
+    let body = serde_json::to_vec(&json!({
+        "version": "1", "job_id": cleaning, "module": "uploads", "action": "clean",
+        "status": "succeeded", "emitted_at": Utc::now(),
+        "output": {
+            "kind": "archive",
+            "members": [{"name": "report.csv", "size": 120,
+                         "key": format!("org-{org}/files/gone/members/0")}],
+            "skipped": [],
+            "content_hash": "0".repeat(64),
+        },
+    }))
+    .unwrap();
+    let (status, _) = deliver(
+        &app,
+        &cleaning,
+        Some(webhook::sign(
+            &secret,
+            &cleaning,
+            Utc::now().timestamp(),
+            &body,
+        )),
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let after = file_status(&app, file).await;
+    assert_eq!(after.status, "FAILED", "{after:?}");
+    let cause = after.status_cause.unwrap_or_default();
+    assert!(
+        cause.contains("could not all be stored") && cause.contains("\"clean\""),
+        "{cause}"
+    );
+}
