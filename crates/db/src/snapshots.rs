@@ -64,9 +64,13 @@ pub fn replace(
                         .execute(pg)?;
                 }
                 DbConnection::Sqlite(lite) => {
-                    diesel::insert_into(snapshot_rows::table)
-                        .values(chunk)
-                        .execute(lite)?;
+                    // SQLite does best with one row a statement: the same
+                    // statement, prepared once and run for every row.
+                    for row in chunk {
+                        diesel::insert_into(snapshot_rows::table)
+                            .values(row)
+                            .execute(lite)?;
+                    }
                 }
             }
         }
