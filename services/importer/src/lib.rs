@@ -24,7 +24,7 @@ use oas_sales::format::{self, FormatSpec, Line};
 use serde::{Deserialize, Serialize};
 
 use ledger::{Context, Ledger};
-use lines::{Batch, Constants, Extra, LinesFile};
+use lines::{Batch, Constants, LinesFile};
 use totals::Totals;
 
 pub const INFO: ModuleInfo = ModuleInfo {
@@ -456,16 +456,7 @@ mod dsr {
             };
             let number = l.line_number as i64;
             let entry = ledger.take(&context, number, &line)?;
-            batch.push(
-                &line,
-                &Extra {
-                    line_number: number,
-                    period: context.file_period.as_deref(),
-                    currency: entry.currency,
-                    rate: entry.rate,
-                    base_revenue: entry.base_revenue,
-                },
-            );
+            batch.push(number, &line, context.file_period.as_deref(), &entry);
             if batch.len() == BATCH {
                 write(&out, std::mem::replace(&mut batch, Batch::new(BATCH)))?;
             }

@@ -20,15 +20,7 @@ use polars_parquet::write::{
 
 use oas_sales::format::Line;
 
-/// What a written line carries beyond the mapped [`Line`].
-pub struct Extra<'a> {
-    pub line_number: i64,
-    /// The file's reporting period, for lines that do not name one.
-    pub period: Option<&'a str>,
-    pub currency: &'a str,
-    pub rate: &'a str,
-    pub base_revenue: &'a str,
-}
+use crate::ledger::Entry;
 
 const TEXT_COLUMNS: [&str; 20] = [
     "reporting_period",
@@ -87,11 +79,13 @@ impl Batch {
         self.line.is_empty()
     }
 
-    pub fn push(&mut self, line: &Line, extra: &Extra<'_>) {
-        self.line.push(extra.line_number);
+    /// Adds line `number` as its ledger accounted for it; `period` is the
+    /// file's reporting period, for lines that do not name one.
+    pub fn push(&mut self, number: i64, line: &Line, period: Option<&str>, entry: &Entry<'_>) {
+        self.line.push(number);
         self.quantity.push(line.quantity);
         let values: [Option<&str>; TEXT_COLUMNS.len()] = [
-            line.reporting_period.as_deref().or(extra.period),
+            line.reporting_period.as_deref().or(period),
             line.sale_period.as_deref(),
             line.sale_start.as_deref(),
             line.sale_end.as_deref(),
@@ -108,9 +102,9 @@ impl Batch {
             line.sale_type.map(|t| t.as_str()),
             line.gross_revenue.as_deref(),
             Some(&line.net_revenue),
-            Some(extra.currency),
-            Some(extra.rate),
-            Some(extra.base_revenue),
+            Some(entry.currency),
+            Some(entry.rate),
+            Some(entry.base_revenue),
         ];
         for (column, value) in self.text.iter_mut().zip(values) {
             column.append_option(value);
@@ -275,14 +269,12 @@ mod tests {
                     net_revenue: format!("0.{n}"),
                     ..Line::default()
                 };
-                let extra = Extra {
-                    line_number: n,
-                    period: Some("2024-01"),
+                let entry = Entry {
                     currency: "USD",
                     rate: "0.9",
                     base_revenue: "0",
                 };
-                batch.push(&line, &extra);
+                batch.push(n, &line, Some("2024-01"), &entry);
             }
             batch
         };

@@ -20,7 +20,7 @@ use oas_platform::module::Failure;
 use oas_sales::format::{self, Line, Mapper};
 
 use crate::ledger::{Context, Ledger};
-use crate::lines::{Batch, Constants, Extra, LinesFile, RowGroup};
+use crate::lines::{Batch, Constants, LinesFile, RowGroup};
 use crate::{Imported, Params, Rates, internal, rejected};
 
 /// Bytes read at a time: a block is one row group.
@@ -349,16 +349,7 @@ fn work(
             .line_into(&record, &mut line)
             .map_err(|e| rejected(format!("Line {number}: {e}")))?;
         let entry = ledger.take(context, number, &line)?;
-        batch.push(
-            &line,
-            &Extra {
-                line_number: number,
-                period: context.file_period.as_deref(),
-                currency: entry.currency,
-                rate: entry.rate,
-                base_revenue: entry.base_revenue,
-            },
-        );
+        batch.push(number, &line, context.file_period.as_deref(), &entry);
     }
     let group = if batch.is_empty() {
         None

@@ -459,6 +459,22 @@ async fn running_on(
     id
 }
 
+/// The deployment's webhook key.
+fn webhook_key(app: &TestApp) -> Vec<u8> {
+    app.state
+        .secrets
+        .webhook
+        .expose_secret()
+        .as_bytes()
+        .to_vec()
+}
+
+/// Delivers `body` as the event of job `id`, signed now.
+async fn deliver_signed(app: &TestApp, id: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let signature = webhook::sign(&webhook_key(app), id, Utc::now().timestamp(), &body);
+    deliver(app, id, Some(signature), body).await
+}
+
 #[actix_web::test]
 async fn a_silent_run_fails_its_file_with_a_readable_cause() {
     let app = TestApp::spawn().await;
@@ -489,13 +505,6 @@ async fn a_cleaned_file_goes_on_to_import_and_a_late_event_changes_nothing() {
     let app = TestApp::spawn().await;
     let (_, key) = app.user_with_key("olga").await;
     let org = app.organisation(&key).await;
-    let secret = app
-        .state
-        .secrets
-        .webhook
-        .expose_secret()
-        .as_bytes()
-        .to_vec();
 
     let file = file_in(&app, org, "CLEANING").await;
     let cleaning = running_on(
@@ -512,18 +521,7 @@ async fn a_cleaned_file_goes_on_to_import_and_a_late_event_changes_nothing() {
         "status": "succeeded", "output": {}, "emitted_at": Utc::now()}),
     )
     .unwrap();
-    let (status, _) = deliver(
-        &app,
-        &cleaning,
-        Some(webhook::sign(
-            &secret,
-            &cleaning,
-            Utc::now().timestamp(),
-            &body,
-        )),
-        body,
-    )
-    .await;
+    let (status, _) = deliver_signed(&app, &cleaning, body).await;
     assert_eq!(status, StatusCode::OK);
     // Cleaned, so the importer would start at once; but this run reported
     // no cleaned copy, so the file fails saying so rather than importing.
@@ -546,18 +544,7 @@ async fn a_cleaned_file_goes_on_to_import_and_a_late_event_changes_nothing() {
         "status": "failed", "error": {"code": "x", "message": "y"}, "emitted_at": Utc::now()}),
     )
     .unwrap();
-    let (status, _) = deliver(
-        &app,
-        &stray,
-        Some(webhook::sign(
-            &secret,
-            &stray,
-            Utc::now().timestamp(),
-            &body,
-        )),
-        body,
-    )
-    .await;
+    let (status, _) = deliver_signed(&app, &stray, body).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         file_status(&app, done).await.status,
@@ -571,13 +558,6 @@ async fn an_archive_whose_members_cannot_be_stored_fails_instead_of_staying_clea
     let app = TestApp::spawn().await;
     let (_, key) = app.user_with_key("olga").await;
     let org = app.organisation(&key).await;
-    let secret = app
-        .state
-        .secrets
-        .webhook
-        .expose_secret()
-        .as_bytes()
-        .to_vec();
     let file = file_in(&app, org, "CLEANING").await;
     let cleaning = running_on(
         &app,
@@ -601,18 +581,7 @@ async fn an_archive_whose_members_cannot_be_stored_fails_instead_of_staying_clea
         },
     }))
     .unwrap();
-    let (status, _) = deliver(
-        &app,
-        &cleaning,
-        Some(webhook::sign(
-            &secret,
-            &cleaning,
-            Utc::now().timestamp(),
-            &body,
-        )),
-        body,
-    )
-    .await;
+    let (status, _) = deliver_signed(&app, &cleaning, body).await;
     assert_eq!(status, StatusCode::OK);
     let after = file_status(&app, file).await;
     assert_eq!(after.status, "FAILED", "{after:?}");
