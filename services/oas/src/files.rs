@@ -100,6 +100,7 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
         change.error_message = Some(None);
     }
     if succeeded && module == Module::Importer {
+        change.status_cause = Some(left_out(&job.params));
         change.total_rows = Some(output["lines"].as_i64());
         change.total_artists = Some(output["artists"].as_i64());
         change.total_local = Some(output["total"].as_str().map(str::to_owned));
@@ -135,6 +136,18 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
         }
     }
     Ok(())
+}
+
+/// What an import left out, in the words of the file's `status_cause`:
+/// the lines cleaning found after the table (a summary block).
+fn left_out(params: &str) -> Option<String> {
+    let params: Value = serde_json::from_str(params).ok()?;
+    let trailing = params["clean"]["trailing_lines"]
+        .as_u64()
+        .filter(|n| *n > 0)?;
+    Some(format!(
+        "Imported. {trailing} line(s) after the table, below a blank line and shaped otherwise, were taken for a summary block and left out."
+    ))
 }
 
 /// Fails the file with `cause`.

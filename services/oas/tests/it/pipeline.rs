@@ -980,3 +980,32 @@ async fn bytes_put_again_after_cleaning_are_not_imported_under_the_old_cleaning(
     assert_eq!(file["status"], "FINALIZED", "{file}");
     assert_eq!(file["total_rows"], 4);
 }
+
+#[actix_web::test]
+async fn a_summary_block_after_the_table_is_left_out_and_said_so() {
+    let (app, key, _) = app_with_rates().await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("standard.csv");
+    // Clean UTF-8, read as uploaded; the summary after the blank line has
+    // another shape, and its total must not be counted twice.
+    std::fs::write(
+        &report,
+        "dsp,territory,artist,track_title,quantity,net_revenue,currency\n\
+         Spotify,DE,Ann,Song,2,0.50,USD\n\
+         Deezer,FR,Bob,Tune,1,0.25,USD\n\
+         \n\
+         Total,0.75\n\
+         Lines,2\n",
+    )
+    .unwrap();
+    let id = submit(&app, &key, &report, "CSV").await;
+    let file = settled(&app, &key, id).await;
+    assert_eq!(file["status"], "FINALIZED", "{file}");
+    assert_eq!(file["total_rows"], 2);
+    assert_eq!(file["total_local"], "0.75");
+    let cause = file["status_cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.contains("2 line(s) after the table") && cause.contains("left out"),
+        "{file}"
+    );
+}
