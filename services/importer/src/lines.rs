@@ -57,7 +57,47 @@ pub struct Constants {
 pub struct Batch {
     line: Vec<i64>,
     quantity: Vec<i64>,
-    text: [StringChunkedBuilder; TEXT_COLUMNS.len()],
+    text: [Text; TEXT_COLUMNS.len()],
+    capacity: usize,
+}
+
+/// A text column being built. Many hold one value on every line of a file
+/// (its period, store, currency, rate): such a column is only counted, and
+/// made whole at the end, until a line brings another value.
+enum Text {
+    Same(Option<String>, usize),
+    Varied(StringChunkedBuilder),
+}
+
+impl Text {
+    fn push(&mut self, value: Option<&str>, name: &str, capacity: usize) {
+        match self {
+            Text::Varied(builder) => builder.append_option(value),
+            Text::Same(same, count) if same.as_deref() == value => *count += 1,
+            Text::Same(same, count) if *count == 0 => {
+                *same = value.map(str::to_owned);
+                *count = 1;
+            }
+            Text::Same(same, count) => {
+                let mut builder = StringChunkedBuilder::new(name.into(), capacity.max(*count + 1));
+                for _ in 0..*count {
+                    builder.append_option(same.as_deref());
+                }
+                builder.append_option(value);
+                *self = Text::Varied(builder);
+            }
+        }
+    }
+
+    fn finish(self, name: &str) -> Column {
+        match self {
+            Text::Varied(builder) => builder.finish().into_column(),
+            Text::Same(Some(value), count) => {
+                StringChunked::full(name.into(), &value, count).into_column()
+            }
+            Text::Same(None, count) => StringChunked::full_null(name.into(), count).into_column(),
+        }
+    }
 }
 
 impl Batch {
@@ -65,9 +105,8 @@ impl Batch {
         Batch {
             line: Vec::with_capacity(capacity),
             quantity: Vec::with_capacity(capacity),
-            text: std::array::from_fn(|i| {
-                StringChunkedBuilder::new(TEXT_COLUMNS[i].into(), capacity)
-            }),
+            text: std::array::from_fn(|_| Text::Same(None, 0)),
+            capacity,
         }
     }
 
@@ -106,8 +145,8 @@ impl Batch {
             Some(entry.rate),
             Some(entry.base_revenue),
         ];
-        for (column, value) in self.text.iter_mut().zip(values) {
-            column.append_option(value);
+        for ((column, value), name) in self.text.iter_mut().zip(values).zip(TEXT_COLUMNS) {
+            column.push(value, name, self.capacity);
         }
     }
 
@@ -124,8 +163,8 @@ impl Batch {
             vec![constants.file_id; height],
         ));
         all.push(Column::new("line".into(), self.line));
-        for builder in self.text {
-            all.push(builder.finish().into_column());
+        for (column, name) in self.text.into_iter().zip(TEXT_COLUMNS) {
+            all.push(column.finish(name));
         }
         all.push(Column::new("quantity".into(), self.quantity));
         all.push(
@@ -267,6 +306,7 @@ mod tests {
                     artist: Some(format!("artist {n}")),
                     quantity: n,
                     net_revenue: format!("0.{n}"),
+                    label: Some(if n % 3 == 0 { "B" } else { "A" }.to_owned()),
                     ..Line::default()
                 };
                 let entry = Entry {
@@ -306,6 +346,25 @@ mod tests {
             .unwrap()
             .get(0);
         assert_eq!(period, Some("2024-01"), "the file's period fills in");
+        let currency: Vec<Option<&str>> = frame
+            .column("currency")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(currency, [Some("USD"); 6], "a column of one value");
+        let labels: Vec<Option<&str>> = frame
+            .column("label")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        let (a, b) = (Some("A"), Some("B"));
+        assert_eq!(labels, [a, a, b, a, a, b], "one value, then another");
+        let titles = frame.column("track_title").unwrap().str().unwrap();
+        assert_eq!(titles.null_count(), 6, "a column of none");
         let base = frame.column("base_currency").unwrap().str().unwrap().get(3);
         assert_eq!(base, Some("EUR"));
         assert_eq!(frame.width(), 25);

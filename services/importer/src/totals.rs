@@ -2,43 +2,58 @@
 
 use std::collections::HashMap;
 
-/// One dimension's groups, in the order they were met. The table maps each
-/// key to its group's place: its entries stay small (a key of up to 24
-/// bytes, such as an ISRC, a UPC or most names, is held in it, so a lookup
-/// compares keys without reading elsewhere), and growing it moves little.
-/// Hashed with foldhash: fast, and seeded per process.
-#[derive(Debug, Default)]
-struct Groups {
-    index: HashMap<CompactString, u32, foldhash::fast::RandomState>,
-    entries: Vec<(CompactString, Group)>,
-}
-
-impl Groups {
-    fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    fn get_mut(&mut self, key: &str) -> Option<&mut Group> {
-        let at = *self.index.get(key)?;
-        self.entries.get_mut(at as usize).map(|(_, group)| group)
-    }
-
-    fn insert(&mut self, key: CompactString, group: Group) -> &mut Group {
-        let at = self.entries.len();
-        self.index
-            .insert(key.clone(), u32::try_from(at).unwrap_or(u32::MAX));
-        self.entries.push((key, group));
-        &mut self.entries[at].1
-    }
-}
-
 use compact_str::CompactString;
 use oas_domain::money::Amount;
 use oas_platform::snapshots::{Dimension, SnapshotRow};
 use oas_sales::format::Line;
 
+/// One dimension's groups, in the order they were met. The table maps each
+/// key to its group's place: its entries stay small (a key of up to 24
+/// bytes, such as an ISRC, a UPC or most names, is held in it, so a lookup
+/// compares keys without reading elsewhere), and growing it moves little.
+/// What every line adds to (the sums) is kept apart from what is read once
+/// (names, identifiers), so a line touches one small record per group.
+/// Hashed with foldhash: fast, and seeded per process.
+#[derive(Debug, Default)]
+struct Groups {
+    index: HashMap<CompactString, u32, foldhash::fast::RandomState>,
+    sums: Vec<Sums>,
+    info: Vec<(CompactString, Info)>,
+}
+
+impl Groups {
+    fn len(&self) -> usize {
+        self.sums.len()
+    }
+
+    fn find(&self, key: &str) -> Option<usize> {
+        self.index.get(key).map(|at| *at as usize)
+    }
+
+    fn insert(&mut self, key: CompactString, sums: Sums, info: Info) -> usize {
+        let at = self.sums.len();
+        self.index
+            .insert(key.clone(), u32::try_from(at).unwrap_or(u32::MAX));
+        self.sums.push(sums);
+        self.info.push((key, info));
+        at
+    }
+}
+
+/// What each line adds to a group.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    revenue: Amount,
+    /// The base-currency revenue less `revenue`: nothing to add at rate 1.
+    base_extra: Amount,
+    quantity: i64,
+    /// No line of the group has had a UPC yet.
+    upc_missing: bool,
+}
+
+/// What a group is called and known by.
 #[derive(Debug, Clone, Default)]
-struct Group {
+struct Info {
     name: String,
     /// The line the name was taken from: the group's first.
     first: i64,
@@ -46,9 +61,6 @@ struct Group {
     upc: Option<String>,
     /// The line the UPC was taken from.
     upc_at: i64,
-    revenue: Amount,
-    base_revenue: Amount,
-    quantity: i64,
 }
 
 /// Totals by artist, DSP, territory, track and release, and overall.
@@ -130,34 +142,47 @@ impl Totals {
         self.revenue += amount;
         self.base_revenue += base;
         self.quantity += line.quantity;
+        let extra = (base != amount).then(|| base + -amount);
         let mut key = std::mem::take(&mut self.key);
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
             let name = group_of(dimension, line, &mut key);
             let groups = &mut self.groups[index];
             // One lookup by the borrowed key; allocate only for a new group.
-            let group = match groups.get_mut(key.as_str()) {
-                Some(group) => group,
+            let at = match groups.find(key.as_str()) {
+                Some(at) => at,
                 None => groups.insert(
                     CompactString::from(key.as_str()),
-                    Group {
+                    Sums {
+                        upc_missing: true,
+                        ..Sums::default()
+                    },
+                    Info {
                         name: name.to_owned(),
                         first: number,
-                        ..Group::default()
+                        // A track with an ISRC is keyed by it: its lines
+                        // all carry it.
+                        isrc: match dimension {
+                            Dimension::Track => line.isrc.clone(),
+                            _ => None,
+                        },
+                        ..Info::default()
                     },
                 ),
             };
-            group.revenue += amount;
-            group.base_revenue += base;
-            group.quantity += line.quantity;
-            if matches!(dimension, Dimension::Track) && group.isrc.is_none() {
-                group.isrc.clone_from(&line.isrc);
+            let sums = &mut groups.sums[at];
+            sums.revenue += amount;
+            if let Some(extra) = extra {
+                sums.base_extra += extra;
             }
-            if matches!(dimension, Dimension::Release | Dimension::Track)
-                && group.upc.is_none()
+            sums.quantity += line.quantity;
+            if sums.upc_missing
                 && line.upc.is_some()
+                && matches!(dimension, Dimension::Release | Dimension::Track)
             {
-                group.upc.clone_from(&line.upc);
-                group.upc_at = number;
+                sums.upc_missing = false;
+                let info = &mut groups.info[at].1;
+                info.upc.clone_from(&line.upc);
+                info.upc_at = number;
             }
         }
         self.key = key;
@@ -172,29 +197,29 @@ impl Totals {
         self.base_revenue += other.base_revenue;
         self.quantity += other.quantity;
         for (groups, theirs) in self.groups.iter_mut().zip(other.groups) {
-            for (key, their) in theirs.entries {
-                match groups.get_mut(key.as_str()) {
-                    None => {
-                        groups.insert(key, their);
-                    }
-                    Some(group) => {
-                        group.revenue += their.revenue;
-                        group.base_revenue += their.base_revenue;
-                        group.quantity += their.quantity;
-                        if their.first < group.first {
-                            group.name = their.name;
-                            group.first = their.first;
-                        }
-                        if group.isrc.is_none() {
-                            group.isrc = their.isrc;
-                        }
-                        let earlier_upc = their.upc.is_some()
-                            && (group.upc.is_none() || their.upc_at < group.upc_at);
-                        if earlier_upc {
-                            group.upc = their.upc;
-                            group.upc_at = their.upc_at;
-                        }
-                    }
+            for (their_sums, (key, their)) in theirs.sums.into_iter().zip(theirs.info) {
+                let Some(at) = groups.find(key.as_str()) else {
+                    groups.insert(key, their_sums, their);
+                    continue;
+                };
+                let sums = &mut groups.sums[at];
+                sums.revenue += their_sums.revenue;
+                sums.base_extra += their_sums.base_extra;
+                sums.quantity += their_sums.quantity;
+                sums.upc_missing &= their_sums.upc_missing;
+                let info = &mut groups.info[at].1;
+                if their.first < info.first {
+                    info.name = their.name;
+                    info.first = their.first;
+                }
+                if info.isrc.is_none() {
+                    info.isrc = their.isrc;
+                }
+                let earlier_upc =
+                    their.upc.is_some() && (info.upc.is_none() || their.upc_at < info.upc_at);
+                if earlier_upc {
+                    info.upc = their.upc;
+                    info.upc_at = their.upc_at;
                 }
             }
         }
@@ -210,15 +235,16 @@ impl Totals {
         let mut all = Vec::new();
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
             let mut rows = Vec::with_capacity(self.groups[index].len());
-            for (key, group) in &self.groups[index].entries {
+            let groups = &self.groups[index];
+            for (sums, (key, info)) in groups.sums.iter().zip(&groups.info) {
                 rows.push(SnapshotRow {
                     key: key.to_string(),
-                    name: group.name.clone(),
-                    isrc: group.isrc.clone(),
-                    upc: group.upc.clone(),
-                    revenue: group.revenue,
-                    base_revenue: group.base_revenue,
-                    quantity: group.quantity,
+                    name: info.name.clone(),
+                    isrc: info.isrc.clone(),
+                    upc: info.upc.clone(),
+                    revenue: sums.revenue,
+                    base_revenue: sums.revenue + sums.base_extra,
+                    quantity: sums.quantity,
                 });
             }
             all.push((dimension, rows));
@@ -306,16 +332,18 @@ mod tests {
             (n as i64 + 1, l, a(amount))
         })
         .collect();
+        // Every other line converted (at rate 2), the others at rate 1.
+        let base = |n: i64, amount: Amount| if n % 2 == 0 { amount + amount } else { amount };
         let mut in_order = Totals::default();
         for (n, l, amount) in &lines {
-            in_order.add(*n, l, *amount, *amount);
+            in_order.add(*n, l, *amount, base(*n, *amount));
         }
         // Lines 2 and 4 summed on one side, the others on the other, and
         // the later side merged into the earlier one's.
         let (mut odd, mut even) = (Totals::default(), Totals::default());
         for (n, l, amount) in &lines {
             let side = if n % 2 == 0 { &mut even } else { &mut odd };
-            side.add(*n, l, *amount, *amount);
+            side.add(*n, l, *amount, base(*n, *amount));
         }
         even.merge(odd);
         assert_eq!(even.lines, in_order.lines);
@@ -332,8 +360,7 @@ mod tests {
                             r.name,
                             r.isrc,
                             r.upc,
-                            r.revenue,
-                            r.quantity,
+                            (r.revenue, r.base_revenue, r.quantity),
                         )
                     })
                 })
@@ -342,6 +369,11 @@ mod tests {
             rows
         };
         assert_eq!(sorted(&even), sorted(&in_order));
+        for (_, rows) in even.rows() {
+            let base_sum: Amount = rows.iter().map(|r| r.base_revenue).sum();
+            assert_eq!(base_sum, in_order.base_revenue, "base sums add up");
+        }
+        assert_ne!(even.base_revenue, even.revenue, "some lines were converted");
         let artists = even
             .rows()
             .into_iter()
