@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::dates;
 use crate::ids;
 use crate::numbers::{self, DecimalStyle};
+use crate::territory;
 
 /// The built-in formats, as the migrations seed them.
 pub const BUILTIN_JSON: &str = include_str!("../formats/builtin.json");
@@ -546,12 +547,23 @@ impl Mapper {
         {
             line.sale_period = Some(start[..7].to_owned());
         }
-        set(&mut line.territory, self.text(record, Field::Territory));
-        if let Some(t) = &mut line.territory
-            && t.len() == 2
-            && t.bytes().all(|b| b.is_ascii_alphabetic())
-        {
-            t.make_ascii_uppercase();
+        let territory = self.text(record, Field::Territory);
+        match territory {
+            // A code, as nearly every report writes it: upper-cased in place.
+            Some(t) if t.len() == 2 && t.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                set(&mut line.territory, Some(t));
+                if let Some(t) = &mut line.territory {
+                    t.make_ascii_uppercase();
+                    if t == "UK" {
+                        t.replace_range(.., "GB");
+                    }
+                }
+            }
+            Some(t) => match territory::code(t) {
+                Some(code) => line.territory = Some(code),
+                None => set(&mut line.territory, Some(t)),
+            },
+            None => line.territory = None,
         }
         set(
             &mut line.currency,

@@ -8,3 +8,4 @@ pub mod format;
 pub mod ids;
 pub mod numbers;
 pub mod sniff;
+pub mod territory;

@@ -166,6 +166,10 @@ fn preamble(lines: &[&str], delimiter: char) -> Vec<(String, String)> {
     }
 }
 
+/// The first column of a rewritten clean copy: the line of the upload (or
+/// the row of its sheet) each row came from.
+pub const SOURCE_LINE: &str = "oas_source_line";
+
 /// What a CSV reader passed over before a record: the blank lines it
 /// skips, and the line end of the record before when that was CR LF (the
 /// reader stops after the CR).

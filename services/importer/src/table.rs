@@ -326,9 +326,11 @@ impl<'b> Records<'b> {
 }
 
 /// Maps, accounts for and encodes one block.
+/// `numbered`: the first column is the upload's line of each row
+/// ([`oas_sales::sniff::SOURCE_LINE`]).
 fn work(
     block: &Block,
-    delimiter: u8,
+    (delimiter, numbered): (u8, bool),
     mapper: &Mapper,
     context: &Context,
     ledger: &mut Ledger,
@@ -344,6 +346,12 @@ fn work(
         if record.iter().all(blank) {
             continue;
         }
+        // A rewritten clean copy says which line of the upload each row
+        // came from.
+        let number = match numbered {
+            true => record.get(0).and_then(|n| n.parse().ok()).unwrap_or(number),
+            false => number,
+        };
         rows += 1;
         mapper
             .line_into(&record, &mut line)
@@ -414,6 +422,9 @@ pub fn import(
     parquet: &Path,
 ) -> Result<Imported, Failure> {
     let (header, offset, lines_before) = header(source)?;
+    let numbered = header
+        .first()
+        .is_some_and(|h| h == oas_sales::sniff::SOURCE_LINE);
     let spec = format::detect(&params.formats, &header).map_err(|e| rejected(e.to_string()))?;
     let mapper = Mapper::new(spec, &header, preamble);
     let file_period = params
@@ -470,7 +481,8 @@ pub fn import(
                             rows: 0,
                         })
                     } else {
-                        work(&block, source.delimiter, &mapper, context, &mut ledger, out)
+                        let shape = (source.delimiter, numbered);
+                        work(&block, shape, &mapper, context, &mut ledger, out)
                     };
                     if result.is_err() {
                         failed.fetch_min(block.index, Ordering::Relaxed);

@@ -462,9 +462,11 @@ fn table_of(
             inner: reader,
             seen: std::rc::Rc::clone(&seen),
         });
+    let preamble_lines = layout.header_line as u64;
     let mut written = write_table(
         |record| {
             let before = records.position().byte();
+            let before_line = records.position().line();
             let more = records.read_record(record).map_err(|e| match e.kind() {
                 csv::ErrorKind::Utf8 { .. } => Refusal::NotUtf8,
                 _ => Refusal::Corrupt(format!("The file cannot be read as a table: {e}.")),
@@ -479,6 +481,7 @@ fn table_of(
             Ok(Some(Place {
                 after_blank_lines: lead.blank_lines,
                 start: offset + line_start,
+                line: preamble_lines + before_line + lead.line_ends,
             }))
         },
         path,
@@ -498,6 +501,7 @@ fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refus
         filled: 0,
         offset: 0,
         eof: false,
+        number: 0,
     };
     for _ in 0..layout.header_line {
         if lines.next_line()?.is_none() {
@@ -510,7 +514,7 @@ fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refus
             let mut blank_lines = false;
             let mut start = None;
             loop {
-                let Some((at, line)) = lines.next_line()? else {
+                let Some((at, number, line)) = lines.next_line()? else {
                     return Ok(None);
                 };
                 start.get_or_insert(at);
@@ -537,12 +541,17 @@ fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refus
                 return Ok(Some(Place {
                     after_blank_lines: blank_lines,
                     start: start.unwrap_or(at),
+                    line: number,
                 }));
             }
         },
         None,
     )
 }
+
+/// A line of [`PlainLines`]: its offset in the file, its number (from 1)
+/// and its bytes without the LF.
+type PlainLine<'a> = (u64, u64, &'a [u8]);
 
 /// A file's lines, read in large blocks.
 struct PlainLines {
@@ -553,26 +562,39 @@ struct PlainLines {
     /// The file offset of `buffer[0]`.
     offset: u64,
     eof: bool,
+    /// The number of the last line returned (the first is 1).
+    number: u64,
 }
 
 impl PlainLines {
-    /// The next line (without its LF) and its offset in the file.
-    fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, Refusal> {
+    /// The next line (without its LF), with its offset in the file and its
+    /// number.
+    fn next_line(&mut self) -> Result<Option<PlainLine<'_>>, Refusal> {
         loop {
             if let Some(end) = memchr::memchr(b'\n', &self.buffer[self.at..self.filled]) {
+                self.number += 1;
                 let start = self.at;
                 self.at += end + 1;
                 let offset = self.offset + start as u64;
-                return Ok(Some((offset, &self.buffer[start..start + end])));
+                return Ok(Some((
+                    offset,
+                    self.number,
+                    &self.buffer[start..start + end],
+                )));
             }
             if self.eof {
                 if self.at == self.filled {
                     return Ok(None);
                 }
+                self.number += 1;
                 let start = self.at;
                 self.at = self.filled;
                 let offset = self.offset + start as u64;
-                return Ok(Some((offset, &self.buffer[start..self.filled])));
+                return Ok(Some((
+                    offset,
+                    self.number,
+                    &self.buffer[start..self.filled],
+                )));
             }
             // Move the unfinished line to the front and read on.
             self.buffer.copy_within(self.at..self.filled, 0);
@@ -648,6 +670,8 @@ pub(crate) struct Place {
     pub after_blank_lines: bool,
     /// The offset of its first byte in the file.
     pub start: u64,
+    /// The line (or a sheet's row) it starts on, counting from 1.
+    pub line: u64,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -726,6 +750,10 @@ where
         let Some(names) = &header else {
             let names: Vec<String> = record.iter().map(|f| clean_field(f).into_owned()).collect();
             if let Some(out) = out.as_mut() {
+                // First, the line each row came from, for the importer's
+                // messages and the lines' `line` column.
+                out.write_field(sniff::SOURCE_LINE)
+                    .map_err(|e| io(e.into()))?;
                 out.write_record(&names).map_err(|e| io(e.into()))?;
             }
             header = Some(names);
@@ -752,6 +780,8 @@ where
         }
         match out.as_mut() {
             Some(out) => {
+                out.write_field(place.line.to_string())
+                    .map_err(|e| io(e.into()))?;
                 let missing = width.saturating_sub(record.len());
                 for field in record.iter().take(width) {
                     out.write_field(clean_field(field).as_bytes())

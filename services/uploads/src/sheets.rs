@@ -92,24 +92,29 @@ impl Sheet {
         }))
     }
 
-    /// Every row from the first filled one to the last, blank rows as one
-    /// empty cell, the others as wide as the sheet.
-    fn records(&self) -> impl Iterator<Item = Vec<&str>> + '_ {
+    /// Every row from the first filled one to the last, with its number
+    /// (from 1); blank rows as one empty cell, the others as wide as the
+    /// sheet.
+    fn numbered(&self) -> impl Iterator<Item = (u32, Vec<&str>)> + '_ {
         let first = self.rows.first().map_or(0, |(row, _)| *row);
         let last = self.rows.last().map_or(0, |(row, _)| *row);
         let mut filled = self.rows.iter().peekable();
         (first..=last)
             .take(if self.rows.is_empty() { 0 } else { usize::MAX })
             .map(move |row| match filled.next_if(|(r, _)| *r == row) {
-                None => vec![""],
+                None => (row + 1, vec![""]),
                 Some((_, cells)) => {
                     let mut record = vec![""; self.width as usize];
                     for (column, text) in cells {
                         record[(column - self.first_column) as usize] = text;
                     }
-                    record
+                    (row + 1, record)
                 }
             })
+    }
+
+    fn records(&self) -> impl Iterator<Item = Vec<&str>> + '_ {
+        self.numbered().map(|(_, record)| record)
     }
 }
 
@@ -182,10 +187,10 @@ pub fn clean(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Re
             }
         };
         let path = work.join("clean.csv");
-        let mut records = sheet.records().skip(layout.header_line);
+        let mut records = sheet.numbered().skip(layout.header_line);
         let written = write_table(
             |record| {
-                Ok(records.next().map(|cells| {
+                Ok(records.next().map(|(row, cells)| {
                     record.clear();
                     for cell in cells {
                         record.push_field(cell);
@@ -194,6 +199,7 @@ pub fn clean(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Re
                     Place {
                         after_blank_lines: false,
                         start: 0,
+                        line: u64::from(row),
                     }
                 }))
             },

@@ -99,7 +99,12 @@ fn text_samples_become_clean_csv_with_their_header_first_and_every_line_kept() {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .from_reader(text.as_bytes());
-        assert_eq!(reader.headers().unwrap().len(), table.header.len());
+        // A rewritten copy starts each row with the line it came from.
+        let numbered = usize::from(!table.as_uploaded);
+        assert_eq!(
+            reader.headers().unwrap().len(),
+            table.header.len() + numbered
+        );
         assert_eq!(reader.records().count() as u64, table.rows, "{path}");
     }
 }
@@ -140,7 +145,10 @@ fn encodings_become_utf8_and_invisible_characters_go() {
         let table = table(result);
         assert_eq!(table.facts.encoding, encoding);
         let cleaned = std::fs::read_to_string(&table.facts.path).unwrap();
-        assert_eq!(cleaned, "Artist,Title,Amount\nZoë,Café,1.5\nJosé,Niño,2\n");
+        assert_eq!(
+            cleaned, "oas_source_line,Artist,Title,Amount\n2,Zoë,Café,1.5\n3,José,Niño,2\n",
+            "each row with the line it came from"
+        );
     }
 }
 
@@ -278,7 +286,7 @@ fn a_latin1_byte_after_a_utf8_looking_start_reads_the_file_again_as_windows_1252
     assert_eq!(table.facts.encoding, "windows-1252");
     assert_eq!(table.rows, 5001);
     let cleaned = std::fs::read_to_string(&table.facts.path).unwrap();
-    assert!(cleaned.ends_with("Café Tacvba,Ojalá,2\n"));
+    assert!(cleaned.ends_with("\n5002,Café Tacvba,Ojalá,2\n"));
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -301,7 +309,7 @@ fn gzip_is_inflated_whole_into_a_clean_copy_of_its_own_within_its_ratio() {
     );
     assert_eq!(
         std::fs::read_to_string(&table.facts.path).unwrap(),
-        "Artist,Title,Amount\nA,B,1\nC,D,2\n"
+        "oas_source_line,Artist,Title,Amount\n2,A,B,1\n3,C,D,2\n"
     );
     let bomb = gzip(&vec![b'0'; 20 * 1024 * 1024]);
     let refused = written(&bomb).0.unwrap_err();

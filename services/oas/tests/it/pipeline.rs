@@ -1009,3 +1009,28 @@ async fn a_summary_block_after_the_table_is_left_out_and_said_so() {
         "{file}"
     );
 }
+
+#[actix_web::test]
+async fn a_fault_in_a_rewritten_upload_is_reported_at_its_own_line() {
+    let (app, key, _) = app_with_rates().await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("standard.csv");
+    // Windows-1252 (é is one byte), so cleaning rewrites it; a preamble line
+    // and a blank line come before the bad amount on line 6 of the upload.
+    std::fs::write(
+        &report,
+        b"Report,2024-01\n\
+          dsp,territory,artist,track_title,quantity,net_revenue,currency\n\
+          Spotify,DE,Ren\xe9,Song,1,0.5,USD\n\
+          \n\
+          Deezer,FR,Bob,Tune,1,0.25,USD\n\
+          Deezer,FR,Bob,Tune,1,abc,USD\n",
+    )
+    .unwrap();
+    let id = submit(&app, &key, &report, "CSV").await;
+    let file = settled(&app, &key, id).await;
+    assert_eq!(file["status"], "FAILED", "{file}");
+    let cause = file["status_cause"].as_str().unwrap_or_default();
+    assert!(cause.starts_with("Line 6: "), "{file}");
+    assert!(cause.contains("\"abc\" is not a number"), "{file}");
+}
