@@ -24,6 +24,12 @@ pub enum DecodeError {
 
 const ZERO_WIDTH: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
 
+/// A character cleaning removes from every cell: NUL or a zero-width one.
+/// Cleaning and importing judge a cell empty by the same rule.
+pub fn invisible(c: char) -> bool {
+    c == '\0' || ZERO_WIDTH.contains(&c)
+}
+
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);

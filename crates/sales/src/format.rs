@@ -548,23 +548,12 @@ impl Mapper {
             line.sale_period = Some(start[..7].to_owned());
         }
         let territory = self.text(record, Field::Territory);
-        match territory {
-            // A code, as nearly every report writes it: upper-cased in place.
-            Some(t) if t.len() == 2 && t.bytes().all(|b| b.is_ascii_alphabetic()) => {
-                set(&mut line.territory, Some(t));
-                if let Some(t) = &mut line.territory {
-                    t.make_ascii_uppercase();
-                    if t == "UK" {
-                        t.replace_range(.., "GB");
-                    }
-                }
-            }
-            Some(t) => match territory::code(t) {
-                Some(code) => line.territory = Some(code),
-                None => set(&mut line.territory, Some(t)),
-            },
-            None => line.territory = None,
-        }
+        set_with(&mut line.territory, |t| {
+            Ok::<_, LineError>(territory.is_some_and(|raw| {
+                territory::territory_into(raw, t);
+                true
+            }))
+        })?;
         set(
             &mut line.currency,
             self.text(record, Field::Currency)

@@ -2,20 +2,29 @@
 //! `DE`, `DEU`, `Germany` or, for Britain, `UK` and `United Kingdom`; the
 //! snapshot's territories must add up across them.
 
-/// The alpha-2 code of a territory as a report writes it: a two-letter code
-/// upper-cased (`UK`, reserved for the United Kingdom, becomes `GB`), else
-/// an alpha-3 code, an English name or a common alias looked up (celes).
-/// `None` when nothing matches: the caller keeps the text as written.
-pub fn code(raw: &str) -> Option<String> {
+/// Writes the territory of `raw` into `out` (cleared first) and says
+/// whether it is an alpha-2 code: a two-letter code is upper-cased in place
+/// (`UK`, reserved for the United Kingdom, becomes `GB`), as nearly every
+/// report writes one; an alpha-3 code, an English name or a common alias is
+/// looked up (celes); anything else is kept as written.
+pub fn territory_into(raw: &str, out: &mut String) -> bool {
+    out.clear();
     let text = raw.trim();
     if text.len() == 2 && text.bytes().all(|b| b.is_ascii_alphabetic()) {
-        let upper = text.to_ascii_uppercase();
-        return Some(if upper == "UK" {
-            "GB".to_owned()
-        } else {
-            upper
-        });
+        out.push_str(text);
+        out.make_ascii_uppercase();
+        if out == "UK" {
+            out.replace_range(.., "GB");
+        }
+        return true;
     }
+    let code = looked_up(text);
+    out.push_str(code.unwrap_or(text));
+    code.is_some()
+}
+
+/// The alpha-2 code of an alpha-3 code, a name or an alias.
+fn looked_up(text: &str) -> Option<&'static str> {
     let key: String = text
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -33,12 +42,15 @@ pub fn code(raw: &str) -> Option<String> {
         .or_else(|| celes::Country::from_name(&key).ok())
         .or_else(|| celes::Country::from_name(format!("the{key}")).ok())
         .or_else(|| celes::Country::from_alias(&key).ok())
-        .map(|c| c.alpha2.to_owned())
+        .map(|c| c.alpha2)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::code;
+    fn code(raw: &str) -> Option<String> {
+        let mut out = String::from("left over");
+        super::territory_into(raw, &mut out).then_some(out)
+    }
 
     #[test]
     fn codes_names_and_aliases_become_alpha_2_codes() {

@@ -31,19 +31,27 @@ pub struct Entry<'a> {
     pub base_revenue: &'a str,
 }
 
+/// A rate looked up for a currency and period, with its text.
+struct LastRate {
+    currency: String,
+    period: Option<String>,
+    rate: Decimal,
+    text: String,
+}
+
 #[derive(Default)]
 pub struct Ledger {
     pub totals: Totals,
     /// Lines per currency.
     pub currencies: BTreeMap<String, i64>,
-    /// The rate of each currency's first line, and whether another line of
-    /// the currency had another rate.
-    first_rates: BTreeMap<String, (i64, Decimal)>,
+    /// The rate each currency was first converted at, and whether another
+    /// line of the currency had another rate.
+    first_rates: BTreeMap<String, Decimal>,
     pub several_rates: bool,
     /// The latest sale or reporting period of the lines.
     pub latest_period: Option<String>,
-    /// The last rate looked up, by currency and period, and its text.
-    last_rate: Option<(String, Option<String>, Decimal, String)>,
+    /// The last rate looked up.
+    last_rate: Option<LastRate>,
     /// The base amount's text of the last line.
     base_text: String,
 }
@@ -88,27 +96,28 @@ impl Ledger {
             self.latest_period = Some(p.to_owned());
         }
         let period = context.file_period.as_deref().or(line_period);
-        let cached = self
-            .last_rate
-            .as_ref()
-            .is_some_and(|(c, p, _, _)| c == currency && p.as_deref() == period);
-        if !cached {
-            let rate = context.rates.rate(currency, period).map_err(rejected)?;
-            self.last_rate = Some((
-                currency.to_owned(),
-                period.map(str::to_owned),
-                rate,
-                rate.to_string(),
-            ));
-        }
-        let Some((_, _, rate, rate_text)) = &self.last_rate else {
-            return Err(at("no exchange rate".into()));
+        let last = match self.last_rate.take() {
+            Some(last) if last.currency == currency && last.period.as_deref() == period => last,
+            _ => {
+                let rate = context.rates.rate(currency, period).map_err(rejected)?;
+                LastRate {
+                    currency: currency.to_owned(),
+                    period: period.map(str::to_owned),
+                    rate,
+                    text: rate.to_string(),
+                }
+            }
         };
+        let LastRate {
+            rate,
+            text: rate_text,
+            ..
+        } = self.last_rate.insert(last);
         let rate = *rate;
         match self.first_rates.get(currency) {
-            Some((_, first)) => self.several_rates |= *first != rate,
+            Some(first) => self.several_rates |= *first != rate,
             None => {
-                self.first_rates.insert(currency.to_owned(), (number, rate));
+                self.first_rates.insert(currency.to_owned(), rate);
             }
         }
         let base = if rate == Decimal::ONE {
@@ -128,11 +137,7 @@ impl Ledger {
             let _ = write!(self.base_text, "{base}");
         }
         Ok(Entry {
-            currency: line
-                .currency
-                .as_deref()
-                .or(context.default_currency.as_deref())
-                .unwrap_or_default(),
+            currency,
             rate: rate_text,
             base_revenue: &self.base_text,
         })
@@ -145,16 +150,11 @@ impl Ledger {
             *self.currencies.entry(currency).or_default() += count;
         }
         self.several_rates |= other.several_rates;
-        for (currency, (number, rate)) in other.first_rates {
-            match self.first_rates.get_mut(&currency) {
-                Some((first, mine)) => {
-                    self.several_rates |= *mine != rate;
-                    if number < *first {
-                        *first = number;
-                    }
-                }
+        for (currency, rate) in other.first_rates {
+            match self.first_rates.get(&currency) {
+                Some(mine) => self.several_rates |= *mine != rate,
                 None => {
-                    self.first_rates.insert(currency, (number, rate));
+                    self.first_rates.insert(currency, rate);
                 }
             }
         }
@@ -171,7 +171,7 @@ impl Ledger {
     /// The one rate the file was converted at, if it was one.
     pub fn single_rate(&self) -> Option<String> {
         match (self.first_rates.len(), self.several_rates) {
-            (1, false) => self.first_rates.values().next().map(|(_, r)| r.to_string()),
+            (1, false) => self.first_rates.values().next().map(Decimal::to_string),
             _ => None,
         }
     }

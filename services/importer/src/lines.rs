@@ -285,6 +285,24 @@ impl LinesFile {
     }
 }
 
+/// A lines file read back whole, with its `line` column (for tests).
+#[cfg(test)]
+pub(crate) fn read_back(path: &Path) -> (DataFrame, Vec<i64>) {
+    #[allow(clippy::unwrap_used)]
+    let frame = ParquetReader::new(File::open(path).unwrap())
+        .finish()
+        .unwrap();
+    #[allow(clippy::unwrap_used)]
+    let lines = frame
+        .column("line")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    (frame, lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,17 +343,8 @@ mod tests {
         file.write(second).unwrap();
         file.finish().unwrap();
 
-        let frame = ParquetReader::new(File::open(&path).unwrap())
-            .finish()
-            .unwrap();
+        let (frame, lines) = read_back(&path);
         assert_eq!(frame.height(), 6);
-        let lines: Vec<i64> = frame
-            .column("line")
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
         assert_eq!(lines, [1, 2, 3, 4, 5, 6]);
         let artist = frame.column("artist").unwrap().str().unwrap().get(5);
         assert_eq!(artist, Some("artist 6"));

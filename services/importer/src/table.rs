@@ -43,13 +43,8 @@ pub struct Source<'a> {
 
 /// A cell that cleaning leaves empty: spaces, NULs, zero-width characters.
 pub fn blank(cell: &str) -> bool {
-    cell.chars().all(|c| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                '\0' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
-            )
-    })
+    cell.chars()
+        .all(|c| c.is_whitespace() || oas_sales::decode::invisible(c))
 }
 
 fn reading(e: impl std::fmt::Display) -> Failure {
@@ -636,18 +631,7 @@ mod tests {
             base_currency: "USD".into(),
         };
         let imported = import(&source, &[], &params(), constants, &parquet)?;
-        use polars::prelude::SerReader;
-        let frame = polars::prelude::ParquetReader::new(File::open(&parquet).unwrap())
-            .finish()
-            .unwrap();
-        let lines = frame
-            .column("line")
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
-        Ok((imported, lines))
+        Ok((imported, crate::lines::read_back(&parquet).1))
     }
 
     #[test]

@@ -318,20 +318,12 @@ pub fn clean_field(field: &str) -> std::borrow::Cow<'_, str> {
     // (U+200B to U+200D and U+2060 start with E2, U+FEFF with EF): a field
     // without them only needs trimming.
     let suspect = memchr::memchr3(0, 0xe2, 0xef, field.as_bytes()).is_some();
-    let dirty = suspect
-        && field.contains([
-            '\0', '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}',
-        ]);
+    let dirty = suspect && field.contains(decode::invisible);
     if dirty {
         std::borrow::Cow::Owned(
             field
                 .chars()
-                .filter(|c| {
-                    !matches!(
-                        c,
-                        '\0' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
-                    )
-                })
+                .filter(|c| !decode::invisible(*c))
                 .collect::<String>()
                 .trim()
                 .to_owned(),

@@ -286,8 +286,14 @@ async fn submit(app: &TestApp, key: &str, path: &Path, filetype: &str) -> i64 {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{file}");
     let id = file["id"].as_i64().unwrap();
+    upload_and_clean(app, key, id, bytes).await;
+    id
+}
+
+/// Puts `bytes` through file `id`'s presigned URL and asks for cleaning.
+async fn upload_and_clean(app: &TestApp, key: &str, id: i64, bytes: Vec<u8>) {
     let process = format!("/api/files/salesfiles/{id}/process/");
-    let (_, upload) = call(
+    let (status, upload) = call(
         app,
         Method::POST,
         &process,
@@ -295,6 +301,7 @@ async fn submit(app: &TestApp, key: &str, path: &Path, filetype: &str) -> i64 {
         Some(json!({"action": "upload"})),
     )
     .await;
+    assert_eq!(status, StatusCode::OK, "{upload}");
     let put = app
         .client
         .put(upload["presigned_url"].as_str().unwrap())
@@ -312,7 +319,6 @@ async fn submit(app: &TestApp, key: &str, path: &Path, filetype: &str) -> i64 {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    id
 }
 
 /// Polls the file until processing ends.
@@ -922,38 +928,8 @@ async fn bytes_put_again_after_cleaning_are_not_imported_under_the_old_cleaning(
     let id = submit(&app, &key, &sample("distributors/Tunecore_Test.csv"), "CSV").await;
     assert_eq!(settled(&app, &key, id).await["status"], "FAILED");
     let process = format!("/api/files/salesfiles/{id}/process/");
-    let put_again = |name: &'static str| {
-        let (app, key, process) = (&app, key.clone(), process.clone());
-        async move {
-            let (status, upload) = call(
-                app,
-                Method::POST,
-                &process,
-                &key,
-                Some(json!({"action": "upload"})),
-            )
-            .await;
-            assert_eq!(status, StatusCode::OK, "{upload}");
-            let bytes = std::fs::read(sample(name)).unwrap();
-            let put = app
-                .client
-                .put(upload["presigned_url"].as_str().unwrap())
-                .body(bytes)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(put.status(), StatusCode::OK);
-            let (status, _) = call(
-                app,
-                Method::POST,
-                &process,
-                &key,
-                Some(json!({"action": "clean"})),
-            )
-            .await;
-            assert_eq!(status, StatusCode::OK);
-        }
-    };
+    let put_again =
+        |name: &'static str| upload_and_clean(&app, &key, id, std::fs::read(sample(name)).unwrap());
     // New bytes that cleaning refuses: the file fails, and the last good
     // cleaning is of bytes no longer there.
     put_again("distributors/gubbins.txt").await;
