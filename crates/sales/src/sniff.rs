@@ -170,6 +170,19 @@ fn preamble(lines: &[&str], delimiter: char) -> Vec<(String, String)> {
 /// the row of its sheet) each row came from.
 pub const SOURCE_LINE: &str = "oas_source_line";
 
+/// The cells of a line of a table without quotes, split at an ASCII
+/// delimiter (which splits UTF-8 text at character boundaries).
+pub fn split_cells(line: &str, delimiter: u8) -> impl Iterator<Item = &str> {
+    let mut from = 0;
+    memchr::memchr_iter(delimiter, line.as_bytes())
+        .chain(std::iter::once(line.len()))
+        .map(move |to| {
+            let cell = line.get(from..to).unwrap_or_default();
+            from = to + 1;
+            cell
+        })
+}
+
 /// What a CSV reader passed over before a record: the blank lines it
 /// skips, and the line end of the record before when that was CR LF (the
 /// reader stops after the CR).

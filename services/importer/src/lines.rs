@@ -219,7 +219,16 @@ impl LinesFile {
         let fields = to_parquet_schema(&arrow)?.fields().to_vec();
         let encodings = get_encodings(&arrow).iter().cloned().collect();
         let options = WriteOptions {
-            statistics: StatisticsOptions::default(),
+            // Null counts only: min and max of text columns cost a
+            // comparison per value and prune nothing (a file's lines are
+            // already foldered by period).
+            statistics: StatisticsOptions {
+                min_value: false,
+                max_value: false,
+                distinct_count: false,
+                null_count: true,
+                binary_statistics_truncate_length: None,
+            },
             version: Version::V1,
             compression: compression.into(),
             data_page_size: None,

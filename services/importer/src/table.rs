@@ -229,7 +229,7 @@ enum Records<'b> {
         bytes: &'b [u8],
         at: usize,
         line: i64,
-        delimiter: char,
+        delimiter: u8,
     },
     Csv {
         reader: csv::Reader<&'b [u8]>,
@@ -247,7 +247,7 @@ impl<'b> Records<'b> {
                 bytes,
                 at: 0,
                 line: block.lines_before,
-                delimiter: char::from(delimiter),
+                delimiter,
             };
         }
         let reader = csv::ReaderBuilder::new()
@@ -288,7 +288,7 @@ impl<'b> Records<'b> {
                     ))
                 })?;
                 record.clear();
-                for field in text.split(*delimiter) {
+                for field in oas_sales::sniff::split_cells(text, *delimiter) {
                     record.push_field(field);
                 }
                 return Ok(Some(*line));
