@@ -186,16 +186,13 @@ impl Blocks {
             let want = self.size.max(buffer.len() + self.size / 2 + 1);
             let room = (want - buffer.len()).min(usize::try_from(self.left).unwrap_or(usize::MAX));
             let start = buffer.len();
-            buffer.resize(start + room, 0);
-            let mut filled = start;
-            while filled < buffer.len() {
-                let read = self.file.read(&mut buffer[filled..]).map_err(reading)?;
-                if read == 0 {
-                    break;
-                }
-                filled += read;
-            }
-            buffer.truncate(filled);
+            // Read into the spare room without clearing it first.
+            buffer.reserve(room);
+            (&mut self.file)
+                .take(room as u64)
+                .read_to_end(&mut buffer)
+                .map_err(reading)?;
+            let filled = buffer.len();
             self.left -= (filled - start) as u64;
             let at_end = self.left == 0 || filled == start;
             if at_end {

@@ -1,42 +1,49 @@
 //! The snapshot's totals, summed exactly as lines stream past.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
+use hashbrown::hash_map::EntryRef;
 
 use compact_str::CompactString;
 use oas_domain::money::Amount;
 use oas_platform::snapshots::{Dimension, SnapshotRow};
 use oas_sales::format::Line;
 
-/// One dimension's groups, in the order they were met. The table maps each
-/// key to its group's place: its entries stay small (a key of up to 24
-/// bytes, such as an ISRC, a UPC or most names, is held in it, so a lookup
-/// compares keys without reading elsewhere), and growing it moves little.
-/// What every line adds to (the sums) is kept apart from what is read once
-/// (names, identifiers), so a line touches one small record per group.
-/// Hashed with foldhash: fast, and seeded per process.
+/// One dimension's groups. The table holds, beside each key, what every
+/// line of the group adds to (its revenue and quantity), so a line reads
+/// one place per group: a key of up to 24 bytes (an ISRC, a UPC, most
+/// names) is held inline, and the sums next to it. What is read once or
+/// rarely (names, identifiers, the base-currency difference of converted
+/// lines) is kept apart, in `info`. Hashed with foldhash: fast, and seeded
+/// per process.
 #[derive(Debug, Default)]
 struct Groups {
-    index: HashMap<CompactString, u32, foldhash::fast::RandomState>,
-    sums: Vec<Sums>,
-    info: Vec<(CompactString, Info)>,
+    table: HashMap<CompactString, Sums, foldhash::fast::RandomState>,
+    info: Vec<Info>,
 }
 
 impl Groups {
     fn len(&self) -> usize {
-        self.sums.len()
+        self.info.len()
     }
 
-    fn find(&self, key: &str) -> Option<usize> {
-        self.index.get(key).map(|at| *at as usize)
-    }
-
-    fn insert(&mut self, key: CompactString, sums: Sums, info: Info) -> usize {
-        let at = self.sums.len();
-        self.index
-            .insert(key.clone(), u32::try_from(at).unwrap_or(u32::MAX));
-        self.sums.push(sums);
-        self.info.push((key, info));
-        at
+    /// The sums of the group of `key`, made with `info()` if it is new
+    /// (one lookup by the borrowed key, an allocation only for a new
+    /// group), and every group's info.
+    fn sums(&mut self, key: &str, info: impl FnOnce() -> Info) -> (&mut Sums, &mut [Info]) {
+        let Groups { table, info: all } = self;
+        let sums = match table.entry_ref(key) {
+            EntryRef::Occupied(entry) => entry.into_mut(),
+            EntryRef::Vacant(entry) => {
+                let at = u32::try_from(all.len()).unwrap_or(u32::MAX);
+                all.push(info());
+                entry.insert(Sums {
+                    info: at,
+                    upc_missing: true,
+                    ..Sums::default()
+                })
+            }
+        };
+        (sums, all)
     }
 }
 
@@ -44,14 +51,15 @@ impl Groups {
 #[derive(Debug, Clone, Copy, Default)]
 struct Sums {
     revenue: Amount,
-    /// The base-currency revenue less `revenue`: nothing to add at rate 1.
-    base_extra: Amount,
     quantity: i64,
+    /// The group's place in [`Groups::info`].
+    info: u32,
     /// No line of the group has had a UPC yet.
     upc_missing: bool,
 }
 
-/// What a group is called and known by.
+/// What a group is called and known by, and the sum only converted lines
+/// add to.
 #[derive(Debug, Clone, Default)]
 struct Info {
     name: String,
@@ -61,6 +69,8 @@ struct Info {
     upc: Option<String>,
     /// The line the UPC was taken from.
     upc_at: i64,
+    /// The base-currency revenue less the revenue: nothing to add at rate 1.
+    base_extra: Amount,
 }
 
 /// Totals by artist, DSP, territory, track and release, and overall.
@@ -147,40 +157,31 @@ impl Totals {
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
             let name = group_of(dimension, line, &mut key);
             let groups = &mut self.groups[index];
-            // One lookup by the borrowed key; allocate only for a new group.
-            let at = match groups.find(key.as_str()) {
-                Some(at) => at,
-                None => groups.insert(
-                    CompactString::from(key.as_str()),
-                    Sums {
-                        upc_missing: true,
-                        ..Sums::default()
-                    },
-                    Info {
-                        name: name.to_owned(),
-                        first: number,
-                        // A track with an ISRC is keyed by it: its lines
-                        // all carry it.
-                        isrc: match dimension {
-                            Dimension::Track => line.isrc.clone(),
-                            _ => None,
-                        },
-                        ..Info::default()
-                    },
-                ),
-            };
-            let sums = &mut groups.sums[at];
+            let (sums, infos) = groups.sums(&key, || Info {
+                name: name.to_owned(),
+                first: number,
+                // A track with an ISRC is keyed by it: its lines all
+                // carry it.
+                isrc: match dimension {
+                    Dimension::Track => line.isrc.clone(),
+                    _ => None,
+                },
+                ..Info::default()
+            });
             sums.revenue += amount;
-            if let Some(extra) = extra {
-                sums.base_extra += extra;
-            }
             sums.quantity += line.quantity;
-            if sums.upc_missing
+            let upc_found = sums.upc_missing
                 && line.upc.is_some()
-                && matches!(dimension, Dimension::Release | Dimension::Track)
-            {
-                sums.upc_missing = false;
-                let info = &mut groups.info[at].1;
+                && matches!(dimension, Dimension::Release | Dimension::Track);
+            sums.upc_missing &= !upc_found;
+            if extra.is_none() && !upc_found {
+                continue;
+            }
+            let info = &mut infos[sums.info as usize];
+            if let Some(extra) = extra {
+                info.base_extra += extra;
+            }
+            if upc_found {
                 info.upc.clone_from(&line.upc);
                 info.upc_at = number;
             }
@@ -197,17 +198,28 @@ impl Totals {
         self.base_revenue += other.base_revenue;
         self.quantity += other.quantity;
         for (groups, theirs) in self.groups.iter_mut().zip(other.groups) {
-            for (their_sums, (key, their)) in theirs.sums.into_iter().zip(theirs.info) {
-                let Some(at) = groups.find(key.as_str()) else {
-                    groups.insert(key, their_sums, their);
+            let mut their_info = theirs.info.into_iter().map(Some).collect::<Vec<_>>();
+            for (key, their_sums) in theirs.table {
+                let Some(their) = their_info
+                    .get_mut(their_sums.info as usize)
+                    .and_then(Option::take)
+                else {
                     continue;
                 };
-                let sums = &mut groups.sums[at];
+                let mut their = Some(their);
+                let (sums, infos) = groups.sums(&key, || their.take().unwrap_or_default());
+                let Some(their) = their else {
+                    // A group new here: theirs, as it was.
+                    sums.revenue = their_sums.revenue;
+                    sums.quantity = their_sums.quantity;
+                    sums.upc_missing = their_sums.upc_missing;
+                    continue;
+                };
                 sums.revenue += their_sums.revenue;
-                sums.base_extra += their_sums.base_extra;
                 sums.quantity += their_sums.quantity;
                 sums.upc_missing &= their_sums.upc_missing;
-                let info = &mut groups.info[at].1;
+                let info = &mut infos[sums.info as usize];
+                info.base_extra += their.base_extra;
                 if their.first < info.first {
                     info.name = their.name;
                     info.first = their.first;
@@ -236,14 +248,17 @@ impl Totals {
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
             let mut rows = Vec::with_capacity(self.groups[index].len());
             let groups = &self.groups[index];
-            for (sums, (key, info)) in groups.sums.iter().zip(&groups.info) {
+            for (key, sums) in &groups.table {
+                let Some(info) = groups.info.get(sums.info as usize) else {
+                    continue;
+                };
                 rows.push(SnapshotRow {
                     key: key.to_string(),
                     name: info.name.clone(),
                     isrc: info.isrc.clone(),
                     upc: info.upc.clone(),
                     revenue: sums.revenue,
-                    base_revenue: sums.revenue + sums.base_extra,
+                    base_revenue: sums.revenue + info.base_extra,
                     quantity: sums.quantity,
                 });
             }
