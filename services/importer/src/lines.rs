@@ -45,6 +45,9 @@ const TEXT_COLUMNS: [&str; 20] = [
     "base_revenue",
 ];
 
+/// Columns of (nearly) one value per line.
+const DISTINCT: [&str; 4] = ["line", "gross_revenue", "net_revenue", "base_revenue"];
+
 /// What every line of the file shares.
 #[derive(Debug, Clone)]
 pub struct Constants {
@@ -217,7 +220,18 @@ impl LinesFile {
         let schema = Batch::new(0).into_frame(&constants)?.schema().clone();
         let arrow = schema.to_arrow(CompatLevel::newest());
         let fields = to_parquet_schema(&arrow)?.fields().to_vec();
-        let encodings = get_encodings(&arrow).iter().cloned().collect();
+        // Columns whose values nearly all differ are written plain, without
+        // first estimating whether a dictionary would pay.
+        let encodings = arrow
+            .iter_values()
+            .zip(get_encodings(&arrow).iter())
+            .map(
+                |(field, encoding)| match DISTINCT.contains(&field.name.as_str()) {
+                    true => vec![Encoding::Plain],
+                    false => encoding.clone(),
+                },
+            )
+            .collect();
         let options = WriteOptions {
             // Null counts only: min and max of text columns cost a
             // comparison per value and prune nothing (a file's lines are

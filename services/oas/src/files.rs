@@ -218,9 +218,21 @@ async fn expand(state: &AppState, archive: &SalesFile, output: &Value) -> Result
                 )
             })
             .await?;
-        let from = ObjectKey::parse(key).map_err(ApiError::internal)?;
-        let to = crate::routes::files::original_key(&child)?;
-        copy(state, &from, &to).await?;
+        let stored = match (
+            ObjectKey::parse(key).map_err(ApiError::internal),
+            crate::routes::files::original_key(&child),
+        ) {
+            (Ok(from), Ok(to)) => copy(state, &from, &to).await,
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        if let Err(e) = stored {
+            // A member without its bytes is not a file: its record goes too.
+            let id = child.id;
+            if let Err(undo) = state.db.run(move |conn| SalesFile::delete(conn, id)).await {
+                tracing::warn!(file_id = id, error = %undo, "a member without bytes was left");
+            }
+            return Err(e);
+        }
         made.push(child);
     }
     let mut cause = format!(

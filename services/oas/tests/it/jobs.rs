@@ -590,4 +590,14 @@ async fn an_archive_whose_members_cannot_be_stored_fails_instead_of_staying_clea
         cause.contains("could not all be stored") && cause.contains("\"clean\""),
         "{cause}"
     );
+    let children = app
+        .state
+        .db
+        .run(move |conn| oas_db::sales_files::SalesFile::children(conn, file))
+        .await
+        .unwrap();
+    assert!(
+        children.is_empty(),
+        "no file is left for a member without bytes: {children:?}"
+    );
 }
