@@ -23,10 +23,10 @@ COPY --from=build /out/module /usr/local/bin/module
 USER 10001:10001
 WORKDIR /var/lib/oas
 ENV OAS_LOG_FORMAT=json
-# mimalloc keeps freed memory a second before returning it to the system:
-# an import frees and takes again tens of megabytes per block of lines
+# mimalloc asks for no transparent huge pages: the system would clear 2 MiB
+# for each page an import first touches, however little of it is used
 # (the local launcher sets the same, crates/platform/src/launcher/local.rs).
-ENV MIMALLOC_PURGE_DELAY=1000
+ENV MIMALLOC_ALLOW_THP=0
 # Reports are cleaned and imported in a scratch folder: give the task
 # ephemeral storage of at least twice the largest report.
 ENV TMPDIR=/var/lib/oas

@@ -92,7 +92,7 @@ def environment(work: Path) -> dict[str, str]:
             "TMPDIR": str(work / "tmp"),
             # As the launcher and the module image set it (see
             # ALLOCATOR_SETTING in crates/platform/src/launcher/local.rs).
-            "MIMALLOC_PURGE_DELAY": "1000",
+            "MIMALLOC_ALLOW_THP": "0",
         }
     )
     return env
