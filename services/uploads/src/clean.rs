@@ -542,46 +542,28 @@ fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refus
             };
             while suspects.next_if(|s| *s < from).is_some() {}
             let suspect = suspects.peek().is_some_and(|s| *s < end);
-            let verdict = if suspect {
+            if suspect {
                 record.clear();
                 for field in sniff::split_cells(line, delimiter) {
                     record.push_field(field);
                 }
-                let cells = Cells::of(&record);
                 check.take(
                     &place,
                     record.len(),
-                    &cells,
+                    &Cells::of(&record),
                     || record.iter().map(|f| clean_field(f).into_owned()).collect(),
                     || record.iter().any(|f| !f.trim().is_empty()),
-                )
+                )?;
             } else {
-                let mut cells = Cells {
-                    last_filled: None,
-                    changed: false,
+                let (len, cells) = Cells::of_plain(sniff::split_cells(line, delimiter));
+                let names = || {
+                    sniff::split_cells(line, delimiter)
+                        .map(|f| f.trim().to_owned())
+                        .collect()
                 };
-                let mut len = 0;
-                for (i, field) in sniff::split_cells(line, delimiter).enumerate() {
-                    let (filled, trimmed) = edges(field);
-                    cells.changed |= trimmed;
-                    if filled {
-                        cells.last_filled = Some(i);
-                    }
-                    len = i + 1;
-                }
-                check.take(
-                    &place,
-                    len,
-                    &cells,
-                    || {
-                        sniff::split_cells(line, delimiter)
-                            .map(|f| f.trim().to_owned())
-                            .collect()
-                    },
-                    || false,
-                )
-            };
-            verdict?;
+                // Nothing but spaces in any cell: nothing hidden.
+                check.take(&place, len, &cells, names, || false)?;
+            }
         }
     }
     check.finish()
@@ -760,31 +742,44 @@ struct Cells {
 }
 
 impl Cells {
+    /// What cleaning makes of a record's cells, whatever read it.
     fn of(record: &csv::StringRecord) -> Cells {
+        let bytes = record.as_byte_record().as_slice();
+        if bytes.is_ascii() && !bytes.contains(&0) {
+            // Plain ASCII: cleaning a cell only trims its spaces.
+            return Cells::of_plain(record.iter()).1;
+        }
         let mut cells = Cells {
             last_filled: None,
             changed: false,
         };
-        let bytes = record.as_byte_record().as_slice();
-        if bytes.is_ascii() && !bytes.contains(&0) {
-            // Plain ASCII: cleaning a cell only trims its spaces.
-            for (i, field) in record.iter().enumerate() {
-                let (filled, trimmed) = edges(field);
-                cells.changed |= trimmed;
-                if filled {
-                    cells.last_filled = Some(i);
-                }
-            }
-        } else {
-            for (i, field) in record.iter().enumerate() {
-                let cleaned = clean_field(field);
-                cells.changed |= cleaned.len() != field.len();
-                if !cleaned.is_empty() {
-                    cells.last_filled = Some(i);
-                }
+        for (i, field) in record.iter().enumerate() {
+            let cleaned = clean_field(field);
+            cells.changed |= cleaned.len() != field.len();
+            if !cleaned.is_empty() {
+                cells.last_filled = Some(i);
             }
         }
         cells
+    }
+
+    /// Cells without NULs or zero-width characters, and how many there
+    /// are: only their first and last characters are looked at.
+    fn of_plain<'a>(fields: impl Iterator<Item = &'a str>) -> (usize, Cells) {
+        let mut cells = Cells {
+            last_filled: None,
+            changed: false,
+        };
+        let mut len = 0;
+        for (i, field) in fields.enumerate() {
+            let (filled, trimmed) = edges(field);
+            cells.changed |= trimmed;
+            if filled {
+                cells.last_filled = Some(i);
+            }
+            len = i + 1;
+        }
+        (len, cells)
     }
 }
 
