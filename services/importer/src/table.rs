@@ -224,6 +224,8 @@ enum Records<'b> {
     /// No quotes and no lone CR: a record is a line, split at delimiters.
     Plain {
         bytes: &'b [u8],
+        /// The block as text, when it is all valid UTF-8 (checked once).
+        text: Option<&'b str>,
         at: usize,
         line: i64,
         delimiter: u8,
@@ -242,6 +244,7 @@ impl<'b> Records<'b> {
         if plain {
             return Records::Plain {
                 bytes,
+                text: std::str::from_utf8(bytes).ok(),
                 at: 0,
                 line: block.lines_before,
                 delimiter,
@@ -261,6 +264,7 @@ impl<'b> Records<'b> {
         match self {
             Records::Plain {
                 bytes,
+                text: whole,
                 at,
                 line,
                 delimiter,
@@ -268,22 +272,26 @@ impl<'b> Records<'b> {
                 if *at >= bytes.len() {
                     return Ok(None);
                 }
-                let rest = &bytes[*at..];
+                let start = *at;
+                let rest = &bytes[start..];
                 let length = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
                 *at += length + 1;
                 *line += 1;
-                let text = &rest[..length];
-                let text = text.strip_suffix(b"\r").unwrap_or(text);
-                if text.is_empty() {
+                let end = start + length - usize::from(rest[..length].ends_with(b"\r"));
+                if end == start {
                     // A blank line, which a CSV reader skips.
                     continue;
                 }
-                let text = std::str::from_utf8(text).map_err(|e| {
-                    rejected(format!(
-                        "Line {line}: invalid UTF-8 after byte {}",
-                        e.valid_up_to()
-                    ))
-                })?;
+                // Line ends are ASCII: the block's text splits at them.
+                let text = match whole.and_then(|w| w.get(start..end)) {
+                    Some(text) => text,
+                    None => std::str::from_utf8(&bytes[start..end]).map_err(|e| {
+                        rejected(format!(
+                            "Line {line}: invalid UTF-8 after byte {}",
+                            e.valid_up_to()
+                        ))
+                    })?,
+                };
                 record.clear();
                 for field in oas_sales::sniff::split_cells(text, *delimiter) {
                     record.push_field(field);

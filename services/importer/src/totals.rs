@@ -92,7 +92,9 @@ fn normalise_into(out: &mut String, text: &str) {
             out.push(' ');
         }
         if word.is_ascii() {
-            out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+            let from = out.len();
+            out.push_str(word);
+            out[from..].make_ascii_lowercase();
         } else {
             out.extend(word.chars().flat_map(char::to_lowercase));
         }
