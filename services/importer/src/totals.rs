@@ -81,8 +81,9 @@ pub struct Totals {
     pub base_revenue: Amount,
     pub quantity: i64,
     groups: [Groups; 5],
-    /// A buffer for group keys, reused line after line.
-    key: String,
+    /// Buffers for a line's group keys, one per dimension, reused line
+    /// after line.
+    keys: [String; 5],
 }
 
 /// Writes `text` into `out` lower-cased with runs of whitespace as one space.
@@ -155,11 +156,16 @@ impl Totals {
         self.base_revenue += base;
         self.quantity += line.quantity;
         let extra = (base != amount).then(|| base + -amount);
-        let mut key = std::mem::take(&mut self.key);
+        // Every key first, then every lookup: the lookups' memory reads,
+        // each far from the last, overlap instead of waiting in turn.
+        let mut keys = std::mem::take(&mut self.keys);
+        let names = std::array::from_fn::<_, 5, _>(|index| {
+            group_of(Dimension::ALL[index], line, &mut keys[index])
+        });
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
-            let name = group_of(dimension, line, &mut key);
+            let (key, name) = (&keys[index], names[index]);
             let groups = &mut self.groups[index];
-            let (sums, infos) = groups.sums(&key, || Info {
+            let (sums, infos) = groups.sums(key, || Info {
                 name: name.to_owned(),
                 first: number,
                 // A track with an ISRC is keyed by it: its lines all
@@ -188,7 +194,7 @@ impl Totals {
                 info.upc_at = number;
             }
         }
-        self.key = key;
+        self.keys = keys;
     }
 
     /// Adds the totals of other lines of the same file, summed apart: each
