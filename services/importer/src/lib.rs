@@ -231,8 +231,9 @@ fn imported(
 ///
 /// An upload that stood as its own clean copy could have been replaced
 /// since it was cleaned (uploaded again, then refused): its bytes are
-/// hashed alongside the import, and different bytes fail it, whatever else
-/// the import found.
+/// hashed as the import reads them (read apart only when the import failed
+/// before reading), and different bytes fail it, whatever else the import
+/// found.
 pub fn import_table(
     clean: &Path,
     params: &Params,
@@ -241,10 +242,6 @@ pub fn import_table(
 ) -> Result<Imported, Failure> {
     let as_uploaded = params.clean.as_uploaded;
     let expected = params.clean.content_hash.clone().filter(|_| as_uploaded);
-    let hashing = expected.as_ref().map(|_| {
-        let path = clean.to_owned();
-        std::thread::spawn(move || oas_platform::storage::content_hash(&path))
-    });
     // A clean copy is comma-separated with its header first; an upload that
     // was already clean is read as it came, past its preamble.
     let source = table::Source {
@@ -261,13 +258,24 @@ pub fn import_table(
         data_end: params.clean.data_end.filter(|_| as_uploaded),
         rows: params.clean.rows,
         block: table::BLOCK,
+        hash: expected.is_some(),
     };
-    let imported = table::import(&source, &params.clean.preamble, params, constants, parquet);
-    if let (Some(expected), Some(hashing)) = (expected, hashing) {
-        let found = hashing
-            .join()
-            .map_err(|_| internal("hashing", "the hashing thread failed"))?
-            .map_err(|e| internal("hashing", e))?;
+    let mut hashed = None;
+    let imported = table::import(
+        &source,
+        &params.clean.preamble,
+        params,
+        constants,
+        parquet,
+        &mut hashed,
+    );
+    if let Some(expected) = expected {
+        let found = match hashed {
+            Some(found) => found,
+            None => {
+                oas_platform::storage::content_hash(clean).map_err(|e| internal("hashing", e))?
+            }
+        };
         if found != expected {
             return Err(rejected(
                 "The uploaded bytes changed after the file was cleaned: process it with the action \"clean\" again.",

@@ -17,6 +17,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use oas_platform::module::Failure;
+use oas_platform::storage::ContentHasher;
 use oas_sales::format::{self, Line, Mapper};
 
 use crate::ledger::{Context, Ledger};
@@ -39,6 +40,8 @@ pub struct Source<'a> {
     pub rows: Option<u64>,
     /// Bytes read at a time ([`BLOCK`]).
     pub block: usize,
+    /// Whether to hash the whole file as it is read (its content hash).
+    pub hash: bool,
 }
 
 /// A cell that cleaning leaves empty: spaces, NULs, zero-width characters.
@@ -157,6 +160,8 @@ struct Blocks {
     lines_before: i64,
     fields: Vec<u8>,
     ends: Vec<usize>,
+    /// The file's hash so far: every byte before the next to read.
+    hasher: Option<ContentHasher>,
 }
 
 impl Blocks {
@@ -164,6 +169,20 @@ impl Blocks {
         let mut file = File::open(source.path).map_err(reading)?;
         let size = file.metadata().map_err(reading)?.len();
         let end = source.data_end.unwrap_or(size).min(size);
+        let hasher = match source.hash {
+            true => {
+                // The preamble and header, read before.
+                let mut hasher = ContentHasher::default();
+                let mut before = Vec::new();
+                (&mut file)
+                    .take(offset)
+                    .read_to_end(&mut before)
+                    .map_err(reading)?;
+                hasher.update(&before);
+                Some(hasher)
+            }
+            false => None,
+        };
         file.seek(SeekFrom::Start(offset)).map_err(reading)?;
         Ok(Blocks {
             file,
@@ -175,7 +194,24 @@ impl Blocks {
             lines_before,
             fields: vec![0; 1 << 16],
             ends: vec![0; 256],
+            hasher,
         })
+    }
+
+    /// The whole file's hash, once the rest of it (what lies after the
+    /// data, or after a fault) is read too.
+    fn finish_hash(mut self) -> Result<Option<String>, Failure> {
+        let Some(mut hasher) = self.hasher.take() else {
+            return Ok(None);
+        };
+        let mut rest = vec![0u8; 1 << 20];
+        loop {
+            let read = self.file.read(&mut rest).map_err(reading)?;
+            if read == 0 {
+                return Ok(Some(hasher.finish()));
+            }
+            hasher.update(&rest[..read]);
+        }
     }
 
     /// The next block, filled into `buffer` (a spare one, emptied).
@@ -193,6 +229,9 @@ impl Blocks {
                 .read_to_end(&mut buffer)
                 .map_err(reading)?;
             let filled = buffer.len();
+            if let Some(hasher) = self.hasher.as_mut() {
+                hasher.update(&buffer[start..filled]);
+            }
             self.left -= (filled - start) as u64;
             let at_end = self.left == 0 || filled == start;
             if at_end {
@@ -414,12 +453,15 @@ fn write_in_order(
 }
 
 /// Imports the table of `source` into the Parquet file at `parquet`.
+/// With [`Source::hash`], `hashed` receives the file's content hash once
+/// the file has been read to its end, whether the import succeeds or not.
 pub fn import(
     source: &Source<'_>,
     preamble: &[(String, String)],
     params: &Params,
     constants: Constants,
     parquet: &Path,
+    hashed: &mut Option<String>,
 ) -> Result<Imported, Failure> {
     let (header, offset, lines_before) = header(source)?;
     let numbered = header
@@ -518,6 +560,12 @@ pub fn import(
             };
         }
         drop(to_workers);
+        // The rest of the file, hashed while the workers finish.
+        match blocks.finish_hash() {
+            Ok(hash) => *hashed = hash,
+            Err(failure) if read.is_ok() => read = Err(failure),
+            Err(_) => {}
+        }
         let mut ledger = Ledger::default();
         for handle in handles {
             let theirs = handle
@@ -629,14 +677,19 @@ mod tests {
             data_end: None,
             rows: None,
             block,
+            hash: true,
         };
         let constants = Constants {
             organisation_id: 1,
             file_id: 1,
             base_currency: "USD".into(),
         };
-        let imported = import(&source, &[], &params(), constants, &parquet)?;
-        Ok((imported, crate::lines::read_back(&parquet).1))
+        let mut hashed = None;
+        let imported = import(&source, &[], &params(), constants, &parquet, &mut hashed);
+        // The whole file is hashed as it is read, even past a fault.
+        let whole = oas_platform::storage::content_hash(&path).unwrap();
+        assert_eq!(hashed, Some(whole), "block {block}");
+        Ok((imported?, crate::lines::read_back(&parquet).1))
     }
 
     #[test]

@@ -138,17 +138,31 @@ pub fn lines_suffix(file_id: i64) -> String {
 /// SHA-256 of a file's bytes, as hex: how an upload is fingerprinted (the
 /// uploads module records it; the importer checks it).
 pub fn content_hash(path: &Path) -> std::io::Result<String> {
-    use sha2::Digest;
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
+    let mut hasher = ContentHasher::default();
     let mut block = vec![0u8; 1 << 20];
     loop {
         let read = file.read(&mut block)?;
         if read == 0 {
-            return Ok(hex::encode(hasher.finalize()));
+            return Ok(hasher.finish());
         }
         hasher.update(&block[..read]);
+    }
+}
+
+/// A [`content_hash`] made from a file's bytes as a reader passes them,
+/// in order.
+#[derive(Default)]
+pub struct ContentHasher(sha2::Sha256);
+
+impl ContentHasher {
+    pub fn update(&mut self, bytes: &[u8]) {
+        sha2::Digest::update(&mut self.0, bytes);
+    }
+
+    pub fn finish(self) -> String {
+        hex::encode(sha2::Digest::finalize(self.0))
     }
 }
 
