@@ -22,7 +22,6 @@ pub fn isrc(raw: &str) -> Option<String> {
 /// Writes the normalised ISRC of `raw` into `out` (cleared first) and says
 /// whether `raw` was one; no allocation when it is already normalised.
 pub fn isrc_into(raw: &str, out: &mut String) -> bool {
-    out.clear();
     let b = raw.as_bytes();
     let normal = b.len() == 12
         && b[..2].iter().all(u8::is_ascii_uppercase)
@@ -30,11 +29,23 @@ pub fn isrc_into(raw: &str, out: &mut String) -> bool {
             .iter()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && b[5..].iter().all(u8::is_ascii_digit);
+    normalised_into(raw, normal, isrc, out)
+}
+
+/// Writes `raw` into `out` (cleared first) as it is when it is already
+/// `normal`, else as `normalise` makes it; says whether it could.
+fn normalised_into(
+    raw: &str,
+    normal: bool,
+    normalise: fn(&str) -> Option<String>,
+    out: &mut String,
+) -> bool {
+    out.clear();
     if normal {
         out.push_str(raw);
         return true;
     }
-    match isrc(raw) {
+    match normalise(raw) {
         Some(code) => {
             out.push_str(&code);
             true
@@ -47,21 +58,10 @@ pub fn isrc_into(raw: &str, out: &mut String) -> bool {
 /// says whether `raw` was one; no allocation for 12 to 14 plain digits
 /// that need no change.
 pub fn upc_into(raw: &str, out: &mut String) -> bool {
-    out.clear();
     let b = raw.as_bytes();
     let plain = (b.len() == 12 || b.len() == 14 || (b.len() == 13 && b[0] != b'0'))
         && b.iter().all(u8::is_ascii_digit);
-    if plain {
-        out.push_str(raw);
-        return true;
-    }
-    match upc(raw) {
-        Some(code) => {
-            out.push_str(&code);
-            true
-        }
-        None => false,
-    }
+    normalised_into(raw, plain, upc, out)
 }
 
 /// A UPC or EAN as its digits. 11 digits (a UPC-A that lost its leading

@@ -94,8 +94,8 @@ fn cut(data: &[u8], delimiter: u8, fields: &mut Vec<u8>, ends: &mut Vec<usize>) 
 }
 
 /// Reads the lines before the data: the preamble and the header. Returns
-/// the header, the offset of the data and the line ends before it.
-fn header(source: &Source<'_>) -> Result<(Vec<String>, u64, i64), Failure> {
+/// the header and the file's bytes before the data.
+fn header(source: &Source<'_>) -> Result<(Vec<String>, Vec<u8>), Failure> {
     let mut file = BufReader::with_capacity(1 << 16, File::open(source.path).map_err(reading)?);
     let mut offset = 0u64;
     let mut skipped = Vec::new();
@@ -116,19 +116,12 @@ fn header(source: &Source<'_>) -> Result<(Vec<String>, u64, i64), Failure> {
         return Err(rejected("The file has no header."));
     }
     let header = record.iter().map(str::to_owned).collect();
-    // The header's own line ends, and any blank lines before it.
     let data = offset + reader.position().byte();
-    let mut before = BufReader::new(File::open(source.path).map_err(reading)?).take(data);
-    let mut lines = 0i64;
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let read = before.read(&mut buffer).map_err(reading)?;
-        if read == 0 {
-            break;
-        }
-        lines += memchr::memchr_iter(b'\n', &buffer[..read]).count() as i64;
-    }
-    Ok((header, data, lines))
+    let mut head = Vec::new();
+    File::open(source.path)
+        .and_then(|file| file.take(data).read_to_end(&mut head))
+        .map_err(reading)?;
+    Ok((header, head))
 }
 
 /// The currency of the first line, which an exchange rate given for the
@@ -165,24 +158,19 @@ struct Blocks {
 }
 
 impl Blocks {
-    fn open(source: &Source<'_>, offset: u64, lines_before: i64) -> Result<Blocks, Failure> {
+    /// The data after `head`, the file's bytes up to the end of its header.
+    fn open(source: &Source<'_>, head: &[u8]) -> Result<Blocks, Failure> {
         let mut file = File::open(source.path).map_err(reading)?;
         let size = file.metadata().map_err(reading)?.len();
         let end = source.data_end.unwrap_or(size).min(size);
-        let hasher = match source.hash {
-            true => {
-                // The preamble and header, read before.
-                let mut hasher = ContentHasher::default();
-                let mut before = Vec::new();
-                (&mut file)
-                    .take(offset)
-                    .read_to_end(&mut before)
-                    .map_err(reading)?;
-                hasher.update(&before);
-                Some(hasher)
-            }
-            false => None,
-        };
+        let offset = head.len() as u64;
+        let hasher = source.hash.then(|| {
+            let mut hasher = ContentHasher::default();
+            hasher.update(head);
+            hasher
+        });
+        // The header's own line ends, and any blank lines before it.
+        let lines_before = memchr::memchr_iter(b'\n', head).count() as i64;
         file.seek(SeekFrom::Start(offset)).map_err(reading)?;
         Ok(Blocks {
             file,
@@ -200,18 +188,12 @@ impl Blocks {
 
     /// The whole file's hash, once the rest of it (what lies after the
     /// data, or after a fault) is read too.
-    fn finish_hash(mut self) -> Result<Option<String>, Failure> {
-        let Some(mut hasher) = self.hasher.take() else {
+    fn finish_hash(self) -> Result<Option<String>, Failure> {
+        let Some(mut hasher) = self.hasher else {
             return Ok(None);
         };
-        let mut rest = vec![0u8; 1 << 20];
-        loop {
-            let read = self.file.read(&mut rest).map_err(reading)?;
-            if read == 0 {
-                return Ok(Some(hasher.finish()));
-            }
-            hasher.update(&rest[..read]);
-        }
+        hasher.read_from(self.file).map_err(reading)?;
+        Ok(Some(hasher.finish()))
     }
 
     /// The next block, filled into `buffer` (a spare one, emptied).
@@ -463,7 +445,7 @@ pub fn import(
     parquet: &Path,
     hashed: &mut Option<String>,
 ) -> Result<Imported, Failure> {
-    let (header, offset, lines_before) = header(source)?;
+    let (header, head) = header(source)?;
     let numbered = header
         .first()
         .is_some_and(|h| h == oas_sales::sniff::SOURCE_LINE);
@@ -478,7 +460,7 @@ pub fn import(
         .map(|c| c.to_ascii_uppercase())
         .or_else(|| spec.currency.clone());
 
-    let mut blocks = Blocks::open(source, offset, lines_before)?;
+    let mut blocks = Blocks::open(source, &head)?;
     let capacity = source.block + source.block / 2;
     let first = blocks.next(Vec::with_capacity(capacity))?;
     let file_currency = default_currency.clone().or_else(|| {

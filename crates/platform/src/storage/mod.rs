@@ -138,17 +138,9 @@ pub fn lines_suffix(file_id: i64) -> String {
 /// SHA-256 of a file's bytes, as hex: how an upload is fingerprinted (the
 /// uploads module records it; the importer checks it).
 pub fn content_hash(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
     let mut hasher = ContentHasher::default();
-    let mut block = vec![0u8; 1 << 20];
-    loop {
-        let read = file.read(&mut block)?;
-        if read == 0 {
-            return Ok(hasher.finish());
-        }
-        hasher.update(&block[..read]);
-    }
+    hasher.read_from(std::fs::File::open(path)?)?;
+    Ok(hasher.finish())
 }
 
 /// A [`content_hash`] made from a file's bytes as a reader passes them,
@@ -159,6 +151,18 @@ pub struct ContentHasher(sha2::Sha256);
 impl ContentHasher {
     pub fn update(&mut self, bytes: &[u8]) {
         sha2::Digest::update(&mut self.0, bytes);
+    }
+
+    /// Adds what `reader` has left, to its end.
+    pub fn read_from(&mut self, mut reader: impl std::io::Read) -> std::io::Result<()> {
+        let mut block = vec![0u8; 1 << 20];
+        loop {
+            let read = reader.read(&mut block)?;
+            if read == 0 {
+                return Ok(());
+            }
+            self.update(&block[..read]);
+        }
     }
 
     pub fn finish(self) -> String {
