@@ -215,7 +215,7 @@ def main() -> int:
     try:
         results["steps"]["migrate"] = run_step("migrate", [str(binaries["oas"]), "migrate"], work, env)
         # The snapshot tables reference no organisation or sales file (only
-        # snapshot_rows -> snapshots), so no other rows are needed.
+        # snapshot_pages -> snapshots), so no other rows are needed.
         place_original(report, storage)
 
         uploads_job = write_job(

@@ -193,24 +193,19 @@ diesel::table! {
 }
 
 diesel::table! {
-    snapshot_rows (id) {
-        id -> BigInt,
+    snapshot_pages (file_id, dimension, page) {
         file_id -> BigInt,
         organisation_id -> BigInt,
         dimension -> Text,
-        position -> Integer,
-        key -> Text,
-        name -> Text,
-        isrc -> Nullable<Text>,
-        upc -> Nullable<Text>,
-        revenue -> Text,
-        base_revenue -> Text,
-        quantity -> BigInt,
+        page -> Integer,
+        row_count -> Integer,
+        keys -> Text,
+        body -> Text,
     }
 }
 
-diesel::joinable!(snapshot_rows -> snapshots (file_id));
-diesel::allow_tables_to_appear_in_same_query!(snapshots, snapshot_rows);
+diesel::joinable!(snapshot_pages -> snapshots (file_id));
+diesel::allow_tables_to_appear_in_same_query!(snapshots, snapshot_pages);
 
 diesel::table! {
     sales_files (id) {

@@ -1,9 +1,12 @@
-//! The SQL side of the snapshot store: plain rows, written in batches.
+//! The SQL side of the snapshot store: a header per file and its groups in
+//! ranked pages. What a page holds (a JSON array of rows, and one of their
+//! keys) is the snapshot store's business (`oas_platform::snapshots`); here
+//! pages are written, read and deleted whole.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::schema::{snapshot_rows, snapshots};
+use crate::schema::{snapshot_pages, snapshots};
 use crate::{DbConnection, DbError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -21,54 +24,53 @@ pub struct SnapshotHeaderRow {
     pub created_at: NaiveDateTime,
 }
 
+/// Consecutive groups of one dimension, in ranking order.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = snapshot_rows)]
-pub struct SnapshotRowRecord {
+#[diesel(table_name = snapshot_pages)]
+pub struct SnapshotPage {
     pub file_id: i64,
     pub organisation_id: i64,
     pub dimension: String,
-    pub position: i32,
-    pub key: String,
-    pub name: String,
-    pub isrc: Option<String>,
-    pub upc: Option<String>,
-    pub revenue: String,
-    pub base_revenue: String,
-    pub quantity: i64,
+    /// The page's place in the dimension's ranking, from 0.
+    pub page: i32,
+    pub row_count: i32,
+    /// The rows' keys, as a JSON array.
+    pub keys: String,
+    /// The rows, as a JSON array.
+    pub body: String,
 }
 
-/// Rows per INSERT statement.
-const BATCH: usize = 500;
+/// Pages per INSERT statement on PostgreSQL.
+const BATCH: usize = 100;
 
 /// Replaces the file's snapshot, in one transaction.
 pub fn replace(
     conn: &mut DbConnection,
     header: &SnapshotHeaderRow,
-    rows: &[SnapshotRowRecord],
+    pages: &[SnapshotPage],
 ) -> Result<(), DbError> {
     conn.transaction(|conn| {
-        diesel::delete(snapshots::table.find(header.file_id)).execute(conn)?;
-        diesel::delete(snapshot_rows::table.filter(snapshot_rows::file_id.eq(header.file_id)))
+        diesel::delete(snapshot_pages::table.filter(snapshot_pages::file_id.eq(header.file_id)))
             .execute(conn)?;
+        diesel::delete(snapshots::table.find(header.file_id)).execute(conn)?;
         diesel::insert_into(snapshots::table)
             .values(header)
             .execute(conn)?;
         // A MultiConnection cannot insert many rows in one statement; each
-        // engine's own connection can, and hundreds of thousands of rows
-        // need it.
-        for chunk in rows.chunks(BATCH) {
+        // engine's own connection can.
+        for chunk in pages.chunks(BATCH) {
             match conn {
                 DbConnection::Postgres(pg) => {
-                    diesel::insert_into(snapshot_rows::table)
+                    diesel::insert_into(snapshot_pages::table)
                         .values(chunk)
                         .execute(pg)?;
                 }
                 DbConnection::Sqlite(lite) => {
-                    // SQLite does best with one row a statement: the same
-                    // statement, prepared once and run for every row.
-                    for row in chunk {
-                        diesel::insert_into(snapshot_rows::table)
-                            .values(row)
+                    // One page a statement: the same statement, prepared
+                    // once and run for every page.
+                    for page in chunk {
+                        diesel::insert_into(snapshot_pages::table)
+                            .values(page)
                             .execute(lite)?;
                     }
                 }
@@ -86,32 +88,40 @@ pub fn header(conn: &mut DbConnection, file_id: i64) -> Result<Option<SnapshotHe
         .optional()?)
 }
 
-/// A page of one dimension's rows, by position, with their total.
-pub fn rows(
+/// How many rows each page of a file's dimension holds, in page order.
+pub fn page_sizes(
     conn: &mut DbConnection,
     file_id: i64,
     dimension: &str,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<SnapshotRowRecord>, i64), DbError> {
-    let of = || {
-        snapshot_rows::table
-            .filter(snapshot_rows::file_id.eq(file_id))
-            .filter(snapshot_rows::dimension.eq(dimension.to_owned()))
-    };
-    let total = of().count().get_result(conn)?;
-    let page = of()
-        .order(snapshot_rows::position)
-        .offset(offset)
-        .limit(limit)
-        .select(SnapshotRowRecord::as_select())
-        .load(conn)?;
-    Ok((page, total))
+) -> Result<Vec<(i32, i32)>, DbError> {
+    Ok(snapshot_pages::table
+        .filter(snapshot_pages::file_id.eq(file_id))
+        .filter(snapshot_pages::dimension.eq(dimension.to_owned()))
+        .order(snapshot_pages::page)
+        .select((snapshot_pages::page, snapshot_pages::row_count))
+        .load(conn)?)
+}
+
+/// The bodies of a file's pages `first..=last` of a dimension, in order.
+pub fn page_bodies(
+    conn: &mut DbConnection,
+    file_id: i64,
+    dimension: &str,
+    first: i32,
+    last: i32,
+) -> Result<Vec<String>, DbError> {
+    Ok(snapshot_pages::table
+        .filter(snapshot_pages::file_id.eq(file_id))
+        .filter(snapshot_pages::dimension.eq(dimension.to_owned()))
+        .filter(snapshot_pages::page.between(first, last))
+        .order(snapshot_pages::page)
+        .select(snapshot_pages::body)
+        .load(conn)?)
 }
 
 pub fn delete(conn: &mut DbConnection, file_id: i64) -> Result<(), DbError> {
     conn.transaction(|conn| {
-        diesel::delete(snapshot_rows::table.filter(snapshot_rows::file_id.eq(file_id)))
+        diesel::delete(snapshot_pages::table.filter(snapshot_pages::file_id.eq(file_id)))
             .execute(conn)?;
         diesel::delete(snapshots::table.find(file_id)).execute(conn)?;
         Ok(())
@@ -129,29 +139,30 @@ pub fn headers_of(
         .load(conn)?)
 }
 
-/// Distinct keys of a dimension across an organisation's snapshots.
-pub fn distinct_keys(
+/// The keys of every page of a dimension across an organisation's
+/// snapshots (each a JSON array), for counting distinct keys.
+pub fn keys_of(
     conn: &mut DbConnection,
     organisation_id: i64,
     dimension: &str,
-) -> Result<i64, DbError> {
-    Ok(snapshot_rows::table
-        .filter(snapshot_rows::organisation_id.eq(organisation_id))
-        .filter(snapshot_rows::dimension.eq(dimension.to_owned()))
-        .select(diesel::dsl::count(snapshot_rows::key).aggregate_distinct())
-        .first(conn)?)
+) -> Result<Vec<String>, DbError> {
+    Ok(snapshot_pages::table
+        .filter(snapshot_pages::organisation_id.eq(organisation_id))
+        .filter(snapshot_pages::dimension.eq(dimension.to_owned()))
+        .select(snapshot_pages::keys)
+        .load(conn)?)
 }
 
-/// Every row of a dimension across an organisation's snapshots, for
-/// merging by key.
-pub fn rows_of(
+/// The bodies of every page of a dimension across an organisation's
+/// snapshots, for merging by key.
+pub fn bodies_of(
     conn: &mut DbConnection,
     organisation_id: i64,
     dimension: &str,
-) -> Result<Vec<SnapshotRowRecord>, DbError> {
-    Ok(snapshot_rows::table
-        .filter(snapshot_rows::organisation_id.eq(organisation_id))
-        .filter(snapshot_rows::dimension.eq(dimension.to_owned()))
-        .select(SnapshotRowRecord::as_select())
+) -> Result<Vec<String>, DbError> {
+    Ok(snapshot_pages::table
+        .filter(snapshot_pages::organisation_id.eq(organisation_id))
+        .filter(snapshot_pages::dimension.eq(dimension.to_owned()))
+        .select(snapshot_pages::body)
         .load(conn)?)
 }

@@ -109,3 +109,23 @@ pub fn sample_user<'a>(username: &'a str, email: &'a str) -> NewUser<'a> {
         date_joined: chrono::Utc::now().naive_utc(),
     }
 }
+
+/// Reverts the latest migration of the database at `url`, as an operator
+/// rolling a release back would: for tests of what a migration does to
+/// data already stored.
+pub fn revert_last_migration(url: &DatabaseUrl) {
+    use diesel_migrations::MigrationHarness;
+
+    use crate::DbConnection;
+    use crate::migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+
+    let reverted = match DbConnection::open(url).expect("the test database opens") {
+        DbConnection::Postgres(mut conn) => conn
+            .revert_last_migration(POSTGRES_MIGRATIONS)
+            .map(|v| v.to_string()),
+        DbConnection::Sqlite(mut conn) => conn
+            .revert_last_migration(SQLITE_MIGRATIONS)
+            .map(|v| v.to_string()),
+    };
+    reverted.expect("the latest migration reverts");
+}

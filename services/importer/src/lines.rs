@@ -8,10 +8,15 @@
 //! Parquet's 38-digit decimals once a total's integer digits are allowed for.
 
 use std::fs::File;
+use std::hash::BuildHasher;
 use std::path::Path;
 
+use hashbrown::HashTable;
 use polars::io::parquet::write::{BatchedWriter, RowGroupIterColumns, get_encodings};
 use polars::prelude::*;
+use polars_arrow::array::{Array, DictionaryArray, MutablePlString, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::bitmap::MutableBitmap;
+use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
     CompressedPage, Compressor, DynIter, DynStreamingIterator, Encoding, FallibleStreamingIterator,
@@ -45,8 +50,9 @@ const TEXT_COLUMNS: [&str; 20] = [
     "base_revenue",
 ];
 
-/// Columns of (nearly) one value per line.
-const DISTINCT: [&str; 4] = ["line", "gross_revenue", "net_revenue", "base_revenue"];
+/// Text columns of (nearly) one value per line: amounts. They are written
+/// plain, the others as dictionaries.
+const DISTINCT: [&str; 3] = ["gross_revenue", "net_revenue", "base_revenue"];
 
 /// What every line of the file shares.
 #[derive(Debug, Clone)]
@@ -61,46 +67,195 @@ pub struct Batch {
     line: Vec<i64>,
     quantity: Vec<i64>,
     text: [Text; TEXT_COLUMNS.len()],
+    /// Whether each text column is one of [`DISTINCT`].
+    distinct: [bool; TEXT_COLUMNS.len()],
     capacity: usize,
 }
 
 /// A text column being built. Many hold one value on every line of a file
 /// (its period, store, currency, rate): such a column is only counted, and
-/// made whole at the end, until a line brings another value.
+/// written as a dictionary of that one value, until a line brings another.
+/// Then a column of (nearly) one value per line, an amount, is built as
+/// plain text; any other is built as a dictionary.
 enum Text {
     Same(Option<String>, usize),
-    Varied(StringChunkedBuilder),
+    Varied(MutablePlString),
+    Dictionary(Dictionary),
 }
 
 impl Text {
-    fn push(&mut self, value: Option<&str>, name: &str, capacity: usize) {
+    fn push(&mut self, value: Option<&str>, distinct: bool, capacity: usize) {
         match self {
-            Text::Varied(builder) => builder.append_option(value),
+            Text::Varied(builder) => builder.push(value),
+            Text::Dictionary(dictionary) => dictionary.push(value),
             Text::Same(same, count) if same.as_deref() == value => *count += 1,
             Text::Same(same, count) if *count == 0 => {
                 *same = value.map(str::to_owned);
                 *count = 1;
             }
-            Text::Same(same, count) => {
-                let mut builder = StringChunkedBuilder::new(name.into(), capacity.max(*count + 1));
+            Text::Same(same, count) if distinct => {
+                let mut builder = MutablePlString::with_capacity(capacity.max(*count + 1));
                 for _ in 0..*count {
-                    builder.append_option(same.as_deref());
+                    builder.push(same.as_deref());
                 }
-                builder.append_option(value);
+                builder.push(value);
                 *self = Text::Varied(builder);
+            }
+            Text::Same(same, count) => {
+                let mut dictionary = Dictionary::with_capacity(capacity.max(*count + 1));
+                for _ in 0..*count {
+                    dictionary.push(same.as_deref());
+                }
+                dictionary.push(value);
+                *self = Text::Dictionary(dictionary);
             }
         }
     }
 
-    fn finish(self, name: &str) -> Column {
+    fn finish(self) -> PolarsResult<Box<dyn Array>> {
         match self {
-            Text::Varied(builder) => builder.finish().into_column(),
-            Text::Same(Some(value), count) => {
-                StringChunked::full(name.into(), &value, count).into_column()
-            }
-            Text::Same(None, count) => StringChunked::full_null(name.into(), count).into_column(),
+            Text::Varied(builder) => Ok(Utf8ViewArray::from(builder).boxed()),
+            Text::Dictionary(dictionary) => dictionary.finish(),
+            Text::Same(value, count) => constant(value.as_deref(), count),
         }
     }
+}
+
+/// A text column kept as a dictionary while it is built: each distinct
+/// value is stored once, in the order first seen, and each line holds its
+/// value's index. One lookup a line (none when a line repeats the line
+/// before's value, as sorted reports do), where building the column whole
+/// and letting the Parquet writer find its dictionary copies every value
+/// and looks each up twice.
+struct Dictionary {
+    /// Indexes into `values`, by their value's hash.
+    table: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+    /// The distinct values, end to end, and where each ends.
+    text: String,
+    ends: Vec<usize>,
+    keys: Vec<u32>,
+    /// Which lines have a value: made at the first line without one.
+    validity: Option<MutableBitmap>,
+    /// The index of the last line's value.
+    last: Option<u32>,
+}
+
+impl Dictionary {
+    fn with_capacity(capacity: usize) -> Dictionary {
+        Dictionary {
+            table: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
+            text: String::new(),
+            ends: Vec::new(),
+            keys: Vec::with_capacity(capacity),
+            validity: None,
+            last: None,
+        }
+    }
+
+    fn value<'t>(text: &'t str, ends: &[usize], index: u32) -> &'t str {
+        let index = index as usize;
+        let start = match index {
+            0 => 0,
+            _ => ends[index - 1],
+        };
+        &text[start..ends[index]]
+    }
+
+    fn push(&mut self, value: Option<&str>) {
+        let Some(value) = value else {
+            let validity = self.validity.get_or_insert_with(|| {
+                let mut bits = MutableBitmap::with_capacity(self.keys.capacity());
+                bits.extend_constant(self.keys.len(), true);
+                bits
+            });
+            validity.push(false);
+            self.keys.push(0);
+            return;
+        };
+        let key = match self.last {
+            Some(last) if Self::value(&self.text, &self.ends, last) == value => last,
+            _ => self.key_of(value),
+        };
+        self.last = Some(key);
+        self.keys.push(key);
+        if let Some(validity) = &mut self.validity {
+            validity.push(true);
+        }
+    }
+
+    fn key_of(&mut self, value: &str) -> u32 {
+        let Dictionary {
+            table,
+            hasher,
+            text,
+            ends,
+            ..
+        } = self;
+        let hash = hasher.hash_one(value);
+        let found = table.find(hash, |&index| Self::value(text, ends, index) == value);
+        if let Some(&index) = found {
+            return index;
+        }
+        let index = u32::try_from(ends.len()).unwrap_or(u32::MAX);
+        text.push_str(value);
+        ends.push(text.len());
+        table.insert_unique(hash, index, |&index| {
+            hasher.hash_one(Self::value(text, ends, index))
+        });
+        index
+    }
+
+    fn finish(self) -> PolarsResult<Box<dyn Array>> {
+        let values: Vec<&str> = (0..self.ends.len())
+            .map(|index| Self::value(&self.text, &self.ends, index as u32))
+            .collect();
+        let values = Utf8ViewArray::from_slice_values(values);
+        let keys = PrimitiveArray::<u32>::new(
+            ArrowDataType::UInt32,
+            self.keys.into(),
+            self.validity.map(Into::into),
+        );
+        Ok(DictionaryArray::try_new(dictionary_type(), keys, values.boxed())?.boxed())
+    }
+}
+
+fn dictionary_type() -> ArrowDataType {
+    ArrowDataType::Dictionary(
+        IntegerType::UInt32,
+        Box::new(ArrowDataType::Utf8View),
+        false,
+    )
+}
+
+/// A text column of `count` times `value`, as a dictionary of that one
+/// value: its keys encode to next to nothing, and the writer has no
+/// dictionary to find.
+fn constant(value: Option<&str>, count: usize) -> PolarsResult<Box<dyn Array>> {
+    let keys = match value {
+        Some(_) => PrimitiveArray::<u32>::from_vec(vec![0; count]),
+        None => PrimitiveArray::<u32>::new_null(ArrowDataType::UInt32, count),
+    };
+    let values = Utf8ViewArray::from_slice_values([value.unwrap_or_default()]);
+    Ok(DictionaryArray::try_new(dictionary_type(), keys, values.boxed())?.boxed())
+}
+
+/// The lines' schema, in the order [`Batch::into_arrays`] builds columns.
+fn schema() -> Schema {
+    let mut fields = vec![
+        Field::new("organisation_id".into(), DataType::Int64),
+        Field::new("file_id".into(), DataType::Int64),
+        Field::new("line".into(), DataType::Int64),
+    ];
+    fields.extend(
+        TEXT_COLUMNS
+            .iter()
+            .map(|name| Field::new((*name).into(), DataType::String)),
+    );
+    fields.push(Field::new("quantity".into(), DataType::Int64));
+    fields.push(Field::new("base_currency".into(), DataType::String));
+    Schema::from_iter(fields)
 }
 
 impl Batch {
@@ -109,6 +264,7 @@ impl Batch {
             line: Vec::with_capacity(capacity),
             quantity: Vec::with_capacity(capacity),
             text: std::array::from_fn(|_| Text::Same(None, 0)),
+            distinct: std::array::from_fn(|at| DISTINCT.contains(&TEXT_COLUMNS[at])),
             capacity,
         }
     }
@@ -148,33 +304,24 @@ impl Batch {
             Some(entry.rate),
             Some(entry.base_revenue),
         ];
-        for ((column, value), name) in self.text.iter_mut().zip(values).zip(TEXT_COLUMNS) {
-            column.push(value, name, self.capacity);
+        for ((column, value), distinct) in self.text.iter_mut().zip(values).zip(self.distinct) {
+            column.push(value, distinct, self.capacity);
         }
     }
 
-    /// The batch as a frame of the lines' schema.
-    pub fn into_frame(self, constants: &Constants) -> PolarsResult<DataFrame> {
+    /// The batch's columns, in the order of [`schema`].
+    fn into_arrays(self, constants: &Constants) -> PolarsResult<Vec<Box<dyn Array>>> {
         let height = self.line.len();
-        let mut all = Vec::with_capacity(TEXT_COLUMNS.len() + 5);
-        all.push(Column::new(
-            "organisation_id".into(),
-            vec![constants.organisation_id; height],
-        ));
-        all.push(Column::new(
-            "file_id".into(),
-            vec![constants.file_id; height],
-        ));
-        all.push(Column::new("line".into(), self.line));
-        for (column, name) in self.text.into_iter().zip(TEXT_COLUMNS) {
-            all.push(column.finish(name));
+        let mut all: Vec<Box<dyn Array>> = Vec::with_capacity(TEXT_COLUMNS.len() + 5);
+        all.push(PrimitiveArray::from_vec(vec![constants.organisation_id; height]).boxed());
+        all.push(PrimitiveArray::from_vec(vec![constants.file_id; height]).boxed());
+        all.push(PrimitiveArray::from_vec(self.line).boxed());
+        for column in self.text {
+            all.push(column.finish()?);
         }
-        all.push(Column::new("quantity".into(), self.quantity));
-        all.push(
-            StringChunked::full("base_currency".into(), &constants.base_currency, height)
-                .into_column(),
-        );
-        DataFrame::new(height, all)
+        all.push(PrimitiveArray::from_vec(self.quantity).boxed());
+        all.push(constant(Some(&constants.base_currency), height)?);
+        Ok(all)
     }
 }
 
@@ -217,20 +364,20 @@ pub struct LinesFile {
 impl LinesFile {
     pub fn create(path: &Path, constants: Constants) -> PolarsResult<LinesFile> {
         let compression = ParquetCompression::Snappy;
-        let schema = Batch::new(0).into_frame(&constants)?.schema().clone();
+        let schema = schema();
         let arrow = schema.to_arrow(CompatLevel::newest());
         let fields = to_parquet_schema(&arrow)?.fields().to_vec();
-        // Columns whose values nearly all differ are written plain, without
-        // first estimating whether a dictionary would pay.
+        // Amounts, nearly all different, are written plain, without first
+        // estimating whether a dictionary would pay; line numbers, one
+        // more each line, as deltas (next to nothing).
         let encodings = arrow
             .iter_values()
             .zip(get_encodings(&arrow).iter())
-            .map(
-                |(field, encoding)| match DISTINCT.contains(&field.name.as_str()) {
-                    true => vec![Encoding::Plain],
-                    false => encoding.clone(),
-                },
-            )
+            .map(|(field, encoding)| match field.name.as_str() {
+                "line" => vec![Encoding::DeltaBinaryPacked],
+                name if DISTINCT.contains(&name) => vec![Encoding::Plain],
+                _ => encoding.clone(),
+            })
             .collect();
         let options = WriteOptions {
             // Null counts only: min and max of text columns cost a
@@ -264,27 +411,20 @@ impl LinesFile {
     /// Encodes and compresses a batch on the calling thread, as one row
     /// group.
     pub fn encode(&self, batch: Batch) -> PolarsResult<RowGroup> {
-        let frame = batch.into_frame(&self.constants)?;
+        let arrays = batch.into_arrays(&self.constants)?;
         let mut columns = Vec::with_capacity(self.fields.len());
-        for chunk in frame.iter_chunks(CompatLevel::newest(), false) {
-            if !columns.is_empty() {
-                return Err(polars_err!(ComputeError: "a batch of lines is one chunk"));
-            }
-            for ((array, field), encoding) in chunk
-                .columns()
-                .iter()
-                .zip(&self.fields)
-                .zip(&self.encodings)
-            {
-                for pages in array_to_columns(array, field.clone(), self.options, encoding)? {
-                    let pages = pages.map(|page| {
-                        page.map_err(|e| ParquetError::FeatureNotSupported(e.to_string()))
-                    });
-                    let compressed =
-                        Compressor::new_from_vec(pages, self.options.compression, vec![])
-                            .collect::<Result<Vec<_>, ParquetError>>()?;
-                    columns.push(compressed);
-                }
+        for ((array, field), encoding) in arrays.iter().zip(&self.fields).zip(&self.encodings) {
+            // A column of one value is a dictionary, whatever its kind.
+            let encoding = match array.dtype() {
+                ArrowDataType::Dictionary(..) => &[Encoding::RleDictionary][..],
+                _ => encoding,
+            };
+            for pages in array_to_columns(array, field.clone(), self.options, encoding)? {
+                let pages = pages
+                    .map(|page| page.map_err(|e| ParquetError::FeatureNotSupported(e.to_string())));
+                let compressed = Compressor::new_from_vec(pages, self.options.compression, vec![])
+                    .collect::<Result<Vec<_>, ParquetError>>()?;
+                columns.push(compressed);
             }
         }
         Ok(RowGroup { columns })
@@ -348,6 +488,9 @@ mod tests {
                     quantity: n,
                     net_revenue: format!("0.{n}"),
                     label: Some(if n % 3 == 0 { "B" } else { "A" }.to_owned()),
+                    // Values, repeated and not, and lines without one.
+                    isrc: (n != 2 && n != 5).then(|| format!("GBAYE{}", n / 2)),
+                    upc: (n > 4).then(|| "0602517646489".to_owned()),
                     ..Line::default()
                 };
                 let entry = Entry {
@@ -395,6 +538,40 @@ mod tests {
             .collect();
         let (a, b) = (Some("A"), Some("B"));
         assert_eq!(labels, [a, a, b, a, a, b], "one value, then another");
+        let isrcs: Vec<Option<&str>> = frame
+            .column("isrc")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            isrcs,
+            [
+                Some("GBAYE0"),
+                None,
+                Some("GBAYE1"),
+                Some("GBAYE2"),
+                None,
+                Some("GBAYE3")
+            ],
+            "a dictionary with lines without a value"
+        );
+        let upcs: Vec<Option<&str>> = frame.column("upc").unwrap().str().unwrap().iter().collect();
+        let upc = Some("0602517646489");
+        assert_eq!(upcs, [None, None, None, None, upc, upc], "none, then one");
+        let amounts: Vec<Option<&str>> = frame
+            .column("net_revenue")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            amounts,
+            ["0.1", "0.2", "0.3", "0.4", "0.5", "0.6"].map(Some),
+            "amounts, plain"
+        );
         let titles = frame.column("track_title").unwrap().str().unwrap();
         assert_eq!(titles.null_count(), 6, "a column of none");
         let base = frame.column("base_currency").unwrap().str().unwrap().get(3);

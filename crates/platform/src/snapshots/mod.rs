@@ -5,8 +5,10 @@
 //! ranked by base revenue.
 //!
 //! Two stores share [`SnapshotStore`]: the OAS database (the default) and
-//! MongoDB. Both keep a header per file and one record per row, so a file
-//! with hundreds of thousands of tracks never makes one huge record.
+//! MongoDB. Both keep a header per file apart from its rows, so a file with
+//! hundreds of thousands of tracks never makes one huge record: the
+//! database keeps the rows in ranked pages of 500, MongoDB a document per
+//! row.
 
 mod mongo;
 mod sql;

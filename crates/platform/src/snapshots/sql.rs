@@ -1,7 +1,17 @@
+//! Snapshots in the OAS database: a header per file, and each dimension's
+//! groups in ranked pages of [`PAGE_ROWS`]. A page is one table row holding
+//! its groups as a JSON array (amounts as exact decimal text) and their keys
+//! as another, so a file of sixty thousand groups is written as about 130
+//! rows, a page of the API reads one or two, and the organisation's
+//! distinct counts read keys only.
+
+use std::collections::HashSet;
+
 use chrono::Utc;
 use oas_db::Database;
-use oas_db::snapshots::{self, SnapshotHeaderRow, SnapshotRowRecord};
+use oas_db::snapshots::{self, SnapshotHeaderRow, SnapshotPage};
 use oas_domain::money::Amount;
+use serde::Deserialize;
 
 use super::{PeriodRevenue, by_period, merge_top};
 
@@ -9,6 +19,9 @@ use super::{
     Dimension, Snapshot, SnapshotError, SnapshotRow, SnapshotStore, SnapshotTotals, Summary,
     decimal, ranked,
 };
+
+/// Groups per page.
+pub const PAGE_ROWS: usize = 500;
 
 /// Snapshots in the OAS database.
 #[derive(Clone)]
@@ -22,7 +35,7 @@ impl SqlSnapshots {
     }
 }
 
-fn store(e: oas_db::DbError) -> SnapshotError {
+fn store(e: impl std::fmt::Display) -> SnapshotError {
     SnapshotError::Store(e.to_string())
 }
 
@@ -40,16 +53,80 @@ fn totals_of(row: SnapshotHeaderRow) -> Result<SnapshotTotals, SnapshotError> {
     })
 }
 
-fn row_of(r: SnapshotRowRecord) -> Result<SnapshotRow, SnapshotError> {
-    Ok(SnapshotRow {
-        key: r.key,
-        name: r.name,
-        isrc: r.isrc,
-        upc: r.upc,
-        revenue: decimal(&r.revenue)?,
-        base_revenue: decimal(&r.base_revenue)?,
-        quantity: r.quantity,
-    })
+/// A row as a page stores it.
+#[derive(Deserialize)]
+struct StoredRow {
+    key: String,
+    name: String,
+    isrc: Option<String>,
+    upc: Option<String>,
+    revenue: String,
+    base_revenue: String,
+    quantity: i64,
+}
+
+/// The rows of a page's body.
+fn rows_of(body: &str) -> Result<Vec<SnapshotRow>, SnapshotError> {
+    let stored: Vec<StoredRow> =
+        serde_json::from_str(body).map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
+    stored
+        .into_iter()
+        .map(|r| {
+            Ok(SnapshotRow {
+                key: r.key,
+                name: r.name,
+                isrc: r.isrc,
+                upc: r.upc,
+                revenue: decimal(&r.revenue)?,
+                base_revenue: decimal(&r.base_revenue)?,
+                quantity: r.quantity,
+            })
+        })
+        .collect()
+}
+
+/// The snapshot's pages: each dimension's rows ranked, [`PAGE_ROWS`] to a page.
+fn pages_of(snapshot: &Snapshot) -> Result<Vec<SnapshotPage>, SnapshotError> {
+    let t = &snapshot.totals;
+    let mut pages = Vec::new();
+    for (dimension, group) in &snapshot.rows {
+        for (page, rows) in ranked(group).chunks(PAGE_ROWS).enumerate() {
+            let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+            pages.push(SnapshotPage {
+                file_id: t.file_id,
+                organisation_id: t.organisation_id,
+                dimension: dimension.as_str().to_owned(),
+                page: i32::try_from(page).map_err(store)?,
+                row_count: i32::try_from(rows.len()).map_err(store)?,
+                keys: serde_json::to_string(&keys).map_err(store)?,
+                body: serde_json::to_string(rows).map_err(store)?,
+            });
+        }
+    }
+    Ok(pages)
+}
+
+/// Which pages hold rows `offset..offset + limit` of a ranking whose pages
+/// hold `sizes` rows (page number, rows, in order): the first and last
+/// page, and how many rows of the first to skip.
+fn span(sizes: &[(i32, i32)], offset: i64, limit: i64) -> Option<(i32, i32, usize)> {
+    let end = offset.checked_add(limit)?;
+    let mut start = 0_i64;
+    let mut first = None;
+    for &(page, count) in sizes {
+        let next = start + i64::from(count);
+        if first.is_none() && offset < next {
+            first = Some((page, usize::try_from(offset - start).ok()?));
+        }
+        if let Some((first_page, skip)) = first
+            && end <= next
+        {
+            return Some((first_page, page, skip));
+        }
+        start = next;
+    }
+    let (first_page, skip) = first?;
+    Some((first_page, sizes.last()?.0, skip))
 }
 
 impl SnapshotStore for SqlSnapshots {
@@ -67,27 +144,9 @@ impl SnapshotStore for SqlSnapshots {
             quantity: t.quantity,
             created_at: Utc::now().naive_utc(),
         };
-        let mut rows = Vec::new();
-        for (dimension, group) in &snapshot.rows {
-            for (position, row) in ranked(group).into_iter().enumerate() {
-                rows.push(SnapshotRowRecord {
-                    file_id: t.file_id,
-                    organisation_id: t.organisation_id,
-                    dimension: dimension.as_str().to_owned(),
-                    position: i32::try_from(position)
-                        .map_err(|e| SnapshotError::Store(e.to_string()))?,
-                    key: row.key.clone(),
-                    name: row.name.clone(),
-                    isrc: row.isrc.clone(),
-                    upc: row.upc.clone(),
-                    revenue: row.revenue.to_string(),
-                    base_revenue: row.base_revenue.to_string(),
-                    quantity: row.quantity,
-                });
-            }
-        }
+        let pages = pages_of(snapshot)?;
         self.db
-            .run(move |conn| snapshots::replace(conn, &header, &rows))
+            .run(move |conn| snapshots::replace(conn, &header, &pages))
             .await
             .map_err(store)
     }
@@ -108,16 +167,35 @@ impl SnapshotStore for SqlSnapshots {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<SnapshotRow>, i64), SnapshotError> {
-        let (records, total) = self
+        let (offset, limit) = (offset.max(0), limit.max(0));
+        let (total, skip, bodies) = self
             .db
-            .run(move |conn| snapshots::rows(conn, file_id, dimension.as_str(), offset, limit))
+            .run(move |conn| {
+                let sizes = snapshots::page_sizes(conn, file_id, dimension.as_str())?;
+                let total = sizes
+                    .iter()
+                    .map(|&(_, count)| i64::from(count))
+                    .sum::<i64>();
+                let Some((first, last, skip)) = span(&sizes, offset, limit).filter(|_| limit > 0)
+                else {
+                    return Ok((total, 0, Vec::new()));
+                };
+                let bodies =
+                    snapshots::page_bodies(conn, file_id, dimension.as_str(), first, last)?;
+                Ok((total, skip, bodies))
+            })
             .await
             .map_err(store)?;
-        let rows = records
+        let mut rows = Vec::new();
+        for body in &bodies {
+            rows.extend(rows_of(body)?);
+        }
+        let page = rows
             .into_iter()
-            .map(row_of)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((rows, total))
+            .skip(skip)
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect();
+        Ok((page, total))
     }
 
     async fn delete(&self, file_id: i64) -> Result<(), SnapshotError> {
@@ -133,9 +211,9 @@ impl SnapshotStore for SqlSnapshots {
             .run(move |conn| {
                 Ok((
                     snapshots::headers_of(conn, organisation_id)?,
-                    snapshots::distinct_keys(conn, organisation_id, Dimension::Artist.as_str())?,
-                    snapshots::distinct_keys(conn, organisation_id, Dimension::Release.as_str())?,
-                    snapshots::distinct_keys(conn, organisation_id, Dimension::Track.as_str())?,
+                    snapshots::keys_of(conn, organisation_id, Dimension::Artist.as_str())?,
+                    snapshots::keys_of(conn, organisation_id, Dimension::Release.as_str())?,
+                    snapshots::keys_of(conn, organisation_id, Dimension::Track.as_str())?,
                 ))
             })
             .await
@@ -146,9 +224,9 @@ impl SnapshotStore for SqlSnapshots {
         }
         Ok(Summary {
             files: headers.len() as i64,
-            artists,
-            releases,
-            tracks,
+            artists: distinct(&artists)?,
+            releases: distinct(&releases)?,
+            tracks: distinct(&tracks)?,
             total_gross,
         })
     }
@@ -175,15 +253,44 @@ impl SnapshotStore for SqlSnapshots {
         dimension: Dimension,
         limit: usize,
     ) -> Result<Vec<SnapshotRow>, SnapshotError> {
-        let records = self
+        let bodies = self
             .db
-            .run(move |conn| snapshots::rows_of(conn, organisation_id, dimension.as_str()))
+            .run(move |conn| snapshots::bodies_of(conn, organisation_id, dimension.as_str()))
             .await
             .map_err(store)?;
-        let rows = records
-            .into_iter()
-            .map(row_of)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut rows = Vec::new();
+        for body in &bodies {
+            rows.extend(rows_of(body)?);
+        }
         Ok(merge_top(rows, limit))
+    }
+}
+
+/// How many distinct keys pages' key lists hold.
+fn distinct(pages: &[String]) -> Result<i64, SnapshotError> {
+    let mut keys = HashSet::new();
+    for page in pages {
+        let page: Vec<String> =
+            serde_json::from_str(page).map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
+        keys.extend(page);
+    }
+    Ok(keys.len() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span;
+
+    #[test]
+    fn a_span_covers_the_pages_of_the_rows_asked_for() {
+        let sizes = [(0, 500), (1, 500), (2, 7)];
+        assert_eq!(span(&sizes, 0, 3), Some((0, 0, 0)));
+        assert_eq!(span(&sizes, 499, 2), Some((0, 1, 499)));
+        assert_eq!(span(&sizes, 500, 500), Some((1, 1, 0)));
+        assert_eq!(span(&sizes, 998, 100), Some((1, 2, 498)));
+        assert_eq!(span(&sizes, 1006, 1), Some((2, 2, 6)));
+        assert_eq!(span(&sizes, 1007, 10), None, "past the last row");
+        assert_eq!(span(&[], 0, 10), None);
+        assert_eq!(span(&sizes, i64::MAX, 10), None);
     }
 }

@@ -164,6 +164,20 @@ async fn large(store: &impl SnapshotStore) {
     assert_eq!(total, 100_000);
     assert_eq!(page[0].key, "isrc-099999");
     assert_eq!(page[0].revenue, d("99999.01"));
+    // Pages of rows across the stores' own boundaries, and the very end.
+    for (offset, limit) in [(499, 3), (998, 505), (99_990, 50), (100_000, 5)] {
+        let (page, total) = store
+            .rows(10, Dimension::Track, offset, limit)
+            .await
+            .unwrap();
+        assert_eq!(total, 100_000);
+        let expected: Vec<String> = (offset..(offset + limit).min(100_000))
+            .map(|at| format!("isrc-{:06}", 99_999 - at))
+            .collect();
+        let keys: Vec<&str> = page.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, expected, "rows {offset}.. ({limit})");
+    }
+    assert_eq!(store.summary(9).await.unwrap().tracks, 100_000);
     store.delete(10).await.unwrap();
 }
 
@@ -191,4 +205,69 @@ async fn the_mongodb_store_passes_the_suite_where_configured() {
     let store = MongoSnapshots::connect(url.as_str()).await.unwrap();
     conformance(&store).await;
     large(&store).await;
+}
+
+#[derive(diesel::QueryableByName)]
+struct StoredKey {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    key: String,
+}
+
+/// The track keys of file 5 in the row-per-group table the pages replaced,
+/// in their stored order.
+fn keys_in_rows(url: &oas_db::DatabaseUrl) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    let query = diesel::sql_query(
+        "SELECT key FROM snapshot_rows WHERE file_id = 5 AND dimension = 'track' ORDER BY position",
+    );
+    let keys: Vec<StoredKey> = match oas_db::DbConnection::open(url).unwrap() {
+        oas_db::DbConnection::Postgres(mut pg) => query.load(&mut pg).unwrap(),
+        oas_db::DbConnection::Sqlite(mut lite) => query.load(&mut lite).unwrap(),
+    };
+    keys.into_iter().map(|k| k.key).collect()
+}
+
+/// Snapshots stored before their rows were paged survive the migration,
+/// and a rollback: reverted, every row is back in its place; migrated
+/// again, the store reads what it read before.
+#[actix_web::test]
+async fn stored_snapshots_survive_the_paging_migration_both_ways() {
+    for backend in backends() {
+        let test_db = TestDatabase::new(backend).unwrap();
+        let db = Database::new(test_db.url(), PoolSettings::default()).unwrap();
+        db.migrate().await.unwrap();
+        let store = SqlSnapshots::new(db.clone());
+        let mut saved = snapshot(5, 3, &[("ana", "1"), ("bea", "2")]);
+        let tracks: Vec<SnapshotRow> = (0..1203)
+            .map(|i| row(&format!("isrc-{i:04}"), &format!("{i}.5"), i))
+            .collect();
+        saved.rows.insert(Dimension::Track, tracks);
+        store.save(&saved).await.unwrap();
+        let (before, total) = store.rows(5, Dimension::Track, 0, 2000).await.unwrap();
+        assert_eq!(total, 1203);
+        let summary = store.summary(3).await.unwrap();
+        db.close();
+
+        oas_db::testing::revert_last_migration(test_db.url());
+        let keys = keys_in_rows(test_db.url());
+        assert_eq!(
+            keys,
+            before.iter().map(|r| r.key.clone()).collect::<Vec<_>>(),
+            "one row per group, in ranking order"
+        );
+
+        let db = Database::new(test_db.url(), PoolSettings::default()).unwrap();
+        db.migrate().await.unwrap();
+        let store = SqlSnapshots::new(db);
+        let (after, total) = store.rows(5, Dimension::Track, 0, 2000).await.unwrap();
+        assert_eq!(total, 1203);
+        assert_eq!(after, before, "every row as it was, in the same order");
+        assert_eq!(store.summary(3).await.unwrap(), summary);
+        let (page, _) = store.rows(5, Dimension::Track, 499, 2).await.unwrap();
+        assert_eq!(
+            page,
+            before[499..501],
+            "pages of 500, as the store writes them"
+        );
+    }
 }
