@@ -336,6 +336,10 @@ pub struct LineError {
 /// Fields of the standard line, by [`Field`]'s order.
 const FIELD_COUNT: usize = Field::Currency as usize + 1;
 
+/// Dates or months read from raw text, by that text. Hashed with foldhash
+/// (seeded per process), a fraction of SipHash's cost per line.
+type DateMemo = std::collections::HashMap<String, Option<String>, foldhash::fast::RandomState>;
+
 /// A format bound to one file's header: column positions resolved once.
 #[derive(Debug, Clone)]
 pub struct Mapper {
@@ -345,7 +349,7 @@ pub struct Mapper {
     /// Values from the preamble, by field.
     preamble: [Option<String>; FIELD_COUNT],
     /// Dates and months already read, by field and raw text.
-    dates: std::cell::RefCell<BTreeMap<Field, std::collections::HashMap<String, Option<String>>>>,
+    dates: std::cell::RefCell<BTreeMap<Field, DateMemo>>,
 }
 
 /// Sets an optional text of a reused line, keeping its buffer.

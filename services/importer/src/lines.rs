@@ -19,8 +19,9 @@ use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
-    CompressedPage, Compressor, DynIter, DynStreamingIterator, Encoding, FallibleStreamingIterator,
-    ParquetType, Version, WriteOptions, array_to_columns, to_parquet_schema,
+    CompressedPage, CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding,
+    FallibleStreamingIterator, ParquetType, Version, WriteOptions, array_to_columns,
+    to_parquet_schema,
 };
 
 use oas_sales::format::Line;
@@ -128,17 +129,34 @@ impl Text {
 /// and letting the Parquet writer find its dictionary copies every value
 /// and looks each up twice.
 struct Dictionary {
-    /// Indexes into `values`, by their value's hash.
-    table: HashTable<u32>,
+    /// The distinct values, by their hash. Each slot holds where its value
+    /// is in `text`, so a lookup reads the slot and the text, nothing else.
+    table: HashTable<Slot>,
     hasher: foldhash::fast::RandomState,
-    /// The distinct values, end to end, and where each ends.
+    /// The distinct values, end to end, in the order first seen.
     text: String,
-    ends: Vec<usize>,
+    /// Where each distinct value ends in `text`.
+    ends: Vec<u32>,
     keys: Vec<u32>,
     /// Which lines have a value: made at the first line without one.
     validity: Option<MutableBitmap>,
-    /// The index of the last line's value.
-    last: Option<u32>,
+    /// The last line's value.
+    last: Option<Slot>,
+}
+
+/// A distinct value: its index, and where it is in [`Dictionary::text`].
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    index: u32,
+    start: u32,
+    end: u32,
+}
+
+impl Slot {
+    fn of(self, text: &str) -> &str {
+        text.get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
 }
 
 impl Dictionary {
@@ -154,15 +172,6 @@ impl Dictionary {
         }
     }
 
-    fn value<'t>(text: &'t str, ends: &[usize], index: u32) -> &'t str {
-        let index = index as usize;
-        let start = match index {
-            0 => 0,
-            _ => ends[index - 1],
-        };
-        &text[start..ends[index]]
-    }
-
     fn push(&mut self, value: Option<&str>) {
         let Some(value) = value else {
             let validity = self.validity.get_or_insert_with(|| {
@@ -174,18 +183,18 @@ impl Dictionary {
             self.keys.push(0);
             return;
         };
-        let key = match self.last {
-            Some(last) if Self::value(&self.text, &self.ends, last) == value => last,
-            _ => self.key_of(value),
+        let slot = match self.last {
+            Some(last) if last.of(&self.text) == value => last,
+            _ => self.slot_of(value),
         };
-        self.last = Some(key);
-        self.keys.push(key);
+        self.last = Some(slot);
+        self.keys.push(slot.index);
         if let Some(validity) = &mut self.validity {
             validity.push(true);
         }
     }
 
-    fn key_of(&mut self, value: &str) -> u32 {
+    fn slot_of(&mut self, value: &str) -> Slot {
         let Dictionary {
             table,
             hasher,
@@ -194,22 +203,37 @@ impl Dictionary {
             ..
         } = self;
         let hash = hasher.hash_one(value);
-        let found = table.find(hash, |&index| Self::value(text, ends, index) == value);
-        if let Some(&index) = found {
-            return index;
+        if let Some(&slot) = table.find(hash, |slot| slot.of(text) == value) {
+            return slot;
         }
-        let index = u32::try_from(ends.len()).unwrap_or(u32::MAX);
+        // A block's text is far below 4 GiB: its values' offsets fit.
+        let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+        let slot = Slot {
+            index: offset(ends.len()),
+            start: offset(text.len()),
+            end: offset(text.len() + value.len()),
+        };
         text.push_str(value);
-        ends.push(text.len());
-        table.insert_unique(hash, index, |&index| {
-            hasher.hash_one(Self::value(text, ends, index))
-        });
-        index
+        ends.push(slot.end);
+        table.insert_unique(hash, slot, |slot| hasher.hash_one(slot.of(text)));
+        slot
     }
 
     fn finish(self) -> PolarsResult<Box<dyn Array>> {
-        let values: Vec<&str> = (0..self.ends.len())
-            .map(|index| Self::value(&self.text, &self.ends, index as u32))
+        let mut start = 0;
+        let values: Vec<&str> = self
+            .ends
+            .iter()
+            .map(|&end| {
+                let value = Slot {
+                    index: 0,
+                    start,
+                    end,
+                }
+                .of(&self.text);
+                start = end;
+                value
+            })
             .collect();
         let values = Utf8ViewArray::from_slice_values(values);
         let keys = PrimitiveArray::<u32>::new(
@@ -357,6 +381,7 @@ pub struct LinesFile {
     writer: BatchedWriter<File>,
     fields: Vec<ParquetType>,
     encodings: Vec<Vec<Encoding>>,
+    compressions: Vec<CompressionOptions>,
     options: WriteOptions,
     pub constants: Constants,
 }
@@ -377,6 +402,18 @@ impl LinesFile {
                 "line" => vec![Encoding::DeltaBinaryPacked],
                 name if DISTINCT.contains(&name) => vec![Encoding::Plain],
                 _ => encoding.clone(),
+            })
+            .collect();
+        // Amounts are digits in no order, which Snappy (matching repeated
+        // runs, with no entropy coding) cannot shorten, and line numbers
+        // as deltas are next to nothing: those are stored as encoded.
+        let compressions = arrow
+            .iter_values()
+            .map(|field| match field.name.as_str() {
+                name if name == "line" || DISTINCT.contains(&name) => {
+                    CompressionOptions::Uncompressed
+                }
+                _ => compression.into(),
             })
             .collect();
         let options = WriteOptions {
@@ -403,6 +440,7 @@ impl LinesFile {
             writer,
             fields,
             encodings,
+            compressions,
             options,
             constants,
         })
@@ -413,7 +451,12 @@ impl LinesFile {
     pub fn encode(&self, batch: Batch) -> PolarsResult<RowGroup> {
         let arrays = batch.into_arrays(&self.constants)?;
         let mut columns = Vec::with_capacity(self.fields.len());
-        for ((array, field), encoding) in arrays.iter().zip(&self.fields).zip(&self.encodings) {
+        let columns_of = arrays
+            .iter()
+            .zip(&self.fields)
+            .zip(&self.encodings)
+            .zip(&self.compressions);
+        for (((array, field), encoding), &compression) in columns_of {
             // A column of one value is a dictionary, whatever its kind.
             let encoding = match array.dtype() {
                 ArrowDataType::Dictionary(..) => &[Encoding::RleDictionary][..],
@@ -422,7 +465,7 @@ impl LinesFile {
             for pages in array_to_columns(array, field.clone(), self.options, encoding)? {
                 let pages = pages
                     .map(|page| page.map_err(|e| ParquetError::FeatureNotSupported(e.to_string())));
-                let compressed = Compressor::new_from_vec(pages, self.options.compression, vec![])
+                let compressed = Compressor::new_from_vec(pages, compression, vec![])
                     .collect::<Result<Vec<_>, ParquetError>>()?;
                 columns.push(compressed);
             }
