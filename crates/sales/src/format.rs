@@ -336,6 +336,61 @@ pub struct LineError {
 /// Fields of the standard line, by [`Field`]'s order.
 const FIELD_COUNT: usize = Field::Currency as usize + 1;
 
+/// A record's cells by position: a CSV reader's record, or the cells of a
+/// quote-free line found in place ([`SplitLine`]), which are not copied.
+pub trait Cells {
+    /// How many cells the record has.
+    fn len(&self) -> usize;
+    /// The cell at `position`, as written.
+    fn cell(&self, position: usize) -> Option<&str>;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Cells for csv::StringRecord {
+    fn len(&self) -> usize {
+        csv::StringRecord::len(self)
+    }
+
+    fn cell(&self, position: usize) -> Option<&str> {
+        self.get(position)
+    }
+}
+
+/// The cells of one line without quotes: the line, and where each cell
+/// starts and ends in it ([`SplitLine::split`]).
+pub struct SplitLine<'a> {
+    pub text: &'a str,
+    pub bounds: &'a [(usize, usize)],
+}
+
+impl SplitLine<'_> {
+    /// Finds the cells of `text`, split at an ASCII `delimiter`, into
+    /// `bounds` (cleared first).
+    pub fn split(text: &str, delimiter: u8, bounds: &mut Vec<(usize, usize)>) {
+        bounds.clear();
+        let mut from = 0;
+        for to in memchr::memchr_iter(delimiter, text.as_bytes()) {
+            bounds.push((from, to));
+            from = to + 1;
+        }
+        bounds.push((from, text.len()));
+    }
+}
+
+impl Cells for SplitLine<'_> {
+    fn len(&self) -> usize {
+        self.bounds.len()
+    }
+
+    fn cell(&self, position: usize) -> Option<&str> {
+        let &(from, to) = self.bounds.get(position)?;
+        self.text.get(from..to)
+    }
+}
+
 /// Dates or months read from raw text, by that text. Hashed with foldhash
 /// (seeded per process), a fraction of SipHash's cost per line.
 type DateMemo = std::collections::HashMap<String, Option<String>, foldhash::fast::RandomState>;
@@ -436,14 +491,14 @@ impl Mapper {
             .and_then(|v| dates::period(v, self.spec.day_first))
     }
 
-    fn cell<'r>(&self, record: &'r csv::StringRecord, field: Field) -> Option<&'r str> {
+    fn cell<'r, C: Cells + ?Sized>(&self, record: &'r C, field: Field) -> Option<&'r str> {
         let (position, _) = self.position(field)?;
-        let value = record.get(*position)?.trim();
+        let value = record.cell(*position)?.trim();
         (!value.is_empty()).then_some(value)
     }
 
     /// The cell of `field`, else its preamble value.
-    fn text<'a>(&'a self, record: &'a csv::StringRecord, field: Field) -> Option<&'a str> {
+    fn text<'a, C: Cells + ?Sized>(&'a self, record: &'a C, field: Field) -> Option<&'a str> {
         self.cell(record, field)
             .or_else(|| self.preamble_value(field))
     }
@@ -458,9 +513,9 @@ impl Mapper {
 
     /// Writes the date or month of `field` into `slot`, read once per
     /// distinct value: a file repeats the same few dates on every line.
-    fn parsed_into(
+    fn parsed_into<C: Cells + ?Sized>(
         &self,
-        record: &csv::StringRecord,
+        record: &C,
         field: Field,
         month: bool,
         slot: &mut Option<String>,
@@ -502,7 +557,7 @@ impl Mapper {
     }
 
     /// Maps one record to a standard line.
-    pub fn line(&self, record: &csv::StringRecord) -> Result<Line, LineError> {
+    pub fn line<C: Cells + ?Sized>(&self, record: &C) -> Result<Line, LineError> {
         let mut line = Line::default();
         self.line_into(record, &mut line)?;
         Ok(line)
@@ -511,7 +566,11 @@ impl Mapper {
     /// Maps one record into `line`, every field overwritten; the line's
     /// buffers are reused, so a file read line after line into one `Line`
     /// allocates next to nothing.
-    pub fn line_into(&self, record: &csv::StringRecord, line: &mut Line) -> Result<(), LineError> {
+    pub fn line_into<C: Cells + ?Sized>(
+        &self,
+        record: &C,
+        line: &mut Line,
+    ) -> Result<(), LineError> {
         let style = self.spec.decimal;
         let net_raw = self.cell(record, Field::NetRevenue).unwrap_or("");
         let found = numbers::decimal_into(net_raw, style, &mut line.net_revenue)

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use oas_platform::module::Failure;
 use oas_platform::storage::ContentHasher;
-use oas_sales::format::{self, Line, Mapper};
+use oas_sales::format::{self, Cells, Line, Mapper, SplitLine};
 
 use crate::ledger::{Context, Ledger};
 use crate::lines::{Batch, Constants, LinesFile, RowGroup};
@@ -279,9 +279,15 @@ impl<'b> Records<'b> {
         Records::Csv { reader, block }
     }
 
-    /// Fills `record` with the next record and returns its line, or `None`
-    /// at the block's end.
-    fn next(&mut self, record: &mut csv::StringRecord) -> Result<Option<i64>, Failure> {
+    /// Reads the next record and returns its line, or `None` at the
+    /// block's end: a quote-free line is split in place, its cells'
+    /// places put in `bounds` and its text returned; any other record is
+    /// read into `record`.
+    fn next(
+        &mut self,
+        record: &mut csv::StringRecord,
+        bounds: &mut Vec<(usize, usize)>,
+    ) -> Result<Option<(i64, Option<&'b str>)>, Failure> {
         match self {
             Records::Plain {
                 bytes,
@@ -313,11 +319,8 @@ impl<'b> Records<'b> {
                         ))
                     })?,
                 };
-                record.clear();
-                for field in oas_sales::sniff::split_cells(text, *delimiter) {
-                    record.push_field(field);
-                }
-                return Ok(Some(*line));
+                SplitLine::split(text, *delimiter, bounds);
+                return Ok(Some((*line, Some(text))));
             },
             Records::Csv { reader, block } => {
                 let before = reader.position().clone();
@@ -338,9 +341,8 @@ impl<'b> Records<'b> {
                 let after_cr = start > 0 && block.bytes.get(start - 1) == Some(&b'\r');
                 let consumed = block.bytes.get(start..end).unwrap_or_default();
                 let lead = oas_sales::sniff::lead(consumed, after_cr);
-                Ok(Some(
-                    block.lines_before + (before.line() + lead.line_ends) as i64,
-                ))
+                let line = block.lines_before + (before.line() + lead.line_ends) as i64;
+                Ok(Some((line, None)))
             }
         }
     }
@@ -359,23 +361,31 @@ fn work(
 ) -> Result<Done, Failure> {
     let mut records = Records::new(block, delimiter);
     let mut record = csv::StringRecord::new();
+    let mut bounds = Vec::new();
     let mut line = Line::default();
     // A guess at the lines in the block.
     let mut batch = Batch::new(block.bytes.len() / 128 + 1);
     let mut rows = 0u64;
-    while let Some(number) = records.next(&mut record)? {
-        if record.iter().all(blank) {
+    while let Some((number, text)) = records.next(&mut record, &mut bounds)? {
+        let row = match text {
+            Some(text) => Row::Split(SplitLine {
+                text,
+                bounds: &bounds,
+            }),
+            None => Row::Read(&record),
+        };
+        if (0..row.len()).all(|at| row.cell(at).is_none_or(blank)) {
             continue;
         }
         // A rewritten clean copy says which line of the upload each row
         // came from.
         let number = match numbered {
-            true => record.get(0).and_then(|n| n.parse().ok()).unwrap_or(number),
+            true => row.cell(0).and_then(|n| n.parse().ok()).unwrap_or(number),
             false => number,
         };
         rows += 1;
         mapper
-            .line_into(&record, &mut line)
+            .line_into(&row, &mut line)
             .map_err(|e| rejected(format!("Line {number}: {e}")))?;
         let entry = ledger.take(context, number, &line)?;
         batch.push(number, &line, context.file_period.as_deref(), &entry);
@@ -389,6 +399,28 @@ fn work(
         )
     };
     Ok(Done { group, rows })
+}
+
+/// A record as the mapper reads it: split in place, or read by a CSV reader.
+enum Row<'r> {
+    Split(SplitLine<'r>),
+    Read(&'r csv::StringRecord),
+}
+
+impl Cells for Row<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Row::Split(split) => split.len(),
+            Row::Read(record) => record.len(),
+        }
+    }
+
+    fn cell(&self, position: usize) -> Option<&str> {
+        match self {
+            Row::Split(split) => split.cell(position),
+            Row::Read(record) => record.get(position),
+        }
+    }
 }
 
 /// Writes the workers' row groups in the blocks' order; returns the data
