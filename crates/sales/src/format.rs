@@ -360,24 +360,10 @@ impl Cells for csv::StringRecord {
 }
 
 /// The cells of one line without quotes: the line, and where each cell
-/// starts and ends in it ([`SplitLine::split`]).
+/// starts and ends in it.
 pub struct SplitLine<'a> {
     pub text: &'a str,
     pub bounds: &'a [(usize, usize)],
-}
-
-impl SplitLine<'_> {
-    /// Finds the cells of `text`, split at an ASCII `delimiter`, into
-    /// `bounds` (cleared first).
-    pub fn split(text: &str, delimiter: u8, bounds: &mut Vec<(usize, usize)>) {
-        bounds.clear();
-        let mut from = 0;
-        for to in memchr::memchr_iter(delimiter, text.as_bytes()) {
-            bounds.push((from, to));
-            from = to + 1;
-        }
-        bounds.push((from, text.len()));
-    }
 }
 
 impl Cells for SplitLine<'_> {

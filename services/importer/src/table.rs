@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use oas_platform::module::Failure;
 use oas_platform::storage::ContentHasher;
 use oas_sales::format::{self, Cells, Line, Mapper, SplitLine};
+use oas_sales::sniff::Scanner;
 
 use crate::ledger::{Context, Ledger};
 use crate::lines::{Batch, Constants, LinesFile, RowGroup};
@@ -250,6 +251,8 @@ enum Records<'b> {
         at: usize,
         line: i64,
         delimiter: u8,
+        /// Every delimiter and line end of the block, in order.
+        scanner: Scanner<'b>,
     },
     Csv {
         reader: csv::Reader<&'b [u8]>,
@@ -269,6 +272,7 @@ impl<'b> Records<'b> {
                 at: 0,
                 line: block.lines_before,
                 delimiter,
+                scanner: Scanner::new(bytes, delimiter, b'\n'),
             };
         }
         let reader = csv::ReaderBuilder::new()
@@ -295,20 +299,34 @@ impl<'b> Records<'b> {
                 at,
                 line,
                 delimiter,
+                scanner,
             } => loop {
                 if *at >= bytes.len() {
                     return Ok(None);
                 }
                 let start = *at;
-                let rest = &bytes[start..];
-                let length = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-                *at += length + 1;
+                // The line's cells and its end, from the block's scan for
+                // delimiters and line ends.
+                bounds.clear();
+                let mut from = start;
+                let end = loop {
+                    match scanner.next() {
+                        Some(found) if bytes[found] == *delimiter => {
+                            bounds.push((from - start, found - start));
+                            from = found + 1;
+                        }
+                        Some(found) => break found,
+                        None => break bytes.len(),
+                    }
+                };
+                *at = end + 1;
                 *line += 1;
-                let end = start + length - usize::from(rest[..length].ends_with(b"\r"));
+                let end = end - usize::from(bytes[start..end].ends_with(b"\r"));
                 if end == start {
                     // A blank line, which a CSV reader skips.
                     continue;
                 }
+                bounds.push((from.min(end) - start, end - start));
                 // Line ends are ASCII: the block's text splits at them.
                 let text = match whole.and_then(|w| w.get(start..end)) {
                     Some(text) => text,
@@ -319,7 +337,6 @@ impl<'b> Records<'b> {
                         ))
                     })?,
                 };
-                SplitLine::split(text, *delimiter, bounds);
                 return Ok(Some((*line, Some(text))));
             },
             Records::Csv { reader, block } => {
