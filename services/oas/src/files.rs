@@ -292,18 +292,12 @@ async fn expand(state: &AppState, archive: &SalesFile, output: &Value) -> Result
     Ok(())
 }
 
-/// Copies an object through a temporary file (members can be large).
+/// Copies a member to its file's key inside the store: a hard link or a
+/// server-side copy, so no member's bytes pass through the gateway.
 async fn copy(state: &AppState, from: &ObjectKey, to: &ObjectKey) -> Result<(), ApiError> {
-    let dir = tempfile::tempdir().map_err(ApiError::internal)?;
-    let path = dir.path().join("object");
     state
         .storage
-        .download(from, &path)
-        .await
-        .map_err(ApiError::internal)?;
-    state
-        .storage
-        .put_file(to, &path)
+        .copy(from, to)
         .await
         .map_err(ApiError::internal)
 }

@@ -141,6 +141,19 @@ impl ObjectStore for LocalStorage {
         self.commit(&partial, key).await
     }
 
+    /// A hard link (a copy across file systems): objects are never
+    /// changed in place, so the link keeps the bytes it was made from.
+    async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StorageError> {
+        let partial = self.partial_path();
+        match link_or_copy(&from.path_under(&self.root), &partial).await {
+            Ok(_) => self.commit(&partial, to).await,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(StorageError::NotFound(from.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// A local object is linked (or, across file systems, copied) by the
     /// file system, not streamed through. Objects are never changed in
     /// place (a write renames a new file over the old), so a link keeps

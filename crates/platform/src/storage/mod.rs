@@ -93,6 +93,12 @@ pub trait ObjectStore {
         expires_in: Duration,
     ) -> Result<PresignedUrl, StorageError>;
 
+    /// Copies the object at `from` to `to` inside the store, without its
+    /// bytes passing through this process where the store can help it: a
+    /// hard link locally, a server-side copy on S3. The copy keeps the
+    /// bytes `from` had, whatever is written there later.
+    async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StorageError>;
+
     /// Removes every object under `prefix`; returns how many.
     async fn delete_prefix(&self, prefix: &str) -> Result<usize, StorageError> {
         let objects = self.list(prefix).await?;
@@ -279,6 +285,13 @@ impl AnyStorage {
 }
 
 impl ObjectStore for AnyStorage {
+    async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StorageError> {
+        match self {
+            Self::Local(s) => s.copy(from, to).await,
+            Self::S3(s) => s.copy(from, to).await,
+        }
+    }
+
     async fn download(&self, key: &ObjectKey, path: &Path) -> Result<u64, StorageError> {
         match self {
             Self::Local(s) => s.download(key, path).await,

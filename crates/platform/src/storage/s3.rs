@@ -21,6 +21,16 @@ pub struct S3Storage {
     prefix: String,
 }
 
+/// What a copy source's key keeps unencoded: letters, digits, `/` and the
+/// unreserved marks (keys hold no other characters but `=`, `+`, `@`, `,`,
+/// which are encoded).
+const COPY_SOURCE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn service<E: std::error::Error + 'static, R: std::fmt::Debug>(
     error: SdkError<E, R>,
 ) -> StorageError {
@@ -106,6 +116,40 @@ impl ObjectStore for S3Storage {
             }
             Err(e) => Err(service(e)),
         }
+    }
+
+    /// A server-side copy (`CopyObject`); an object past the 5 GiB a single
+    /// copy takes is streamed through a temporary file instead.
+    async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StorageError> {
+        const LARGEST_COPY: u64 = 5 << 30;
+        let Some(size) = self.head(from).await? else {
+            return Err(StorageError::NotFound(from.to_string()));
+        };
+        if size > LARGEST_COPY {
+            let path =
+                std::env::temp_dir().join(format!("oas-copy-{}", uuid::Uuid::new_v4().simple()));
+            let copied = match self.download(from, &path).await {
+                Ok(_) => self.put_file(to, &path).await,
+                Err(e) => Err(e),
+            };
+            let _ = tokio::fs::remove_file(&path).await;
+            return copied;
+        }
+        // The source is "bucket/key", URL-encoded.
+        let source = format!(
+            "{}/{}",
+            self.bucket,
+            percent_encoding::utf8_percent_encode(&self.full(from), COPY_SOURCE)
+        );
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(source)
+            .key(self.full(to))
+            .send()
+            .await
+            .map_err(service)?;
+        Ok(())
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<Option<u64>, StorageError> {

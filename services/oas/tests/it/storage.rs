@@ -50,6 +50,27 @@ async fn conformance(store: &impl ObjectStore) {
     );
     assert!(std::fs::read(&copy).unwrap() == content);
 
+    // A copy inside the store keeps the bytes its source had.
+    let copied = key("org-4/files/7/original");
+    store.copy(&lines, &copied).await.unwrap();
+    assert_eq!(
+        store.head(&copied).await.unwrap(),
+        Some(content.len() as u64)
+    );
+    store
+        .put(&lines, Bytes::from_static(b"rewritten"))
+        .await
+        .unwrap();
+    assert!(read_all(store, &copied).await == content);
+    store.put_file(&lines, &source).await.unwrap();
+    assert!(matches!(
+        store
+            .copy(&key("org-4/files/8/missing"), &key("org-4/files/9/x"))
+            .await,
+        Err(StorageError::NotFound(_))
+    ));
+    assert_eq!(store.delete_prefix("org-4/").await.unwrap(), 1);
+
     store
         .put(&key("org-1/files/43/report.csv"), Bytes::from_static(b"x"))
         .await
