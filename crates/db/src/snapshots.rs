@@ -102,20 +102,25 @@ pub fn page_sizes(
         .load(conn)?)
 }
 
-/// The bodies of a file's pages `first..=last` of a dimension, in order.
+/// A file's pages `first..=last` of a dimension, in order: each page's
+/// number, row count and body.
 pub fn page_bodies(
     conn: &mut DbConnection,
     file_id: i64,
     dimension: &str,
     first: i32,
     last: i32,
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<(i32, i32, String)>, DbError> {
     Ok(snapshot_pages::table
         .filter(snapshot_pages::file_id.eq(file_id))
         .filter(snapshot_pages::dimension.eq(dimension.to_owned()))
         .filter(snapshot_pages::page.between(first, last))
         .order(snapshot_pages::page)
-        .select(snapshot_pages::body)
+        .select((
+            snapshot_pages::page,
+            snapshot_pages::row_count,
+            snapshot_pages::body,
+        ))
         .load(conn)?)
 }
 

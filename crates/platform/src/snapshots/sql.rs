@@ -171,18 +171,34 @@ impl SnapshotStore for SqlSnapshots {
         let (total, skip, bodies) = self
             .db
             .run(move |conn| {
-                let sizes = snapshots::page_sizes(conn, file_id, dimension.as_str())?;
-                let total = sizes
-                    .iter()
-                    .map(|&(_, count)| i64::from(count))
-                    .sum::<i64>();
-                let Some((first, last, skip)) = span(&sizes, offset, limit).filter(|_| limit > 0)
-                else {
-                    return Ok((total, 0, Vec::new()));
-                };
-                let bodies =
-                    snapshots::page_bodies(conn, file_id, dimension.as_str(), first, last)?;
-                Ok((total, skip, bodies))
+                // Two reads: the pages' sizes, then the pages needed. A
+                // snapshot replaced in between (a reimport) shows as pages
+                // whose sizes differ from the first read's; read again.
+                for _ in 0..3 {
+                    let sizes = snapshots::page_sizes(conn, file_id, dimension.as_str())?;
+                    let total = sizes
+                        .iter()
+                        .map(|&(_, count)| i64::from(count))
+                        .sum::<i64>();
+                    let Some((first, last, skip)) =
+                        span(&sizes, offset, limit).filter(|_| limit > 0)
+                    else {
+                        return Ok((total, 0, Vec::new()));
+                    };
+                    let pages =
+                        snapshots::page_bodies(conn, file_id, dimension.as_str(), first, last)?;
+                    let expected = sizes
+                        .iter()
+                        .filter(|(page, _)| (first..=last).contains(page));
+                    let read = pages.iter().map(|(page, count, _)| (page, count));
+                    if read.eq(expected.map(|(page, count)| (page, count))) {
+                        let bodies = pages.into_iter().map(|(_, _, body)| body).collect();
+                        return Ok((total, skip, bodies));
+                    }
+                }
+                Err(oas_db::DbError::Unavailable(
+                    "the snapshot kept changing while it was read".into(),
+                ))
             })
             .await
             .map_err(store)?;

@@ -144,14 +144,24 @@ impl ObjectStore for LocalStorage {
     /// A hard link (a copy across file systems): objects are never
     /// changed in place, so the link keeps the bytes it was made from.
     async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StorageError> {
+        if from == to {
+            return match self.head(from).await? {
+                Some(_) => Ok(()),
+                None => Err(StorageError::NotFound(from.to_string())),
+            };
+        }
         let partial = self.partial_path();
-        match link_or_copy(&from.path_under(&self.root), &partial).await {
+        let copied = match link_or_copy(&from.path_under(&self.root), &partial).await {
             Ok(_) => self.commit(&partial, to).await,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Err(StorageError::NotFound(from.to_string()))
             }
             Err(e) => Err(e.into()),
+        };
+        if copied.is_err() {
+            let _ = tokio::fs::remove_file(&partial).await;
         }
+        copied
     }
 
     /// A local object is linked (or, across file systems, copied) by the

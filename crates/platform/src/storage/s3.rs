@@ -2,7 +2,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
@@ -20,6 +20,11 @@ pub struct S3Storage {
     bucket: String,
     prefix: String,
 }
+
+/// The largest object one `CopyObject` takes.
+const LARGEST_COPY: u64 = 5 << 30;
+/// The parts of a larger copy.
+const COPY_PART: u64 = 1 << 30;
 
 /// What a copy source's key keeps unencoded: letters, digits, `/` and the
 /// unreserved marks (keys hold no other characters but `=`, `+`, `@`, `,`,
@@ -54,6 +59,131 @@ impl S3Storage {
             bucket,
             prefix: prefix.trim_matches('/').to_owned(),
         }
+    }
+
+    /// `bucket/key` of an object, URL-encoded, as a copy names its source.
+    fn copy_source(&self, key: &ObjectKey) -> String {
+        let key = self.full(key);
+        let key = percent_encoding::utf8_percent_encode(&key, COPY_SOURCE);
+        format!("{}/{key}", self.bucket)
+    }
+
+    /// One `CopyObject`.
+    async fn copy_once(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StorageError> {
+        let copied = self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(self.copy_source(from))
+            .key(self.full(to))
+            .send()
+            .await;
+        match copied {
+            Ok(_) => Ok(()),
+            // Deleted since it was looked at.
+            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("NoSuchKey") => {
+                Err(StorageError::NotFound(from.to_string()))
+            }
+            Err(e) => Err(service(e)),
+        }
+    }
+
+    /// Copies `from` to `to` on the server in parts of `part` bytes (a
+    /// multipart upload whose parts are copied, not sent), for objects
+    /// past the 5 GiB a single copy takes. The upload is aborted if a
+    /// part fails, so no partial object is left.
+    pub async fn copy_in_parts(
+        &self,
+        from: &ObjectKey,
+        to: &ObjectKey,
+        part: u64,
+    ) -> Result<(), StorageError> {
+        let Some(size) = self.head(from).await? else {
+            return Err(StorageError::NotFound(from.to_string()));
+        };
+        if size == 0 {
+            // Nothing to copy in parts.
+            return self.copy_once(from, to).await;
+        }
+        let key = self.full(to);
+        let upload = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(service)?;
+        let Some(upload_id) = upload.upload_id else {
+            return Err(StorageError::Service("no multipart upload id".into()));
+        };
+        let copied = self
+            .copy_parts(from, &key, &upload_id, size, part.max(1))
+            .await;
+        if copied.is_err() {
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
+        }
+        copied
+    }
+
+    async fn copy_parts(
+        &self,
+        from: &ObjectKey,
+        key: &str,
+        upload_id: &str,
+        size: u64,
+        part: u64,
+    ) -> Result<(), StorageError> {
+        use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+        let source = self.copy_source(from);
+        let mut parts = Vec::new();
+        let mut start = 0;
+        while start < size {
+            let end = (start + part).min(size);
+            let number = i32::try_from(parts.len() + 1)
+                .map_err(|_| StorageError::Service("too many parts".into()))?;
+            let copied = self
+                .client
+                .upload_part_copy()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number)
+                .copy_source(&source)
+                .copy_source_range(format!("bytes={start}-{}", end - 1))
+                .send()
+                .await
+                .map_err(service)?;
+            let tag = copied.copy_part_result.and_then(|r| r.e_tag);
+            parts.push(
+                CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(tag)
+                    .build(),
+            );
+            start = end;
+        }
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(service)?;
+        Ok(())
     }
 
     fn full(&self, key: &ObjectKey) -> String {
@@ -118,38 +248,16 @@ impl ObjectStore for S3Storage {
         }
     }
 
-    /// A server-side copy (`CopyObject`); an object past the 5 GiB a single
-    /// copy takes is streamed through a temporary file instead.
+    /// A server-side copy: one `CopyObject`, or for an object past the
+    /// 5 GiB one copy takes, a multipart copy of 1 GiB parts.
     async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StorageError> {
-        const LARGEST_COPY: u64 = 5 << 30;
         let Some(size) = self.head(from).await? else {
             return Err(StorageError::NotFound(from.to_string()));
         };
-        if size > LARGEST_COPY {
-            let path =
-                std::env::temp_dir().join(format!("oas-copy-{}", uuid::Uuid::new_v4().simple()));
-            let copied = match self.download(from, &path).await {
-                Ok(_) => self.put_file(to, &path).await,
-                Err(e) => Err(e),
-            };
-            let _ = tokio::fs::remove_file(&path).await;
-            return copied;
+        match size > LARGEST_COPY {
+            true => self.copy_in_parts(from, to, COPY_PART).await,
+            false => self.copy_once(from, to).await,
         }
-        // The source is "bucket/key", URL-encoded.
-        let source = format!(
-            "{}/{}",
-            self.bucket,
-            percent_encoding::utf8_percent_encode(&self.full(from), COPY_SOURCE)
-        );
-        self.client
-            .copy_object()
-            .bucket(&self.bucket)
-            .copy_source(source)
-            .key(self.full(to))
-            .send()
-            .await
-            .map_err(service)?;
-        Ok(())
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<Option<u64>, StorageError> {

@@ -321,4 +321,24 @@ async fn s3_passes_the_same_suite_with_real_presigned_urls() {
     let store = S3Storage::new(client, bucket, "deployment".into());
     conformance(&store).await;
     presigned(&store, &reqwest::Client::new()).await;
+
+    // An object past what one copy takes is copied in parts, on the
+    // server: here 12 MiB in parts of 5 MiB (the smallest S3 allows).
+    let content: Vec<u8> = (0..12 << 20).map(|i: u32| (i % 253) as u8).collect();
+    let (from, to) = (key("org-5/files/1/original"), key("org-5/files/2/original"));
+    store
+        .put(&from, Bytes::from(content.clone()))
+        .await
+        .unwrap();
+    store.copy_in_parts(&from, &to, 5 << 20).await.unwrap();
+    assert_eq!(store.head(&to).await.unwrap(), Some(12 << 20));
+    assert!(
+        read_all(&store, &to).await == content,
+        "every part in its place"
+    );
+    let missing = store
+        .copy_in_parts(&key("org-5/files/3/none"), &to, 5 << 20)
+        .await;
+    assert!(matches!(missing, Err(StorageError::NotFound(_))));
+    assert_eq!(store.delete_prefix("org-5/").await.unwrap(), 2);
 }
