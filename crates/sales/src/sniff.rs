@@ -170,32 +170,20 @@ fn preamble(lines: &[&str], delimiter: char) -> Vec<(String, String)> {
 /// the row of its sheet) each row came from.
 pub const SOURCE_LINE: &str = "oas_source_line";
 
-/// The cells of a line of a table without quotes, split at an ASCII
-/// delimiter (which splits UTF-8 text at character boundaries).
-pub fn split_cells(line: &str, delimiter: u8) -> impl Iterator<Item = &str> {
-    let mut from = 0;
-    memchr::memchr_iter(delimiter, line.as_bytes())
-        .chain(std::iter::once(line.len()))
-        .map(move |to| {
-            let cell = line.get(from..to).unwrap_or_default();
-            from = to + 1;
-            cell
-        })
-}
-
-/// The places of two ASCII bytes in a text, in order: a table's delimiter
-/// and its line end, say. Found eight bytes at a time with word arithmetic
-/// (no per-match call, which is what searching cell by cell costs on lines
-/// of a dozen short cells), on any processor.
+/// The lines and cells of a quote-free table: the places of its delimiter
+/// and of its line ends, in order, found eight bytes at a time with word
+/// arithmetic (no per-match call, which is what searching cell by cell
+/// costs on lines of a dozen short cells), on any processor.
 pub struct Scanner<'a> {
     bytes: &'a [u8],
+    delimiter: u8,
     /// Where the window of `found` starts.
     window: usize,
     /// The window's places not yet given, a bit per byte.
     found: u64,
     /// Where the next window starts.
     next: usize,
-    /// Each byte sought, in every byte of a word.
+    /// Each byte sought (the delimiter, LF), in every byte of a word.
     a: u64,
     b: u64,
 }
@@ -213,15 +201,41 @@ fn zero_bytes(word: u64) -> u64 {
 }
 
 impl<'a> Scanner<'a> {
-    pub fn new(bytes: &'a [u8], a: u8, b: u8) -> Scanner<'a> {
+    /// A scanner of `bytes`, a table whose cells are split at an ASCII
+    /// `delimiter` (which splits UTF-8 text at character boundaries).
+    pub fn lines(bytes: &'a [u8], delimiter: u8) -> Scanner<'a> {
         Scanner {
             bytes,
+            delimiter,
             window: 0,
             found: 0,
             next: 0,
-            a: ONES * u64::from(a),
-            b: ONES * u64::from(b),
+            a: ONES * u64::from(delimiter),
+            b: ONES * u64::from(b'\n'),
         }
+    }
+
+    /// Reads the line that starts at `start`, where the scanner stands
+    /// (the start, or just after the last line it read): puts where each
+    /// cell starts and ends, from `start`, into `cells` (cleared first),
+    /// and returns where the line's text ends (before its CR LF or LF)
+    /// and where the next line starts.
+    pub fn line(&mut self, start: usize, cells: &mut Vec<(usize, usize)>) -> (usize, usize) {
+        cells.clear();
+        let mut from = start;
+        let end = loop {
+            match self.next() {
+                Some(found) if self.bytes[found] == self.delimiter => {
+                    cells.push((from - start, found - start));
+                    from = found + 1;
+                }
+                Some(found) => break found,
+                None => break self.bytes.len(),
+            }
+        };
+        let text_end = end - usize::from(self.bytes[start..end].ends_with(b"\r"));
+        cells.push((from.min(text_end) - start, text_end - start));
+        (text_end, end + 1)
     }
 
     /// The places of either byte in 64 bytes, a bit each.
@@ -296,7 +310,6 @@ pub fn lead(consumed: &[u8], after_cr: bool) -> Lead {
 
 #[cfg(test)]
 mod tests {
-
     #[test]
     fn a_scanner_finds_both_bytes_in_order_as_a_plain_search_does() {
         let mut text = Vec::new();
@@ -314,9 +327,21 @@ mod tests {
             text.extend_from_slice(b"end\r");
             text.push(b'\n');
         }
+        // Line by line: each line's cells as splitting it says.
+        let mut scanner = Scanner::lines(&text, b'\t');
+        let (mut at, mut cells) = (0, Vec::new());
+        while at < text.len() {
+            let (end, next) = scanner.line(at, &mut cells);
+            let line = &text[at..end];
+            let expected: Vec<&[u8]> = line.split(|b| *b == b'\t').collect();
+            let found: Vec<&[u8]> = cells.iter().map(|&(a, b)| &line[a..b]).collect();
+            assert_eq!(found, expected, "the line at {at}");
+            assert_eq!(text[end..next], *b"\r\n");
+            at = next;
+        }
         for length in [0, 1, 7, 8, 63, 64, 65, 127, 128, 129, text.len()] {
             let bytes = &text[..length.min(text.len())];
-            let found: Vec<usize> = Scanner::new(bytes, b'\t', b'\n').collect();
+            let found: Vec<usize> = Scanner::lines(bytes, b'\t').collect();
             let expected: Vec<usize> = memchr::memchr2_iter(b'\t', b'\n', bytes).collect();
             assert_eq!(found, expected, "{length} bytes");
         }

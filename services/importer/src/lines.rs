@@ -220,18 +220,13 @@ impl Dictionary {
     }
 
     fn finish(self) -> PolarsResult<Box<dyn Array>> {
-        let mut start = 0;
+        // The values lie end to end, in index order.
         let values: Vec<&str> = self
             .ends
             .iter()
-            .map(|&end| {
-                let value = Slot {
-                    index: 0,
-                    start,
-                    end,
-                }
-                .of(&self.text);
-                start = end;
+            .scan(0, |start, &end| {
+                let value = self.text.get(*start as usize..end as usize);
+                *start = end;
                 value
             })
             .collect();

@@ -250,8 +250,7 @@ enum Records<'b> {
         text: Option<&'b str>,
         at: usize,
         line: i64,
-        delimiter: u8,
-        /// Every delimiter and line end of the block, in order.
+        /// The block's lines and cells.
         scanner: Scanner<'b>,
     },
     Csv {
@@ -271,8 +270,7 @@ impl<'b> Records<'b> {
                 text: std::str::from_utf8(bytes).ok(),
                 at: 0,
                 line: block.lines_before,
-                delimiter,
-                scanner: Scanner::new(bytes, delimiter, b'\n'),
+                scanner: Scanner::lines(bytes, delimiter),
             };
         }
         let reader = csv::ReaderBuilder::new()
@@ -298,35 +296,19 @@ impl<'b> Records<'b> {
                 text: whole,
                 at,
                 line,
-                delimiter,
                 scanner,
             } => loop {
                 if *at >= bytes.len() {
                     return Ok(None);
                 }
                 let start = *at;
-                // The line's cells and its end, from the block's scan for
-                // delimiters and line ends.
-                bounds.clear();
-                let mut from = start;
-                let end = loop {
-                    match scanner.next() {
-                        Some(found) if bytes[found] == *delimiter => {
-                            bounds.push((from - start, found - start));
-                            from = found + 1;
-                        }
-                        Some(found) => break found,
-                        None => break bytes.len(),
-                    }
-                };
-                *at = end + 1;
+                let (end, next) = scanner.line(start, bounds);
+                *at = next;
                 *line += 1;
-                let end = end - usize::from(bytes[start..end].ends_with(b"\r"));
                 if end == start {
                     // A blank line, which a CSV reader skips.
                     continue;
                 }
-                bounds.push((from.min(end) - start, end - start));
                 // Line ends are ASCII: the block's text splits at them.
                 let text = match whole.and_then(|w| w.get(start..end)) {
                     Some(text) => text,

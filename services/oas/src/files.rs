@@ -222,7 +222,13 @@ async fn expand(state: &AppState, archive: &SalesFile, output: &Value) -> Result
             ObjectKey::parse(key).map_err(ApiError::internal),
             crate::routes::files::original_key(&child),
         ) {
-            (Ok(from), Ok(to)) => copy(state, &from, &to).await,
+            // Inside the store (a hard link, a server-side copy): no
+            // member's bytes pass through the gateway.
+            (Ok(from), Ok(to)) => state
+                .storage
+                .copy(&from, &to)
+                .await
+                .map_err(ApiError::internal),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
         if let Err(e) = stored {
@@ -290,16 +296,6 @@ async fn expand(state: &AppState, archive: &SalesFile, output: &Value) -> Result
         }
     }
     Ok(())
-}
-
-/// Copies a member to its file's key inside the store: a hard link or a
-/// server-side copy, so no member's bytes pass through the gateway.
-async fn copy(state: &AppState, from: &ObjectKey, to: &ObjectKey) -> Result<(), ApiError> {
-    state
-        .storage
-        .copy(from, to)
-        .await
-        .map_err(ApiError::internal)
 }
 
 /// A short cause for the file's `status_cause`: the module's own words when

@@ -510,7 +510,8 @@ fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refus
     let mut start: Option<u64> = None;
     let mut blank_lines = false;
     let mut number = lines.number;
-    let mut bounds: Vec<(usize, usize)> = Vec::new();
+    // Where each cell of a line starts and ends.
+    let mut cells: Vec<(usize, usize)> = Vec::new();
     while let Some((offset, chunk)) = lines.next_chunk()? {
         if memchr::memchr(b'"', chunk).is_some()
             || memchr::memchr_iter(b'\r', chunk)
@@ -522,31 +523,15 @@ fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refus
         // NULs and the first bytes of zero-width characters (see
         // `clean_field`): lines holding one are cleaned cell by cell.
         let mut suspects = memchr::memchr3_iter(0, 0xe2, 0xef, chunk).peekable();
-        // Every delimiter and line end of the chunk, in order: each line's
-        // cells are where the delimiters before its end put them.
-        let mut scanner = sniff::Scanner::new(chunk, delimiter, b'\n');
+        let mut scanner = sniff::Scanner::lines(chunk, delimiter);
         let mut at = 0usize;
         while at < text.len() {
             let from = at;
-            bounds.clear();
-            let mut cell = at;
-            let end = loop {
-                match scanner.next() {
-                    Some(found) if chunk[found] == delimiter => {
-                        bounds.push((cell, found));
-                        cell = found + 1;
-                    }
-                    Some(found) => break found,
-                    None => break text.len(),
-                }
-            };
+            let (end, next) = scanner.line(at, &mut cells);
             let line_start = offset + at as u64;
             let line = &text[at..end];
-            at = end + 1;
+            at = next;
             number += 1;
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            let line_end = from + line.len();
-            bounds.push((cell.min(line_end), line_end));
             if line.is_empty() {
                 blank_lines = true;
                 start.get_or_insert(line_start);
@@ -559,9 +544,10 @@ fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refus
             };
             while suspects.next_if(|s| *s < from).is_some() {}
             let suspect = suspects.peek().is_some_and(|s| *s < end);
+            let fields = || cells.iter().map(|&(a, b)| &line[a..b]);
             if suspect {
                 record.clear();
-                for field in sniff::split_cells(line, delimiter) {
+                for field in fields() {
                     record.push_field(field);
                 }
                 check.take(
@@ -572,14 +558,10 @@ fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refus
                     || record.iter().any(|f| !f.trim().is_empty()),
                 )?;
             } else {
-                let (len, cells) = Cells::of_plain(bounds.iter().map(|&(a, b)| &text[a..b]));
-                let names = || {
-                    sniff::split_cells(line, delimiter)
-                        .map(|f| f.trim().to_owned())
-                        .collect()
-                };
+                let (len, edges) = Cells::of_plain(fields());
+                let names = || fields().map(|f| f.trim().to_owned()).collect();
                 // Nothing but spaces in any cell: nothing hidden.
-                check.take(&place, len, &cells, names, || false)?;
+                check.take(&place, len, &edges, names, || false)?;
             }
         }
     }

@@ -101,6 +101,17 @@ impl S3Storage {
         let Some(size) = self.head(from).await? else {
             return Err(StorageError::NotFound(from.to_string()));
         };
+        self.copy_sized_in_parts(from, to, size, part).await
+    }
+
+    /// As [`S3Storage::copy_in_parts`], for a source of `size` bytes.
+    async fn copy_sized_in_parts(
+        &self,
+        from: &ObjectKey,
+        to: &ObjectKey,
+        size: u64,
+        part: u64,
+    ) -> Result<(), StorageError> {
         if size == 0 {
             // Nothing to copy in parts.
             return self.copy_once(from, to).await;
@@ -255,7 +266,7 @@ impl ObjectStore for S3Storage {
             return Err(StorageError::NotFound(from.to_string()));
         };
         match size > LARGEST_COPY {
-            true => self.copy_in_parts(from, to, COPY_PART).await,
+            true => self.copy_sized_in_parts(from, to, size, COPY_PART).await,
             false => self.copy_once(from, to).await,
         }
     }
