@@ -253,3 +253,17 @@ diesel::table! {
 
 diesel::joinable!(formats -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(formats, organisations);
+
+diesel::table! {
+    dsr_message_parts (file_id) {
+        file_id -> BigInt,
+        organisation_id -> BigInt,
+        sender -> Text,
+        message_id -> Text,
+        file_number -> Integer,
+        number_of_files -> Integer,
+    }
+}
+
+diesel::joinable!(dsr_message_parts -> sales_files (file_id));
+diesel::allow_tables_to_appear_in_same_query!(dsr_message_parts, sales_files);

@@ -110,22 +110,29 @@ pub fn sample_user<'a>(username: &'a str, email: &'a str) -> NewUser<'a> {
     }
 }
 
-/// Reverts the latest migration of the database at `url`, as an operator
-/// rolling a release back would: for tests of what a migration does to
-/// data already stored.
-pub fn revert_last_migration(url: &DatabaseUrl) {
+/// Reverts the migrations of the database at `url` from the latest down
+/// to and including `version` (e.g. `2026-11-25-000001`), as an operator
+/// rolling releases back would: for tests of what a migration does to data
+/// already stored.
+pub fn revert_migrations_to(url: &DatabaseUrl, version: &str) {
     use diesel_migrations::MigrationHarness;
 
     use crate::DbConnection;
     use crate::migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
-    let reverted = match DbConnection::open(url).expect("the test database opens") {
-        DbConnection::Postgres(mut conn) => conn
-            .revert_last_migration(POSTGRES_MIGRATIONS)
-            .map(|v| v.to_string()),
-        DbConnection::Sqlite(mut conn) => conn
-            .revert_last_migration(SQLITE_MIGRATIONS)
-            .map(|v| v.to_string()),
-    };
-    reverted.expect("the latest migration reverts");
+    let mut conn = DbConnection::open(url).expect("the test database opens");
+    loop {
+        let reverted = match &mut conn {
+            DbConnection::Postgres(conn) => conn
+                .revert_last_migration(POSTGRES_MIGRATIONS)
+                .map(|v| v.to_string()),
+            DbConnection::Sqlite(conn) => conn
+                .revert_last_migration(SQLITE_MIGRATIONS)
+                .map(|v| v.to_string()),
+        }
+        .expect("the latest migration reverts");
+        if reverted.replace('-', "") == version.replace('-', "") {
+            return;
+        }
+    }
 }

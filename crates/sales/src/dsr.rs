@@ -35,6 +35,9 @@ use crate::numbers::{self, DecimalStyle};
 /// It carries what its summary record, its block and `HEAD` say about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DsrLine {
+    /// The number of the message's file the record is in (`HEAD`
+    /// FileNumber).
+    pub file_number: u32,
     /// 1-based line of the record in its file.
     pub line_number: usize,
     /// Territory of the summary record (as given, e.g. `IS`), else of `HEAD`.
@@ -66,7 +69,38 @@ pub struct DsrLine {
     pub end: Option<String>,
 }
 
-/// A DSR file, or a whole message once [`combine`]d.
+/// One file of a DSR message, read and checked ([`read`]); its lines get
+/// their share of the summary records' revenue once the message is
+/// [`combine`]d.
+#[derive(Debug, Clone)]
+pub struct DsrFile {
+    head: Head,
+    summaries: Vec<Summary>,
+    pending: Vec<Pending>,
+    lines_in_file: usize,
+    /// The BlockIds of the file's blocks.
+    blocks: Vec<String>,
+    /// `FOOT` NumberOfLinesInReport, where given.
+    lines_in_report: Option<u64>,
+    /// `FOOT` NumberOfBlocksInReport, where given.
+    blocks_in_report: Option<u64>,
+}
+
+impl DsrFile {
+    pub fn message_id(&self) -> &str {
+        &self.head.message_id
+    }
+
+    pub fn file_number(&self) -> u32 {
+        self.head.file_number
+    }
+
+    pub fn number_of_files(&self) -> u32 {
+        self.head.number_of_files
+    }
+}
+
+/// A whole DSR message: one file, or several [`combine`]d.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DsrReport {
     pub message_id: String,
@@ -156,17 +190,40 @@ pub enum DsrError {
         first: u32,
         expected: u32,
     },
-    #[error("File {file_number} cannot belong to a DSR message of {number_of_files} files.")]
-    FileOutOfRange {
-        file_number: u32,
-        number_of_files: u32,
-    },
     #[error("File {file_number} of this DSR message was given twice.")]
     DuplicateFile { file_number: u32 },
     #[error("File {file_number} of {number_of_files} is missing from this DSR message.")]
     MissingFile {
         file_number: u32,
         number_of_files: u32,
+    },
+    #[error(
+        "Block {block} is in file {first} and again in file {file_number} of this DSR message; a block lies in one file of a message."
+    )]
+    BlockRepeated {
+        block: String,
+        first: u32,
+        file_number: u32,
+    },
+    #[error(
+        "File {file_number} of this DSR message carries other summary records than file 1; the files of a message carry the same ones."
+    )]
+    SummariesDiffer { file_number: u32 },
+    #[error(
+        "The DSR footer of file {file_number} counts {declared} lines in the whole report, but its files have {actual}."
+    )]
+    ReportLineCount {
+        file_number: u32,
+        declared: u64,
+        actual: usize,
+    },
+    #[error(
+        "The DSR footer of file {file_number} counts {declared} blocks in the whole report, but its files have {actual}."
+    )]
+    ReportBlockCount {
+        file_number: u32,
+        declared: u64,
+        actual: usize,
     },
 }
 
@@ -213,68 +270,182 @@ pub fn looks_like_dsr(text: &str) -> bool {
 /// YouTube files: lines 7.0 USD, summary records 15763.58 USD). `LI`
 /// allocations to rights controllers are not lines either.
 pub fn parse(text: &str) -> Result<DsrReport, DsrError> {
-    parse_with(text, true)
+    combine(vec![read(text)?])
 }
 
-/// Joins the files of one message into one report.
+/// Reads and checks one file of a message: its `HEAD`, its `FOOT` counts,
+/// its summary records and usage lines. Its summary records' revenue is
+/// shared out only once the whole message is [`combine`]d: every file of a
+/// message carries the same summary records, which cover the lines of all
+/// its files.
+pub fn read(text: &str) -> Result<DsrFile, DsrError> {
+    read_with(text, true)
+}
+
+/// Which file of which message a DSR file is, read from its beginning
+/// alone: its `HEAD` and the `#` header rows before its first other record.
+pub fn message_of(text: &str) -> Result<MessagePart, DsrError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut layouts = Layouts::default();
+    let mut head = None;
+    for (index, line) in text.lines().enumerate() {
+        let Some(record) = layouts.read(index, line) else {
+            continue;
+        };
+        if record.kind != "HEAD" {
+            if head.is_none() {
+                return Err(DsrError::NoHead {
+                    line: record.line,
+                    found: record.kind,
+                });
+            }
+            break;
+        }
+        head.get_or_insert(record);
+    }
+    let head = read_head(&layouts, &head.ok_or(DsrError::Empty)?)?;
+    Ok(MessagePart {
+        sender: head.sender_id.or(head.sender).unwrap_or_default(),
+        message_id: head.message_id,
+        file_number: head.file_number,
+        number_of_files: head.number_of_files,
+    })
+}
+
+/// Files a message may have: more is taken for a malformed `HEAD`.
+pub const MAX_FILES: u32 = 999;
+
+/// A file's place in its DSR message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MessagePart {
+    /// The sender: `HEAD` SenderPartyId, else SenderName, else empty. A
+    /// MessageId is unique only among one sender's messages.
+    pub sender: String,
+    pub message_id: String,
+    pub file_number: u32,
+    pub number_of_files: u32,
+}
+
+/// Joins the files of one message into one report, and shares out the
+/// revenue of its summary records between the lines of all its files.
 ///
-/// The files must share their MessageId and NumberOfFiles, and hold each
-/// file number from 1 to NumberOfFiles exactly once. The lines follow each
-/// other in file order and keep the line numbers of their own file; the
-/// joined report has the first file's number and the whole period.
-pub fn combine(mut parts: Vec<DsrReport>) -> Result<DsrReport, DsrError> {
+/// The files must share their MessageId and NumberOfFiles, hold each file
+/// number from 1 to NumberOfFiles exactly once, and carry the same summary
+/// records (DSR Part 1, multi-file messages). A `FOOT` that counts the
+/// lines or blocks of the whole report (NumberOfLinesInReport,
+/// NumberOfBlocksInReport) must count those of all the files. The lines
+/// follow each other in file order, each keeping its file's number and its
+/// line in that file; the report has the first file's number and the whole
+/// period.
+pub fn combine(mut parts: Vec<DsrFile>) -> Result<DsrReport, DsrError> {
     let Some(first) = parts.first() else {
         return Err(DsrError::NothingToCombine);
     };
-    let message_id = first.message_id.clone();
-    let first_number = first.file_number;
-    let number_of_files = first.number_of_files;
+    let message_id = first.head.message_id.clone();
+    let first_number = first.head.file_number;
+    let number_of_files = first.head.number_of_files;
     for part in &parts {
-        if part.message_id != message_id {
+        let head = &part.head;
+        if head.message_id != message_id {
             return Err(DsrError::OtherMessage {
-                file_number: part.file_number,
+                file_number: head.file_number,
                 expected: message_id,
-                found: part.message_id.clone(),
+                found: head.message_id.clone(),
             });
         }
-        if part.number_of_files != number_of_files {
+        if head.number_of_files != number_of_files {
             return Err(DsrError::FileCountDiffers {
-                file_number: part.file_number,
-                found: part.number_of_files,
+                file_number: head.file_number,
+                found: head.number_of_files,
                 first: first_number,
                 expected: number_of_files,
             });
         }
-        if part.file_number == 0 || part.file_number > number_of_files {
-            return Err(DsrError::FileOutOfRange {
-                file_number: part.file_number,
-                number_of_files,
-            });
-        }
     }
-    parts.sort_by_key(|part| part.file_number);
+    parts.sort_by_key(|part| part.head.file_number);
     for pair in parts.windows(2) {
-        if pair[0].file_number == pair[1].file_number {
+        if pair[0].head.file_number == pair[1].head.file_number {
             return Err(DsrError::DuplicateFile {
-                file_number: pair[0].file_number,
+                file_number: pair[0].head.file_number,
             });
         }
     }
     if let Some(missing) =
-        (1..=number_of_files).find(|number| !parts.iter().any(|p| p.file_number == *number))
+        (1..=number_of_files).find(|number| !parts.iter().any(|p| p.head.file_number == *number))
     {
         return Err(DsrError::MissingFile {
             file_number: missing,
             number_of_files,
         });
     }
-    let usage_start = parts.iter().filter_map(|p| p.usage_start.clone()).min();
-    let usage_end = parts.iter().filter_map(|p| p.usage_end.clone()).max();
-    let sender = parts.iter().find_map(|p| p.sender.clone());
-    let currencies: Vec<&str> = parts.iter().filter_map(|p| p.currency.as_deref()).collect();
-    let currency = the_only(&currencies);
-    let summary_records = parts.iter().map(|p| p.summary_records).sum();
-    let lines = parts.into_iter().flat_map(|p| p.lines).collect();
+    let Some((first, rest)) = parts.split_first() else {
+        return Err(DsrError::NothingToCombine);
+    };
+    if let Some(other) = rest
+        .iter()
+        .find(|p| !same_summaries(&p.summaries, &first.summaries))
+    {
+        return Err(DsrError::SummariesDiffer {
+            file_number: other.head.file_number,
+        });
+    }
+    let lines: usize = parts.iter().map(|p| p.lines_in_file).sum();
+    let blocks: usize = parts.iter().map(|p| p.blocks.len()).sum();
+    // A block lies in one file of a message.
+    let mut seen: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    for part in &parts {
+        for block in &part.blocks {
+            if let Some(first) = seen.insert(block, part.head.file_number) {
+                return Err(DsrError::BlockRepeated {
+                    block: block.clone(),
+                    first,
+                    file_number: part.head.file_number,
+                });
+            }
+        }
+    }
+    for part in &parts {
+        let number = part.head.file_number;
+        if let Some(declared) = part.lines_in_report
+            && u64::try_from(lines).ok() != Some(declared)
+        {
+            return Err(DsrError::ReportLineCount {
+                file_number: number,
+                declared,
+                actual: lines,
+            });
+        }
+        if let Some(declared) = part.blocks_in_report
+            && u64::try_from(blocks).ok() != Some(declared)
+        {
+            return Err(DsrError::ReportBlockCount {
+                file_number: number,
+                declared,
+                actual: blocks,
+            });
+        }
+    }
+
+    let usage_start = parts
+        .iter()
+        .filter_map(|p| p.head.usage_start.clone())
+        .min();
+    let usage_end = parts.iter().filter_map(|p| p.head.usage_end.clone()).max();
+    let sender = parts.iter().find_map(|p| p.head.sender.clone());
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else {
+        return Err(DsrError::NothingToCombine);
+    };
+    let summaries = first.summaries;
+    let mut pending = first.pending;
+    for part in parts {
+        pending.extend(part.pending);
+    }
+    share_summaries(&summaries, &mut pending)?;
+    let currencies: Vec<&str> = summaries
+        .iter()
+        .filter_map(|s| s.currency.as_deref())
+        .collect();
     Ok(DsrReport {
         message_id,
         file_number: 1,
@@ -282,10 +453,33 @@ pub fn combine(mut parts: Vec<DsrReport>) -> Result<DsrReport, DsrError> {
         usage_start,
         usage_end,
         sender,
-        currency,
-        lines,
-        summary_records,
+        currency: the_only(&currencies),
+        lines: pending.into_iter().map(|entry| entry.line).collect(),
+        summary_records: summaries.len(),
     })
+}
+
+/// Whether two files carry the same summary records (wherever they lie in
+/// their files).
+fn same_summaries(a: &[Summary], b: &[Summary]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            (
+                &x.id,
+                &x.territory,
+                &x.service,
+                &x.use_type,
+                &x.currency,
+                &x.revenue,
+            ) == (
+                &y.id,
+                &y.territory,
+                &y.service,
+                &y.use_type,
+                &y.currency,
+                &y.revenue,
+            )
+        })
 }
 
 /// Decimal places at which a summary record's revenue is shared out.
@@ -457,6 +651,38 @@ struct Layouts {
 }
 
 impl Layouts {
+    /// Reads the line at `index` (0-based): a `#` header row is added to
+    /// the layouts, a record returned; a blank line is neither.
+    fn read(&mut self, index: usize, line: &str) -> Option<Record> {
+        if line.trim().is_empty() {
+            return None;
+        }
+        let cells = split_cells(line);
+        let kind = cells
+            .first()
+            .and_then(|cell| cell.first())
+            .map(|value| value.trim().to_owned())
+            .unwrap_or_default();
+        if let Some(header_of) = kind.strip_prefix('#') {
+            let names = cells
+                .iter()
+                .skip(1)
+                .map(|cell| {
+                    cell.first()
+                        .map(|name| name.trim().to_owned())
+                        .unwrap_or_default()
+                })
+                .collect();
+            self.add(header_of.trim(), names);
+            return None;
+        }
+        Some(Record {
+            line: index + 1,
+            kind,
+            cells,
+        })
+    }
+
     fn add(&mut self, kind: &str, names: Vec<String>) {
         if !self.headers.iter().any(|(known, _)| known.as_str() == kind) {
             self.headers.push((kind.to_owned(), names));
@@ -559,6 +785,7 @@ fn is_summary(record: &Record) -> bool {
     record.kind.starts_with("SY")
 }
 
+#[derive(Debug, Clone)]
 struct Head {
     message_id: String,
     file_number: u32,
@@ -566,9 +793,12 @@ struct Head {
     usage_start: Option<String>,
     usage_end: Option<String>,
     sender: Option<String>,
+    /// SenderPartyId: a MessageId is unique only among its sender's.
+    sender_id: Option<String>,
     territory: Option<String>,
 }
 
+#[derive(Debug, Clone)]
 struct Summary {
     line: usize,
     id: Option<String>,
@@ -596,6 +826,7 @@ struct Release<'r> {
 }
 
 /// A line before the revenue of summary records is shared out.
+#[derive(Debug, Clone)]
 struct Pending {
     line: DsrLine,
     summary: Option<usize>,
@@ -609,9 +840,9 @@ struct Counted {
     blocks: usize,
 }
 
-/// [`parse`], with the footer's line count checked or not (the tests read
+/// [`read`], with the footer's line count checked or not (the tests read
 /// the second YouTube test file, whose footer is one line off, without it).
-fn parse_with(text: &str, check_line_count: bool) -> Result<DsrReport, DsrError> {
+fn read_with(text: &str, check_line_count: bool) -> Result<DsrFile, DsrError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let physical: Vec<&str> = text.lines().collect();
     // Blank lines after the last record (an editor's extra newline) are not
@@ -624,32 +855,8 @@ fn parse_with(text: &str, check_line_count: bool) -> Result<DsrReport, DsrError>
     let mut layouts = Layouts::default();
     let mut records = Vec::new();
     for (index, line) in physical.iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let cells = split_cells(line);
-        let kind = cells
-            .first()
-            .and_then(|cell| cell.first())
-            .map(|value| value.trim().to_owned())
-            .unwrap_or_default();
-        if let Some(header_of) = kind.strip_prefix('#') {
-            let names = cells
-                .iter()
-                .skip(1)
-                .map(|cell| {
-                    cell.first()
-                        .map(|name| name.trim().to_owned())
-                        .unwrap_or_default()
-                })
-                .collect();
-            layouts.add(header_of.trim(), names);
-        } else {
-            records.push(Record {
-                line: index + 1,
-                kind,
-                cells,
-            });
+        if let Some(record) = layouts.read(index, line) {
+            records.push(record);
         }
     }
 
@@ -679,12 +886,18 @@ fn parse_with(text: &str, check_line_count: bool) -> Result<DsrReport, DsrError>
         .filter(|record| !is_summary(record))
         .filter_map(|record| layouts.value(record, &["BlockId"]))
         .collect();
+    let block_ids: Vec<String> = blocks.iter().map(|&id| id.to_owned()).collect();
     let counted = Counted {
         lines: lines_in_file,
         summaries: body.iter().filter(|record| is_summary(record)).count(),
         blocks: blocks.len(),
     };
     check_foot(&layouts, foot, &counted, check_line_count)?;
+    let lines_in_report = match check_line_count {
+        true => foot_number(&layouts, foot, "NumberOfLinesInReport")?,
+        false => None,
+    };
+    let blocks_in_report = foot_number(&layouts, foot, "NumberOfBlocksInReport")?;
 
     let summaries = body
         .iter()
@@ -773,6 +986,7 @@ fn parse_with(text: &str, check_line_count: bool) -> Result<DsrReport, DsrError>
 
         let carries_revenue = own_revenue.is_some();
         let line = DsrLine {
+            file_number: head.file_number,
             line_number: record.line,
             territory: summary_record
                 .and_then(|s| s.territory.clone())
@@ -798,7 +1012,19 @@ fn parse_with(text: &str, check_line_count: bool) -> Result<DsrReport, DsrError>
         });
     }
 
-    // Share each summary record's revenue between its lines without any.
+    Ok(DsrFile {
+        head,
+        summaries,
+        pending,
+        lines_in_file,
+        blocks: block_ids,
+        lines_in_report,
+        blocks_in_report,
+    })
+}
+
+/// Shares each summary record's revenue between its lines without any.
+fn share_summaries(summaries: &[Summary], pending: &mut [Pending]) -> Result<(), DsrError> {
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (index, entry) in pending.iter().enumerate() {
         if entry.carries_revenue {
@@ -847,21 +1073,7 @@ fn parse_with(text: &str, check_line_count: bool) -> Result<DsrReport, DsrError>
         }
     }
 
-    let currencies: Vec<&str> = summaries
-        .iter()
-        .filter_map(|s| s.currency.as_deref())
-        .collect();
-    Ok(DsrReport {
-        message_id: head.message_id,
-        file_number: head.file_number,
-        number_of_files: head.number_of_files,
-        usage_start: head.usage_start,
-        usage_end: head.usage_end,
-        sender: head.sender,
-        currency: the_only(&currencies),
-        lines: pending.into_iter().map(|entry| entry.line).collect(),
-        summary_records: summaries.len(),
-    })
+    Ok(())
 }
 
 fn read_head(layouts: &Layouts, record: &Record) -> Result<Head, DsrError> {
@@ -876,6 +1088,11 @@ fn read_head(layouts: &Layouts, record: &Record) -> Result<Head, DsrError> {
             "it says this is file {file_number} of {number_of_files}"
         )));
     }
+    if number_of_files > MAX_FILES {
+        return Err(DsrError::HeadMalformed(format!(
+            "it says the message has {number_of_files} files, more than the {MAX_FILES} OAS takes"
+        )));
+    }
     Ok(Head {
         message_id,
         file_number,
@@ -883,6 +1100,7 @@ fn read_head(layouts: &Layouts, record: &Record) -> Result<Head, DsrError> {
         usage_start: head_date(layouts, record, "UsageStartDate")?,
         usage_end: head_date(layouts, record, "UsageEndDate")?,
         sender: layouts.value(record, &["SenderName"]).map(str::to_owned),
+        sender_id: layouts.value(record, &["SenderPartyId"]).map(str::to_owned),
         territory: layouts
             .value(record, &["Territory", "TerritoryOfUseOrSale"])
             .map(str::to_owned),
@@ -1334,7 +1552,7 @@ mod tests {
             })
         );
         // Everything else about it is sound.
-        let report = parse_with(&text, false).unwrap();
+        let report = combine(vec![read_with(&text, false).unwrap()]).unwrap();
         assert_eq!(report.lines.len(), 6);
         assert_eq!(report.summary_records, 4);
         assert_eq!(report.currency.as_deref(), Some("USD"));
@@ -1353,7 +1571,7 @@ mod tests {
         assert_eq!(revenue_total(&report), 7 * 1_000_000_000_000);
 
         let text = sample(TEST2);
-        let report = parse_with(&text, false).unwrap();
+        let report = combine(vec![read_with(&text, false).unwrap()]).unwrap();
         assert_eq!(revenue_total(&report), source_amount(&text));
         assert_eq!(revenue_total(&report), 7 * 1_000_000_000_000);
     }
@@ -1407,9 +1625,9 @@ mod tests {
         // Neither file says which file of the message it is (no FileNumber,
         // no NumberOfFiles value) and both carry the same block 1 with a
         // footer of 123 lines for 7: no part can be read, so no message.
-        let parts: Vec<DsrReport> = [PADPIDA_1OF2, PADPIDA_2OF2]
+        let parts: Vec<DsrFile> = [PADPIDA_1OF2, PADPIDA_2OF2]
             .into_iter()
-            .filter_map(|name| parse(&sample(name)).ok())
+            .filter_map(|name| read(&sample(name)).ok())
             .collect();
         assert!(parts.is_empty());
         assert_eq!(combine(parts), Err(DsrError::NothingToCombine));
@@ -1547,20 +1765,84 @@ mod tests {
         );
     }
 
+    /// The files of a message whose one summary record carries `revenue`:
+    /// a file per entry of `files`, a block per usage count, blocks
+    /// numbered across the message, each file's `FOOT` counting its own
+    /// lines and blocks and, in the last file, the whole report's.
+    fn message_files(message: &str, revenue: &str, files: &[&[i64]]) -> Vec<String> {
+        let total: i64 = files.iter().flat_map(|f| f.iter()).sum();
+        let mut texts: Vec<Vec<String>> = Vec::new();
+        let mut block = 0;
+        for (index, usages) in files.iter().enumerate() {
+            let mut lines = handmade(message, index as u32 + 1, files.len() as u32, revenue, &[])
+                .lines()
+                .filter(|line| !line.starts_with("FOOT"))
+                .map(|line| match line.starts_with("SY02") {
+                    true => line.replace("music\t0\t", &format!("music\t{total}\t")),
+                    false => line.to_owned(),
+                })
+                .collect::<Vec<_>>();
+            for count in *usages {
+                block += 1;
+                lines.push(format!(
+                    "AS01\t{block}\tR{block}\tD{block}\tnl-a1z-26-{block:05}\tTrack {block}\t\tArtist {block}"
+                ));
+                lines.push(format!("RU01\t{block}\t1\tV{block}\t{count}"));
+            }
+            texts.push(lines);
+        }
+        let report_lines: usize = texts.iter().map(|t| t.len() + 1).sum();
+        let last = texts.len();
+        texts
+            .into_iter()
+            .zip(files)
+            .enumerate()
+            .map(|(index, (mut lines, usages))| {
+                let (count, blocks) = (lines.len() + 1, usages.len());
+                let (in_report, blocks_in_report) = match index + 1 == last {
+                    true => (report_lines.to_string(), block.to_string()),
+                    false => (String::new(), String::new()),
+                };
+                lines.push(format!(
+                    "FOOT\t{count}\t{in_report}\t1\t{blocks}\t{blocks_in_report}"
+                ));
+                lines.join("\n") + "\n"
+            })
+            .collect()
+    }
+
     #[test]
-    fn the_files_of_a_message_combine_in_order() {
-        let first = parse(&handmade("M2", 1, 2, "1", &[1, 3])).unwrap();
-        let second = parse(&handmade("M2", 2, 2, "2.5", &[1])).unwrap();
-        let message = combine(vec![second.clone(), first.clone()]).unwrap();
+    fn a_message_in_files_shares_its_summary_revenue_across_them() {
+        let files = message_files("M2", "7", &[&[1, 3], &[4, 2]]);
+        assert!(files[0].contains(
+            "SY02.01\t1\tAdvertisementSupportedModel\tStream\tIS\tAdSupport-music\t10\tUSD\t7\n"
+        ));
+        let parts: Vec<DsrFile> = files.iter().map(|t| read(t).unwrap()).collect();
+        assert_eq!(
+            (
+                parts[1].message_id(),
+                parts[1].file_number(),
+                parts[1].number_of_files()
+            ),
+            ("M2", 2, 2)
+        );
+        // In any order.
+        let message = combine(vec![parts[1].clone(), parts[0].clone()]).unwrap();
         assert_eq!(message.message_id, "M2");
         assert_eq!(message.number_of_files, 2);
-        assert_eq!(message.summary_records, 2);
-        let revenues: Vec<&str> = message.lines.iter().map(|l| l.revenue.as_str()).collect();
-        assert_eq!(revenues, ["0.25", "0.75", "2.5"]);
+        assert_eq!(message.summary_records, 1);
+        let lines: Vec<(u32, &str)> = message
+            .lines
+            .iter()
+            .map(|l| (l.file_number, l.revenue.as_str()))
+            .collect();
+        // 7 shared by usages over both files: not 3.5 a file.
+        assert_eq!(lines, [(1, "0.7"), (1, "2.1"), (2, "2.8"), (2, "1.4")]);
         assert_eq!(message.currency.as_deref(), Some("USD"));
         assert_eq!(message.usage_start.as_deref(), Some("2015-10-01"));
 
-        let error = combine(vec![first.clone()]).unwrap_err();
+        // A file alone is not the message, nor is either file read alone.
+        let error = combine(vec![parts[0].clone()]).unwrap_err();
         assert_eq!(
             error,
             DsrError::MissingFile {
@@ -1573,22 +1855,139 @@ mod tests {
             "File 2 of 2 is missing from this DSR message."
         );
         assert_eq!(
-            combine(vec![first.clone(), first.clone(), second]),
+            parse(&files[1]).unwrap_err(),
+            DsrError::MissingFile {
+                file_number: 1,
+                number_of_files: 2
+            }
+        );
+        assert_eq!(
+            combine(vec![parts[0].clone(), parts[0].clone(), parts[1].clone()]),
             Err(DsrError::DuplicateFile { file_number: 1 })
         );
-        let stranger = parse(&handmade("M3", 2, 2, "1", &[1])).unwrap();
+        let stranger = read(&message_files("M3", "10", &[&[1, 3], &[4, 2]])[1]).unwrap();
         assert_eq!(
-            combine(vec![first.clone(), stranger]),
+            combine(vec![parts[0].clone(), stranger]),
             Err(DsrError::OtherMessage {
                 file_number: 2,
                 expected: "M2".to_owned(),
                 found: "M3".to_owned()
             })
         );
-        let three = parse(&handmade("M2", 2, 3, "1", &[1])).unwrap();
+        let three = read(&message_files("M2", "10", &[&[1], &[4], &[2]])[1]).unwrap();
         assert!(matches!(
-            combine(vec![first, three]),
+            combine(vec![parts[0].clone(), three]),
             Err(DsrError::FileCountDiffers { .. })
+        ));
+    }
+
+    #[test]
+    fn the_files_of_a_message_must_agree_with_each_other() {
+        let files = message_files("M2", "10", &[&[1, 3], &[4, 2]]);
+        // Another revenue in the second file's summary record.
+        let other = files[1].replace("\tUSD\t10\n", "\tUSD\t12\n");
+        let error = combine(vec![read(&files[0]).unwrap(), read(&other).unwrap()]).unwrap_err();
+        assert_eq!(error, DsrError::SummariesDiffer { file_number: 2 });
+        assert_eq!(
+            error.to_string(),
+            "File 2 of this DSR message carries other summary records than file 1; the files of a message carry the same ones."
+        );
+
+        // The last footer counts the lines and blocks of the whole report:
+        // 12 + 12 lines and 4 blocks.
+        assert!(
+            files[1].ends_with("FOOT\t12\t24\t1\t2\t4\n"),
+            "{}",
+            files[1]
+        );
+        let miscounted = files[1].replace("FOOT\t12\t24\t", "FOOT\t12\t23\t");
+        let error =
+            combine(vec![read(&files[0]).unwrap(), read(&miscounted).unwrap()]).unwrap_err();
+        assert_eq!(
+            error,
+            DsrError::ReportLineCount {
+                file_number: 2,
+                declared: 23,
+                actual: 24
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "The DSR footer of file 2 counts 23 lines in the whole report, but its files have 24."
+        );
+        let miscounted = files[1].replace("\t1\t2\t4\n", "\t1\t2\t5\n");
+        assert_eq!(
+            combine(vec![read(&files[0]).unwrap(), read(&miscounted).unwrap()]),
+            Err(DsrError::ReportBlockCount {
+                file_number: 2,
+                declared: 5,
+                actual: 4
+            })
+        );
+    }
+
+    #[test]
+    fn a_block_lies_in_one_file_of_a_message() {
+        let files = message_files("M2", "10", &[&[1, 3], &[4]]);
+        // File 2's block 3 renamed block 2, which file 1 has.
+        let repeated = files[1]
+            .replace("AS01\t3\tR3", "AS01\t2\tR3")
+            .replace("RU01\t3\t", "RU01\t2\t");
+        let error = combine(vec![read(&files[0]).unwrap(), read(&repeated).unwrap()]).unwrap_err();
+        assert_eq!(
+            error,
+            DsrError::BlockRepeated {
+                block: "2".to_owned(),
+                first: 1,
+                file_number: 2
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "Block 2 is in file 1 and again in file 2 of this DSR message; a block lies in one file of a message."
+        );
+    }
+
+    #[test]
+    fn a_message_of_more_files_than_oas_takes_is_refused_from_its_head() {
+        let text = handmade("M1", 1, 1000, "10.00", &[1]);
+        let expected = DsrError::HeadMalformed(
+            "it says the message has 1000 files, more than the 999 OAS takes".to_owned(),
+        );
+        assert_eq!(message_of(&text), Err(expected.clone()));
+        assert_eq!(read(&text).unwrap_err(), expected);
+        assert_eq!(
+            message_of(&handmade("M1", 1, 999, "10.00", &[1]))
+                .unwrap()
+                .number_of_files,
+            999
+        );
+    }
+
+    #[test]
+    fn a_file_says_which_part_of_which_message_it_is_from_its_head() {
+        let files = message_files("M7", "10", &[&[1], &[2]]);
+        let expected = MessagePart {
+            sender: "PADPIDA2013020802I".to_owned(),
+            message_id: "M7".to_owned(),
+            file_number: 2,
+            number_of_files: 2,
+        };
+        assert_eq!(message_of(&files[1]).unwrap(), expected);
+        // Its beginning is enough: the HEAD and the header rows.
+        let beginning: String = files[1].lines().take(7).map(|l| format!("{l}\n")).collect();
+        assert_eq!(message_of(&beginning).unwrap(), expected);
+        assert_eq!(
+            message_of(&format!("\u{feff}{beginning}")).unwrap(),
+            expected
+        );
+        assert!(matches!(
+            message_of("SY02\t1\nHEAD\tx\n"),
+            Err(DsrError::NoHead { line: 1, .. })
+        ));
+        assert!(matches!(
+            message_of(&sample(PADPIDA_1OF2)),
+            Err(DsrError::HeadMalformed(_))
         ));
     }
 

@@ -12,7 +12,7 @@ pub mod table;
 pub mod totals;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use oas_domain::job::{Job, Module};
 use oas_domain::money::{Amount, parse_rate};
@@ -96,6 +96,18 @@ pub struct Params {
     pub reporting_period: Option<String>,
     /// Where Parquet lines go, e.g. `org-7/lines`.
     pub lines_prefix: String,
+    /// For a file of a DDEX DSR message sent in several files: the clean
+    /// copies of the message's other files, whose summary records' revenue
+    /// is shared across all of them.
+    #[serde(default)]
+    pub message_parts: Vec<MessagePartParam>,
+}
+
+/// Another file of the same DSR message.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MessagePartParam {
+    pub file_number: u32,
+    pub clean_key: String,
 }
 
 /// Exchange rates as the import needs them: to the base currency, by
@@ -303,6 +315,19 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         .download(&clean_key, &clean_path)
         .await
         .map_err(|e| internal("downloading the cleaned file", e))?;
+    // The other files of a DSR message, each in a folder of its own.
+    let mut other_parts = Vec::new();
+    for part in &params.message_parts {
+        let key = ObjectKey::parse(&part.clean_key).map_err(|e| internal("clean key", e))?;
+        let path = work.path().join(format!("part-{}", part.file_number));
+        storage.download(&key, &path).await.map_err(|e| {
+            internal(
+                &format!("downloading file {} of the DSR message", part.file_number),
+                e,
+            )
+        })?;
+        other_parts.push((part.file_number, path));
+    }
     let parquet_path = work.path().join("lines.parquet");
     let blocking_params = params.clone();
     let parquet = parquet_path.clone();
@@ -314,7 +339,13 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
     let started = std::time::Instant::now();
     let imported = tokio::task::spawn_blocking(move || {
         if blocking_params.clean.kind == "dsr" {
-            dsr::import(&clean_path, &blocking_params, constants, &parquet)
+            dsr::import(
+                &clean_path,
+                &other_parts,
+                &blocking_params,
+                constants,
+                &parquet,
+            )
         } else {
             import_table(&clean_path, &blocking_params, constants, &parquet)
         }
@@ -408,21 +439,40 @@ mod dsr {
 
     use super::*;
 
+    /// Imports the DSR file at `clean`; `others` are the other files of
+    /// its message, if it was sent in several. Only this file's lines are
+    /// imported, with their share of the message's summary revenue: each
+    /// file of a message is a sales file of its own.
     pub fn import(
         clean: &Path,
+        others: &[(u32, PathBuf)],
         params: &Params,
         constants: Constants,
         parquet: &Path,
     ) -> Result<Imported, Failure> {
-        let text =
-            std::fs::read_to_string(clean).map_err(|e| internal("reading the cleaned file", e))?;
-        let report = oas_sales::dsr::parse(&text).map_err(|e| rejected(e.to_string()))?;
-        if report.number_of_files > 1 {
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|e| internal("reading the cleaned file", e))
+        };
+        let own = oas_sales::dsr::read(&read(clean)?).map_err(|e| rejected(e.to_string()))?;
+        let number = own.file_number();
+        if own.number_of_files() > 1 && others.is_empty() {
             return Err(rejected(format!(
-                "This DSR is file {} of {} of message {}; messages split over several files are not imported yet: ask the sender for the report in one file.",
-                report.file_number, report.number_of_files, report.message_id
+                "This is file {number} of {} of DDEX DSR message {}, whose other files OAS does not know: upload them (or this file again), each as a file of its own or all in one ZIP.",
+                own.number_of_files(),
+                own.message_id()
             )));
         }
+        let mut parts = vec![own];
+        for (part_number, path) in others {
+            let part = oas_sales::dsr::read(&read(path)?).map_err(|e| {
+                rejected(format!(
+                    "File {part_number} of this DSR message cannot be read: {e}"
+                ))
+            })?;
+            parts.push(part);
+        }
+        let mut report = oas_sales::dsr::combine(parts).map_err(|e| rejected(e.to_string()))?;
+        report.lines.retain(|line| line.file_number == number);
         let file_period = params
             .reporting_period
             .clone()

@@ -2,6 +2,7 @@
 //! the file's status machine (`oas_domain::file`).
 
 use chrono::Utc;
+use oas_db::dsr_messages::MessagePart;
 use oas_db::formats::FormatRecord;
 use oas_db::jobs::{self as job_status, JobRecord};
 use oas_db::organisations::{ExchangeRate, Organisation};
@@ -78,6 +79,13 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
             return fail(state, file_id, status, module, &cause, &e.to_string()).await;
         }
     }
+    if succeeded
+        && module == Module::Uploads
+        && status == FileStatus::Cleaning
+        && let Some(cause) = record_message_part(state, &file, &output["message"]).await?
+    {
+        return fail(state, file_id, status, module, &cause, &cause).await;
+    }
     let Some(step) = after_run(status, module, succeeded) else {
         tracing::info!(file_id, job_id = %job.id, status = %status, "file has moved on; run outcome not applied");
         return Ok(());
@@ -119,6 +127,9 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
     if !moved {
         return Ok(());
     }
+    if step.module == Some(Module::Importer) && !start_message(state, &file).await? {
+        return Ok(());
+    }
     if let Some(next) = step.module {
         // The event itself is applied; a next run that cannot start has
         // already failed the file with its reason.
@@ -136,6 +147,231 @@ pub async fn after_job(state: &AppState, job: &JobRecord) -> Result<(), ApiError
         }
     }
     Ok(())
+}
+
+/// Records which file of which DDEX DSR message a cleaned file is, when
+/// the message was sent in several files (`message`, the uploads module's
+/// word); forgets it otherwise. Answers why the file is refused instead:
+/// another file of the organisation already is that file of that message
+/// (imported twice, its lines would count twice).
+async fn record_message_part(
+    state: &AppState,
+    file: &SalesFile,
+    message: &Value,
+) -> Result<Option<String>, ApiError> {
+    let number = |name: &str| message[name].as_i64().and_then(|n| i32::try_from(n).ok());
+    let part = match (
+        message["message_id"].as_str(),
+        number("file_number"),
+        number("number_of_files"),
+    ) {
+        (Some(id), Some(file_number), Some(number_of_files)) if number_of_files > 1 => {
+            Some(MessagePart {
+                file_id: file.id,
+                organisation_id: file.organisation_id,
+                sender: message["sender"].as_str().unwrap_or_default().to_owned(),
+                message_id: id.to_owned(),
+                file_number,
+                number_of_files,
+            })
+        }
+        _ => None,
+    };
+    let (file_id, organisation_id) = (file.id, file.organisation_id);
+    let refused = state
+        .db
+        .run(move |conn| {
+            let Some(part) = part else {
+                MessagePart::forget(conn, file_id)?;
+                return Ok(None);
+            };
+            let files = MessagePart::files_of(conn, organisation_id, &part)?;
+            let already = files.iter().find(|(other, found)| {
+                other.file_number == part.file_number
+                    && found.id != file_id
+                    && has_clean_copy(found)
+            });
+            if let Some((_, found)) = already {
+                MessagePart::forget(conn, file_id)?;
+                return Ok(Some(format!(
+                    "File {} of DDEX DSR message {} was already uploaded as file {} ({}); imported twice, its lines would count twice. Delete one of the two.",
+                    part.file_number, part.message_id, found.id, found.filename
+                )));
+            }
+            MessagePart::save(conn, &part)?;
+            Ok::<_, oas_db::DbError>(None)
+        })
+        .await?;
+    Ok(refused)
+}
+
+/// A file of a DDEX DSR message sent in several files, and the message's
+/// other files as far as they are cleaned.
+struct Message {
+    part: MessagePart,
+    /// The cleaned file of each other file number.
+    others: Vec<(i32, SalesFile)>,
+    /// The file numbers that have no cleaned file yet.
+    missing: Vec<i32>,
+    /// Other cleaned files of the same number, or of the same message with
+    /// another count of files: the operator must choose.
+    conflicts: Vec<(MessagePart, SalesFile)>,
+}
+
+/// File numbers named in a cause, at most.
+const NAMED: usize = 10;
+
+impl Message {
+    /// Why the file cannot be imported yet, if it cannot.
+    fn waiting(&self) -> Option<String> {
+        let part = &self.part;
+        let this = format!(
+            "File {} of {} of DDEX DSR message {}",
+            part.file_number, part.number_of_files, part.message_id
+        );
+        if let Some((other, file)) = self.conflicts.first() {
+            return Some(match other.number_of_files == part.number_of_files {
+                true => format!(
+                    "{this} was also uploaded as file {} ({}): delete one of the two, then import this one.",
+                    file.id, file.filename
+                ),
+                false => format!(
+                    "{this}: file {} ({}) says the message has {} files. Delete the file that is wrong, then import this one.",
+                    file.id, file.filename, other.number_of_files
+                ),
+            });
+        }
+        if self.missing.is_empty() {
+            return None;
+        }
+        let mut named: Vec<String> = self
+            .missing
+            .iter()
+            .take(NAMED)
+            .map(i32::to_string)
+            .collect();
+        if self.missing.len() > NAMED {
+            named.push(format!("and {} more", self.missing.len() - NAMED));
+        }
+        Some(format!(
+            "{this}: it is imported once every file of the message is cleaned, as the message's summary revenue is shared across its files. Still to upload and clean: file {}.",
+            named.join(", ")
+        ))
+    }
+}
+
+/// Whether a file of a message has a clean copy to import: it is cleaned
+/// or further on, or only its import failed.
+fn has_clean_copy(file: &SalesFile) -> bool {
+    match file.status.parse::<FileStatus>() {
+        Ok(
+            FileStatus::Cleaned
+            | FileStatus::Processing
+            | FileStatus::Processed
+            | FileStatus::Finalized
+            | FileStatus::Reimport,
+        ) => true,
+        Ok(FileStatus::Failed) => file
+            .module_response
+            .as_deref()
+            .is_some_and(|r| r.starts_with(Module::Importer.as_str())),
+        _ => false,
+    }
+}
+
+/// The message `file` is one file of, if it is one of several.
+async fn message_of(state: &AppState, file: &SalesFile) -> Result<Option<Message>, ApiError> {
+    let (file_id, organisation_id) = (file.id, file.organisation_id);
+    let message = state
+        .db
+        .run(move |conn| {
+            let Some(part) = MessagePart::of_file(conn, file_id)? else {
+                return Ok(None);
+            };
+            let files = MessagePart::files_of(conn, organisation_id, &part)?;
+            let conflicts = files
+                .iter()
+                .filter(|(other, file)| {
+                    file.id != file_id
+                        && has_clean_copy(file)
+                        && (other.number_of_files != part.number_of_files
+                            || other.file_number == part.file_number)
+                })
+                .cloned()
+                .collect();
+            let (mut others, mut missing) = (Vec::new(), Vec::new());
+            for number in (1..=part.number_of_files).filter(|n| *n != part.file_number) {
+                // The newest cleaned file of that number.
+                let found = files.iter().find(|(other, file)| {
+                    other.file_number == number
+                        && other.number_of_files == part.number_of_files
+                        && has_clean_copy(file)
+                });
+                match found {
+                    Some((_, file)) => others.push((number, file.clone())),
+                    None => missing.push(number),
+                }
+            }
+            Ok::<_, oas_db::DbError>(Some(Message {
+                part,
+                others,
+                missing,
+                conflicts,
+            }))
+        })
+        .await?;
+    Ok(message)
+}
+
+/// Why a file cannot be imported yet: a file of a DDEX DSR message whose
+/// other files are not all cleaned.
+pub async fn waiting_for(state: &AppState, file: &SalesFile) -> Result<Option<String>, ApiError> {
+    Ok(message_of(state, file)
+        .await?
+        .and_then(|message| message.waiting()))
+}
+
+/// For a file just cleaned that is one file of a DDEX DSR message: when the
+/// message is whole, starts the import of its other files that waited for
+/// it, and the reimport of those imported before (the shares of the
+/// summary revenue depend on every file's lines), and answers `true` (the
+/// file's own import may start); else says in the file's `status_cause`
+/// what it waits for and answers `false`.
+///
+/// Files cleaned at the same time each look after their own move to
+/// CLEANED, so the last to look finds the message whole; a file whose
+/// import another has started meanwhile is not started twice (its move
+/// from CLEANED fails).
+async fn start_message(state: &AppState, file: &SalesFile) -> Result<bool, ApiError> {
+    let Some(message) = message_of(state, file).await? else {
+        return Ok(true);
+    };
+    if let Some(cause) = message.waiting() {
+        let change = StatusChange {
+            status_cause: Some(Some(cause)),
+            ..Default::default()
+        };
+        let id = file.id;
+        state
+            .db
+            .run(move |conn| SalesFile::transition(conn, id, FileStatus::Cleaned.as_str(), &change))
+            .await?;
+        return Ok(false);
+    }
+    for (_, other) in &message.others {
+        let (from, to, action) = match other.status.parse::<FileStatus>() {
+            Ok(FileStatus::Cleaned) => (FileStatus::Cleaned, FileStatus::Processing, "import"),
+            Ok(status @ (FileStatus::Processed | FileStatus::Finalized)) => {
+                (status, FileStatus::Reimport, "reimport")
+            }
+            _ => continue,
+        };
+        let started = start(state, other, from, to, Module::Importer, action).await;
+        if let Err(e) = started {
+            tracing::info!(file_id = other.id, error = %e, "a file of the message was not started");
+        }
+    }
+    Ok(true)
 }
 
 /// What an import left out, in the words of the file's `status_cause`:
@@ -367,6 +603,37 @@ pub async fn start(
 pub const NOT_CLEANED: &str =
     "No cleaned copy of the file is known: process it with the action \"clean\" first.";
 
+/// The clean copies of the other files of the file's DDEX DSR message, if
+/// it is one of several; a conflict while they are not all cleaned.
+async fn message_parts(state: &AppState, file: &SalesFile) -> Result<Vec<Value>, ApiError> {
+    let Some(message) = message_of(state, file).await? else {
+        return Ok(Vec::new());
+    };
+    if let Some(cause) = message.waiting() {
+        return Err(ApiError::conflict(cause));
+    }
+    let mut parts = Vec::new();
+    for (number, other) in message.others {
+        let other_id = other.id;
+        let output = state
+            .db
+            .run(move |conn| JobRecord::latest_output(conn, other_id, Module::Uploads.as_str()))
+            .await?;
+        let key = output
+            .as_deref()
+            .and_then(|o| serde_json::from_str::<Value>(o).ok())
+            .and_then(|o| o["clean_key"].as_str().map(str::to_owned))
+            .ok_or_else(|| {
+                ApiError::conflict(format!(
+                    "File {number} of DDEX DSR message {} ({}, file {other_id}) has no cleaned copy: process it with the action \"clean\" again.",
+                    message.part.message_id, other.filename
+                ))
+            })?;
+        parts.push(json!({"file_number": number, "clean_key": key}));
+    }
+    Ok(parts)
+}
+
 /// What a module needs to know about the file.
 async fn params(state: &AppState, file: &SalesFile, module: Module) -> Result<Value, ApiError> {
     let prefix = format!("org-{}/files/{}", file.organisation_id, file.id);
@@ -393,6 +660,7 @@ async fn params(state: &AppState, file: &SalesFile, module: Module) -> Result<Va
                 .and_then(|c| serde_json::from_str::<Value>(c).ok())
                 .filter(|c| c["clean_key"].is_string())
                 .ok_or_else(|| ApiError::conflict(NOT_CLEANED))?;
+            let message_parts = message_parts(state, file).await?;
             let formats: Vec<Value> = formats
                 .iter()
                 .filter_map(|f| serde_json::from_str(&f.spec).ok())
@@ -410,6 +678,7 @@ async fn params(state: &AppState, file: &SalesFile, module: Module) -> Result<Va
                 "rates": rates,
                 "reporting_period": file.reporting_period,
                 "lines_prefix": oas_platform::storage::lines_prefix(file.organisation_id),
+                "message_parts": message_parts,
             }))
         }
         _ => Ok(json!({})),

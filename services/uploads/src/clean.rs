@@ -72,9 +72,19 @@ pub enum Cleaned {
     /// A table, written as clean CSV.
     Table(Table),
     /// A DDEX DSR flat file, written as UTF-8 text.
-    Dsr(TextFacts),
+    Dsr(Dsr),
     /// An archive: its members, written to files, to be cleaned one by one.
     Archive(Archive),
+}
+
+/// A DDEX DSR flat file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dsr {
+    #[serde(flatten)]
+    pub facts: TextFacts,
+    /// Which file of which message it is, when its `HEAD` says (the
+    /// importer refuses the file, saying why, when it does not).
+    pub message: Option<dsr::MessagePart>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -357,16 +367,25 @@ fn text(input: &Path, work: &Path, source_type: &str) -> Result<Cleaned, Refusal
         let mut reader = utf8_reader(input, encoding)?;
         let mut out = BufWriter::new(File::create(&facts.path).map_err(io)?);
         let mut line = String::new();
+        // The clean text's first lines: its HEAD and header rows.
+        let mut beginning = String::new();
         loop {
             line.clear();
             if reader.read_line(&mut line).map_err(io)? == 0 {
                 break;
             }
-            let body = line.trim_end_matches(['\r', '\n']);
-            writeln!(out, "{}", clean_field(body)).map_err(io)?;
+            let body = clean_field(line.trim_end_matches(['\r', '\n']));
+            writeln!(out, "{body}").map_err(io)?;
+            if beginning.len() < HEAD_BYTES {
+                beginning.push_str(&body);
+                beginning.push('\n');
+            }
         }
         out.flush().map_err(io)?;
-        return Ok(Cleaned::Dsr(facts));
+        return Ok(Cleaned::Dsr(Dsr {
+            facts,
+            message: dsr::message_of(&beginning).ok(),
+        }));
     }
     let layout = sniff::sniff(&sample.text).map_err(|e| match e {
         sniff::SniffError::NoTable => Refusal::NotAReport,

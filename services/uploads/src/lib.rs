@@ -99,9 +99,9 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
             put(&storage, &clean_key, &table.facts.path).await?;
             output["clean_key"] = clean_key.as_str().into();
         }
-        Cleaned::Dsr(facts) => {
+        Cleaned::Dsr(dsr) => {
             let clean_key = key("clean.txt")?;
-            put(&storage, &clean_key, &facts.path).await?;
+            put(&storage, &clean_key, &dsr.facts.path).await?;
             output["clean_key"] = clean_key.as_str().into();
         }
         Cleaned::Archive(archive) => {

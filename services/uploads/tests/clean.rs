@@ -161,7 +161,7 @@ fn spreadsheets_and_gzip_are_read() {
     assert!(table.rows > 0);
     let (result, _work) = run(&sample("ddex-dsr/test_file_parser.tsv.gz"));
     match result.unwrap() {
-        Cleaned::Dsr(facts) => assert_eq!(facts.source_type, "gzip"),
+        Cleaned::Dsr(dsr) => assert_eq!(dsr.facts.source_type, "gzip"),
         other => panic!("{other:?}"),
     }
 }

@@ -3,6 +3,7 @@
 // Test code: a failed expectation should stop the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod dsr_messages;
 mod formats;
 mod pool;
 mod schema;

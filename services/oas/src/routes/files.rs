@@ -555,6 +555,11 @@ pub async fn process_file(
     let status = status_of(&file)?;
     let step = act(status, action).map_err(|e| ApiError::conflict(e.to_string()))?;
     let key = original_key(&file)?;
+    if matches!(action, FileAction::Import | FileAction::Reimport)
+        && let Some(cause) = file_runs::waiting_for(&state, &file).await?
+    {
+        return Err(ApiError::conflict(cause));
+    }
     match (action, step.module) {
         (FileAction::Upload, _) => {
             let url = state

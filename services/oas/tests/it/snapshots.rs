@@ -248,7 +248,7 @@ async fn stored_snapshots_survive_the_paging_migration_both_ways() {
         let summary = store.summary(3).await.unwrap();
         db.close();
 
-        oas_db::testing::revert_last_migration(test_db.url());
+        oas_db::testing::revert_migrations_to(test_db.url(), "2026-11-25-000001");
         let keys = keys_in_rows(test_db.url());
         assert_eq!(
             keys,

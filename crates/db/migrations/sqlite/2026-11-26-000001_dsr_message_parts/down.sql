@@ -1,0 +1,1 @@
+DROP TABLE dsr_message_parts;
