@@ -156,11 +156,11 @@ pub enum DsrError {
     #[error("Line {line} refers to summary record {id}, which the file does not define.")]
     UnknownSummary { line: usize, id: String },
     #[error(
-        "Line {line} carries no revenue and refers to summary record {id}, which the file defines more than once, so it is unclear whose revenue to share out."
+        "{place} carries no revenue and refers to summary record {id}, which the file defines more than once, so it is unclear whose revenue to share out."
     )]
-    AmbiguousSummary { line: usize, id: String },
-    #[error("Line {line} carries no revenue and names no summary record to take it from.")]
-    NoSummary { line: usize },
+    AmbiguousSummary { place: Place, id: String },
+    #[error("{place} carries no revenue and names no summary record to take it from.")]
+    NoSummary { place: Place },
     #[error(
         "The summary record on line {line} has a revenue of {amount}, with more than 12 decimal places: it cannot be shared out exactly."
     )]
@@ -225,6 +225,23 @@ pub enum DsrError {
         declared: u64,
         actual: usize,
     },
+}
+
+/// Where a usage record is: its line, and its file when the message has
+/// several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub line: usize,
+    pub file: Option<u32>,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.file {
+            Some(file) => write!(f, "Line {} of file {file}", self.line),
+            None => write!(f, "Line {}", self.line),
+        }
+    }
 }
 
 /// Whether `text` is a DSR flat file: its first non-empty line starts with
@@ -441,7 +458,7 @@ pub fn combine(mut parts: Vec<DsrFile>) -> Result<DsrReport, DsrError> {
     for part in parts {
         pending.extend(part.pending);
     }
-    share_summaries(&summaries, &mut pending)?;
+    share_summaries(&summaries, &mut pending, number_of_files > 1)?;
     let currencies: Vec<&str> = summaries
         .iter()
         .filter_map(|s| s.currency.as_deref())
@@ -1024,7 +1041,16 @@ fn read_with(text: &str, check_line_count: bool) -> Result<DsrFile, DsrError> {
 }
 
 /// Shares each summary record's revenue between its lines without any.
-fn share_summaries(summaries: &[Summary], pending: &mut [Pending]) -> Result<(), DsrError> {
+/// `several`: the lines come from several files, which errors name.
+fn share_summaries(
+    summaries: &[Summary],
+    pending: &mut [Pending],
+    several: bool,
+) -> Result<(), DsrError> {
+    let place = |entry: &Pending| Place {
+        line: entry.line.line_number,
+        file: several.then_some(entry.line.file_number),
+    };
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (index, entry) in pending.iter().enumerate() {
         if entry.carries_revenue {
@@ -1032,7 +1058,7 @@ fn share_summaries(summaries: &[Summary], pending: &mut [Pending]) -> Result<(),
         }
         let Some(summary) = entry.summary else {
             return Err(DsrError::NoSummary {
-                line: entry.line.line_number,
+                place: place(entry),
             });
         };
         groups.entry(summary).or_default().push(index);
@@ -1041,10 +1067,16 @@ fn share_summaries(summaries: &[Summary], pending: &mut [Pending]) -> Result<(),
         let Some(summary) = summaries.get(summary_index) else {
             continue;
         };
-        let first_line = members
+        let first = members
             .first()
             .and_then(|&index| pending.get(index))
-            .map_or(summary.line, |entry| entry.line.line_number);
+            .map_or(
+                Place {
+                    line: summary.line,
+                    file: None,
+                },
+                place,
+            );
         if let Some(id) = &summary.id
             && summaries
                 .iter()
@@ -1053,7 +1085,7 @@ fn share_summaries(summaries: &[Summary], pending: &mut [Pending]) -> Result<(),
                 > 1
         {
             return Err(DsrError::AmbiguousSummary {
-                line: first_line,
+                place: first,
                 id: id.clone(),
             });
         }
@@ -1923,6 +1955,56 @@ mod tests {
                 declared: 5,
                 actual: 4
             })
+        );
+    }
+
+    /// `text` with a second summary record, its RU lines naming none, and
+    /// its footer counting again (the report's lines left uncounted).
+    fn unnamed_lines(text: &str) -> String {
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|line| !line.starts_with("FOOT"))
+            .map(|line| match line.strip_prefix("RU01\t") {
+                Some(rest) => {
+                    let cells: Vec<&str> = rest.split('\t').collect();
+                    format!("RU01\t{}\t\t{}\t{}", cells[0], cells[2], cells[3])
+                }
+                None => line.to_owned(),
+            })
+            .collect();
+        lines.push(
+            "SY02.01\t2\tAdvertisementSupportedModel\tStream\tIS\tAdSupport-music\t4\tUSD\t1"
+                .to_owned(),
+        );
+        let blocks = lines.iter().filter(|l| l.starts_with("AS01")).count();
+        lines.push(format!("FOOT\t{}\t\t2\t{blocks}\t", lines.len() + 1));
+        lines.join("\n") + "\n"
+    }
+
+    #[test]
+    fn a_line_without_revenue_or_summary_is_placed_in_its_file() {
+        let files = message_files("M2", "10", &[&[1], &[3]])
+            .iter()
+            .map(|text| unnamed_lines(text))
+            .collect::<Vec<_>>();
+        let error = combine(vec![read(&files[0]).unwrap(), read(&files[1]).unwrap()]).unwrap_err();
+        assert_eq!(
+            error,
+            DsrError::NoSummary {
+                place: Place {
+                    line: 9,
+                    file: Some(1)
+                }
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "Line 9 of file 1 carries no revenue and names no summary record to take it from."
+        );
+        let alone = unnamed_lines(&handmade("M1", 1, 1, "10.00", &[1]));
+        assert_eq!(
+            parse(&alone).unwrap_err().to_string(),
+            "Line 9 carries no revenue and names no summary record to take it from."
         );
     }
 
