@@ -395,12 +395,10 @@ pub fn combine(mut parts: Vec<DsrFile>) -> Result<DsrReport, DsrError> {
             number_of_files,
         });
     }
-    let Some((first, rest)) = parts.split_first() else {
-        return Err(DsrError::NothingToCombine);
-    };
-    if let Some(other) = rest
+    // Sorted, one of each number from 1: file 1 comes first.
+    if let Some(other) = parts[1..]
         .iter()
-        .find(|p| !same_summaries(&p.summaries, &first.summaries))
+        .find(|p| !same_summaries(&p.summaries, &parts[0].summaries))
     {
         return Err(DsrError::SummariesDiffer {
             file_number: other.head.file_number,
@@ -449,15 +447,8 @@ pub fn combine(mut parts: Vec<DsrFile>) -> Result<DsrReport, DsrError> {
         .min();
     let usage_end = parts.iter().filter_map(|p| p.head.usage_end.clone()).max();
     let sender = parts.iter().find_map(|p| p.head.sender.clone());
-    let mut parts = parts.into_iter();
-    let Some(first) = parts.next() else {
-        return Err(DsrError::NothingToCombine);
-    };
-    let summaries = first.summaries;
-    let mut pending = first.pending;
-    for part in parts {
-        pending.extend(part.pending);
-    }
+    let summaries = std::mem::take(&mut parts[0].summaries);
+    let mut pending: Vec<Pending> = parts.into_iter().flat_map(|p| p.pending).collect();
     share_summaries(&summaries, &mut pending, number_of_files > 1)?;
     let currencies: Vec<&str> = summaries
         .iter()

@@ -161,6 +161,18 @@ async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// Asks for `action` on file `id`; returns the answer's status and body.
+async fn process(app: &TestApp, key: &str, id: i64, action: &str) -> (StatusCode, Value) {
+    call(
+        app,
+        Method::POST,
+        &format!("/api/files/salesfiles/{id}/process/"),
+        key,
+        Some(json!({ "action": action })),
+    )
+    .await
+}
+
 /// Text of a sample as written: a BOM's encoding, else UTF-8, else Windows-1252.
 fn text_of(bytes: &[u8]) -> String {
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
@@ -292,15 +304,7 @@ async fn submit(app: &TestApp, key: &str, path: &Path, filetype: &str) -> i64 {
 
 /// Puts `bytes` through file `id`'s presigned URL and asks for cleaning.
 async fn upload_and_clean(app: &TestApp, key: &str, id: i64, bytes: Vec<u8>) {
-    let process = format!("/api/files/salesfiles/{id}/process/");
-    let (status, upload) = call(
-        app,
-        Method::POST,
-        &process,
-        key,
-        Some(json!({"action": "upload"})),
-    )
-    .await;
+    let (status, upload) = process(app, key, id, "upload").await;
     assert_eq!(status, StatusCode::OK, "{upload}");
     let put = app
         .client
@@ -310,14 +314,7 @@ async fn upload_and_clean(app: &TestApp, key: &str, id: i64, bytes: Vec<u8>) {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::OK);
-    let (status, body) = call(
-        app,
-        Method::POST,
-        &process,
-        key,
-        Some(json!({"action": "clean"})),
-    )
-    .await;
+    let (status, body) = process(app, key, id, "clean").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
@@ -482,15 +479,7 @@ async fn reimport_replaces_and_the_same_bytes_twice_are_noticed() {
             .contains(&format!("org-{org}/lines/2017-10/"))
     );
 
-    let process = format!("/api/files/salesfiles/{first}/process/");
-    let (status, body) = call(
-        &app,
-        Method::POST,
-        &process,
-        &key,
-        Some(json!({"action": "reimport"})),
-    )
-    .await;
+    let (status, body) = process(&app, &key, first, "reimport").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     check_imported(&app, &key, first, total, lines, "USD").await;
     assert_eq!(
@@ -511,15 +500,7 @@ async fn reimport_replaces_and_the_same_bytes_twice_are_noticed() {
     );
     assert!(cause.contains("reimport"), "{cause}");
     assert_eq!(summary(&app, &key).await["files"], 1);
-    let process = format!("/api/files/salesfiles/{second}/process/");
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &process,
-        &key,
-        Some(json!({"action": "reimport"})),
-    )
-    .await;
+    let (status, _) = process(&app, &key, second, "reimport").await;
     assert_eq!(status, StatusCode::OK);
     check_imported(&app, &key, second, total, lines, "USD").await;
     assert_eq!(summary(&app, &key).await["files"], 2);
@@ -776,15 +757,7 @@ async fn an_organisation_adds_a_format_for_a_layout_no_builtin_knows() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let process = format!("/api/files/salesfiles/{id}/process/");
-    let (status, body) = call(
-        &app,
-        Method::POST,
-        &process,
-        &key,
-        Some(json!({"action": "reimport"})),
-    )
-    .await;
+    let (status, body) = process(&app, &key, id, "reimport").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let file = settled(&app, &key, id).await;
     assert_eq!(file["status"], "FINALIZED", "{file}");
@@ -931,21 +904,13 @@ async fn bytes_put_again_after_cleaning_are_not_imported_under_the_old_cleaning(
     // Cleaned, then failed at import (no GBP rate): the file may be uploaded again.
     let id = submit(&app, &key, &sample("distributors/Tunecore_Test.csv"), "CSV").await;
     assert_eq!(settled(&app, &key, id).await["status"], "FAILED");
-    let process = format!("/api/files/salesfiles/{id}/process/");
     let put_again =
         |name: &'static str| upload_and_clean(&app, &key, id, std::fs::read(sample(name)).unwrap());
     // New bytes that cleaning refuses: the file fails, and the last good
     // cleaning is of bytes no longer there.
     put_again("distributors/gubbins.txt").await;
     assert_eq!(settled(&app, &key, id).await["status"], "FAILED");
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &process,
-        &key,
-        Some(json!({"action": "reimport"})),
-    )
-    .await;
+    let (status, _) = process(&app, &key, id, "reimport").await;
     assert_eq!(status, StatusCode::OK);
     let file = settled(&app, &key, id).await;
     assert_eq!(file["status"], "FAILED");
@@ -1146,15 +1111,7 @@ async fn the_files_of_a_dsr_message_wait_for_each_other_and_share_its_summary_re
         cause.contains("File 2 of 2 of DDEX DSR message MSG-2"),
         "{cause}"
     );
-    let process = format!("/api/files/salesfiles/{second}/process/");
-    let (status, body) = call(
-        &app,
-        Method::POST,
-        &process,
-        &key,
-        Some(json!({"action": "import"})),
-    )
-    .await;
+    let (status, body) = process(&app, &key, second, "import").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["detail"], cause);
     assert_eq!(summary(&app, &key).await["files"], 0);
@@ -1171,14 +1128,7 @@ async fn the_files_of_a_dsr_message_wait_for_each_other_and_share_its_summary_re
     );
 
     // A file imported again takes the same share.
-    let (status, body) = call(
-        &app,
-        Method::POST,
-        &process,
-        &key,
-        Some(json!({"action": "reimport"})),
-    )
-    .await;
+    let (status, body) = process(&app, &key, second, "reimport").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     check_imported(&app, &key, second, totals[1], 2, "USD").await;
     assert_eq!(
