@@ -117,20 +117,23 @@ impl JobRecord {
             .load(conn)?)
     }
 
-    /// The output of the latest successful run of `module` on a file.
+    /// The output of the latest finished run of `module` on a file, if
+    /// that run succeeded. A run that failed after it voids the output of
+    /// earlier ones: a cleaning refused new bytes, and the cleaned copy
+    /// before it is of bytes the file no longer has.
     pub fn latest_output(
         conn: &mut DbConnection,
         file_id: i64,
         module: &str,
     ) -> Result<Option<String>, DbError> {
-        Ok(jobs::table
+        let latest = jobs::table
             .filter(jobs::file_id.eq(file_id))
             .filter(jobs::module.eq(module))
-            .filter(jobs::status.eq(SUCCEEDED))
+            .filter(jobs::status.eq_any([SUCCEEDED, FAILED, TIMED_OUT]))
             .order(jobs::finished_at.desc())
-            .select(jobs::output)
-            .first::<Option<String>>(conn)
-            .optional()?
-            .flatten())
+            .select((jobs::status, jobs::output))
+            .first::<(String, Option<String>)>(conn)
+            .optional()?;
+        Ok(latest.and_then(|(status, output)| output.filter(|_| status == SUCCEEDED)))
     }
 }

@@ -11,6 +11,7 @@ use oas_platform::module::Failure;
 use oas_sales::format::Line;
 use rust_decimal::Decimal;
 
+use crate::lines::Batch;
 use crate::totals::Totals;
 use crate::{Rates, rejected};
 
@@ -57,13 +58,14 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Accounts for line `number`.
-    pub fn take<'a>(
-        &'a mut self,
-        context: &'a Context,
+    /// Accounts for line `number`, and adds it to `batch`.
+    pub fn take(
+        &mut self,
+        context: &Context,
         number: i64,
-        line: &'a Line,
-    ) -> Result<Entry<'a>, Failure> {
+        line: &Line,
+        batch: &mut Batch,
+    ) -> Result<(), Failure> {
         let at = |problem: String| rejected(format!("Line {number}: {problem}"));
         let amount = Amount::parse(&line.net_revenue).map_err(|e| at(e.0))?;
         let Some(currency) = line
@@ -127,7 +129,6 @@ impl Ledger {
                 .convert(rate)
                 .ok_or_else(|| at("the amount is too large to convert".into()))?
         };
-        self.totals.add(number, line, amount, base);
         // The base amount as text; at rate 1 it is the amount as written.
         self.base_text.clear();
         if rate == Decimal::ONE {
@@ -136,11 +137,15 @@ impl Ledger {
             use std::fmt::Write;
             let _ = write!(self.base_text, "{base}");
         }
-        Ok(Entry {
+        let entry = Entry {
             currency,
             rate: rate_text,
             base_revenue: &self.base_text,
-        })
+        };
+        let values = batch.push(number, line, context.file_period.as_deref(), &entry);
+        self.totals
+            .add(number, line, (amount, base), &values, &mut batch.seen);
+        Ok(())
     }
 
     /// Adds the ledger of other lines of the file.

@@ -69,6 +69,11 @@ pub struct CleanOutput {
     /// SHA-256 of the upload as it was cleaned.
     #[serde(default)]
     pub content_hash: Option<String>,
+    /// The clean copy of an upload that was already clean is cleaning's
+    /// own copy of the bytes it cleaned (local storage), not the upload
+    /// itself, which could be replaced: nothing to check.
+    #[serde(default)]
+    pub own_copy: bool,
 }
 
 /// An organisation's rate from a currency to its base currency.
@@ -241,11 +246,11 @@ fn imported(
 
 /// Imports a cleaned table (its header after `skip_lines` lines).
 ///
-/// An upload that stood as its own clean copy could have been replaced
-/// since it was cleaned (uploaded again, then refused): its bytes are
-/// hashed as the import reads them (read apart only when the import failed
-/// before reading), and different bytes fail it, whatever else the import
-/// found.
+/// An upload that stood as its own clean copy (on S3) could have been
+/// replaced since it was cleaned (uploaded again, then refused): its bytes
+/// are hashed as the import reads them (read apart only when the import
+/// failed before reading), and different bytes fail it, whatever else the
+/// import found.
 pub fn import_table(
     clean: &Path,
     params: &Params,
@@ -253,7 +258,11 @@ pub fn import_table(
     parquet: &Path,
 ) -> Result<Imported, Failure> {
     let as_uploaded = params.clean.as_uploaded;
-    let expected = params.clean.content_hash.clone().filter(|_| as_uploaded);
+    let expected = params
+        .clean
+        .content_hash
+        .clone()
+        .filter(|_| as_uploaded && !params.clean.own_copy);
     // A clean copy is comma-separated with its header first; an upload that
     // was already clean is read as it came, past its preamble.
     let source = table::Source {
@@ -337,7 +346,7 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         base_currency: params.base_currency.clone(),
     };
     let started = std::time::Instant::now();
-    let imported = tokio::task::spawn_blocking(move || {
+    let mut imported = tokio::task::spawn_blocking(move || {
         if blocking_params.clean.kind == "dsr" {
             dsr::import(
                 &clean_path,
@@ -513,8 +522,7 @@ mod dsr {
                 currency: l.currency,
             };
             let number = l.line_number as i64;
-            let entry = ledger.take(&context, number, &line)?;
-            batch.push(number, &line, context.file_period.as_deref(), &entry);
+            ledger.take(&context, number, &line, &mut batch)?;
             if batch.len() == BATCH {
                 write(&out, std::mem::replace(&mut batch, Batch::new(BATCH)))?;
             }
@@ -541,5 +549,68 @@ mod dsr {
             .encode(batch)
             .map_err(|e| internal("encoding Parquet", e))?;
         out.write(group).map_err(|e| internal("writing Parquet", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Imports `text`, cleaned as uploaded when its hash was `hash`, from
+    /// the upload itself or from cleaning's own copy.
+    fn import_cleaned(text: &str, hash: &str, own_copy: bool) -> Result<Imported, Failure> {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("clean");
+        std::fs::write(&path, text).unwrap();
+        let formats: serde_json::Value = serde_json::from_str(format::BUILTIN_JSON).unwrap();
+        let params: Params = serde_json::from_value(serde_json::json!({
+            "clean": {
+                "kind": "table",
+                "clean_key": "org-1/files/1/clean.txt",
+                "as_uploaded": true,
+                "delimiter": ",",
+                "content_hash": hash,
+                "own_copy": own_copy,
+            },
+            "formats": formats,
+            "base_currency": "USD",
+            "lines_prefix": "org-1/lines",
+        }))
+        .unwrap();
+        let constants = Constants {
+            organisation_id: 1,
+            file_id: 1,
+            base_currency: "USD".into(),
+        };
+        import_table(
+            &path,
+            &params,
+            constants,
+            &folder.path().join("lines.parquet"),
+        )
+    }
+
+    #[test]
+    fn an_upload_read_as_its_own_clean_copy_must_still_be_the_bytes_cleaned() {
+        let cleaned = "dsp,territory,artist,track_title,quantity,net_revenue,currency\n\
+                       Spotify,DE,Ann,Song,2,0.50,USD\n";
+        let replaced = cleaned.replace("0.50", "9.50");
+        let mut hasher = oas_platform::storage::ContentHasher::default();
+        hasher.update(cleaned.as_bytes());
+        let hash = hasher.finish();
+        let imported = import_cleaned(cleaned, &hash, false).unwrap();
+        assert_eq!(imported.total, Amount::parse("0.50").unwrap());
+        let failure = import_cleaned(&replaced, &hash, false).expect_err("other bytes fail");
+        assert_eq!(failure.code, REJECTED);
+        assert!(
+            failure
+                .message
+                .contains("changed after the file was cleaned"),
+            "{}",
+            failure.message
+        );
+        // Cleaning's own copy is the bytes it cleaned: not hashed again.
+        let own = import_cleaned(&replaced, &hash, true).unwrap();
+        assert_eq!(own.total, Amount::parse("9.50").unwrap());
     }
 }

@@ -27,6 +27,7 @@ use polars_parquet::write::{
 use oas_sales::format::Line;
 
 use crate::ledger::Entry;
+use crate::totals::{Seen, Values};
 
 const TEXT_COLUMNS: [&str; 20] = [
     "reporting_period",
@@ -71,6 +72,51 @@ pub struct Batch {
     /// Whether each text column is one of [`DISTINCT`].
     distinct: [bool; TEXT_COLUMNS.len()],
     capacity: usize,
+    /// The snapshot groups of the values the batch's dictionaries hold.
+    pub seen: Seen,
+}
+
+/// The columns of the snapshot's dimensions, in the order of
+/// [`oas_platform::snapshots::Dimension::ALL`]: artist, store, territory,
+/// the ISRC a track is keyed by when it has one and the UPC a release is
+/// keyed by when it has one.
+const GROUP_COLUMNS: [usize; 5] = [
+    column("artist"),
+    column("dsp"),
+    column("territory"),
+    column("isrc"),
+    column("upc"),
+];
+
+// Every column named above is one of the text columns.
+const _: () = {
+    let mut at = 0;
+    while at < GROUP_COLUMNS.len() {
+        assert!(
+            GROUP_COLUMNS[at] < TEXT_COLUMNS.len(),
+            "no such text column"
+        );
+        at += 1;
+    }
+};
+
+/// The place of text column `name`: past the last if there is none.
+const fn column(name: &str) -> usize {
+    let mut at = 0;
+    while at < TEXT_COLUMNS.len() {
+        let (a, b) = (TEXT_COLUMNS[at].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut i = 0;
+            while i < a.len() && a[i] == b[i] {
+                i += 1;
+            }
+            if i == a.len() {
+                return at;
+            }
+        }
+        at += 1;
+    }
+    at
 }
 
 /// A text column being built. Many hold one value on every line of a file
@@ -85,10 +131,15 @@ enum Text {
 }
 
 impl Text {
-    fn push(&mut self, value: Option<&str>, distinct: bool, capacity: usize) {
+    /// Adds a line's value; returns its index in the column's dictionary,
+    /// where the column is one and the line has a value.
+    fn push(&mut self, value: Option<&str>, distinct: bool, capacity: usize) -> Option<u32> {
         match self {
-            Text::Varied(builder) => builder.push(value),
-            Text::Dictionary(dictionary) => dictionary.push(value),
+            Text::Varied(builder) => {
+                builder.push(value);
+                return None;
+            }
+            Text::Dictionary(dictionary) => return dictionary.push(value),
             Text::Same(same, count) if same.as_deref() == value => *count += 1,
             Text::Same(same, count) if *count == 0 => {
                 *same = value.map(str::to_owned);
@@ -101,16 +152,20 @@ impl Text {
                 }
                 builder.push(value);
                 *self = Text::Varied(builder);
+                return None;
             }
             Text::Same(same, count) => {
                 let mut dictionary = Dictionary::with_capacity(capacity.max(*count + 1));
                 for _ in 0..*count {
                     dictionary.push(same.as_deref());
                 }
-                dictionary.push(value);
+                let index = dictionary.push(value);
                 *self = Text::Dictionary(dictionary);
+                return index;
             }
         }
+        // The one value so far is the dictionary's first.
+        value.map(|_| 0)
     }
 
     fn finish(self) -> PolarsResult<Box<dyn Array>> {
@@ -172,7 +227,7 @@ impl Dictionary {
         }
     }
 
-    fn push(&mut self, value: Option<&str>) {
+    fn push(&mut self, value: Option<&str>) -> Option<u32> {
         let Some(value) = value else {
             let validity = self.validity.get_or_insert_with(|| {
                 let mut bits = MutableBitmap::with_capacity(self.keys.capacity());
@@ -181,7 +236,7 @@ impl Dictionary {
             });
             validity.push(false);
             self.keys.push(0);
-            return;
+            return None;
         };
         let slot = match self.last {
             Some(last) if last.of(&self.text) == value => last,
@@ -192,6 +247,7 @@ impl Dictionary {
         if let Some(validity) = &mut self.validity {
             validity.push(true);
         }
+        Some(slot.index)
     }
 
     fn slot_of(&mut self, value: &str) -> Slot {
@@ -285,6 +341,7 @@ impl Batch {
             text: std::array::from_fn(|_| Text::Same(None, 0)),
             distinct: std::array::from_fn(|at| DISTINCT.contains(&TEXT_COLUMNS[at])),
             capacity,
+            seen: Seen::default(),
         }
     }
 
@@ -297,8 +354,16 @@ impl Batch {
     }
 
     /// Adds line `number` as its ledger accounted for it; `period` is the
-    /// file's reporting period, for lines that do not name one.
-    pub fn push(&mut self, number: i64, line: &Line, period: Option<&str>, entry: &Entry<'_>) {
+    /// file's reporting period, for lines that do not name one. Returns
+    /// the indices of the line's values in the dictionaries of the
+    /// snapshot's dimensions.
+    pub fn push(
+        &mut self,
+        number: i64,
+        line: &Line,
+        period: Option<&str>,
+        entry: &Entry<'_>,
+    ) -> Values {
         self.line.push(number);
         self.quantity.push(line.quantity);
         let values: [Option<&str>; TEXT_COLUMNS.len()] = [
@@ -323,9 +388,12 @@ impl Batch {
             Some(entry.rate),
             Some(entry.base_revenue),
         ];
-        for ((column, value), distinct) in self.text.iter_mut().zip(values).zip(self.distinct) {
-            column.push(value, distinct, self.capacity);
+        let mut indices = [None; TEXT_COLUMNS.len()];
+        let columns = self.text.iter_mut().zip(values).zip(self.distinct);
+        for (((column, value), distinct), index) in columns.zip(&mut indices) {
+            *index = column.push(value, distinct, self.capacity);
         }
+        GROUP_COLUMNS.map(|at| indices[at])
     }
 
     /// The batch's columns, in the order of [`schema`].

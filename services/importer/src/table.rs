@@ -386,8 +386,7 @@ fn work(
         mapper
             .line_into(&row, &mut line)
             .map_err(|e| rejected(format!("Line {number}: {e}")))?;
-        let entry = ledger.take(context, number, &line)?;
-        batch.push(number, &line, context.file_period.as_deref(), &entry);
+        ledger.take(context, number, &line, &mut batch)?;
     }
     let group = if batch.is_empty() {
         None

@@ -8,16 +8,20 @@ use oas_domain::money::Amount;
 use oas_platform::snapshots::{Dimension, SnapshotRow};
 use oas_sales::format::Line;
 
-/// One dimension's groups. The table holds, beside each key, what every
-/// line of the group adds to (its revenue and quantity), so a line reads
-/// one place per group: a key of up to 24 bytes (an ISRC, a UPC, most
-/// names) is held inline, and the sums next to it. What is read once or
-/// rarely (names, identifiers, the base-currency difference of converted
-/// lines) is kept apart, in `info`. Hashed with foldhash: fast, and seeded
-/// per process.
+/// One dimension's groups. Each group has an index, in the order groups
+/// were first seen; the table finds a group's index by its key (an ISRC, a
+/// UPC and most names, up to 24 bytes, held inline), `sums` holds what
+/// every line of the group adds to, and `info` what is read once or rarely
+/// (names, identifiers, the base-currency difference of converted lines).
+/// A file's most frequent groups come first and so lie close together.
+/// Hashed with foldhash: fast, and seeded per process.
 #[derive(Debug, Default)]
 struct Groups {
-    table: HashMap<CompactString, Sums, foldhash::fast::RandomState>,
+    table: HashMap<CompactString, u32, foldhash::fast::RandomState>,
+    sums: Vec<Sums>,
+    /// Whether no line of the group has had a UPC yet: a byte a group,
+    /// read at once by a line with a UPC, while its sums are added later.
+    upc_missing: Vec<bool>,
     info: Vec<Info>,
 }
 
@@ -26,24 +30,21 @@ impl Groups {
         self.info.len()
     }
 
-    /// The sums of the group of `key`, made with `info()` if it is new
+    /// The index of the group of `key`, made with `info()` if it is new
     /// (one lookup by the borrowed key, an allocation only for a new
-    /// group), and every group's info.
-    fn sums(&mut self, key: &str, info: impl FnOnce() -> Info) -> (&mut Sums, &mut [Info]) {
-        let Groups { table, info: all } = self;
-        let sums = match table.entry_ref(key) {
-            EntryRef::Occupied(entry) => entry.into_mut(),
+    /// group), and whether it is new.
+    fn index(&mut self, key: &str, info: impl FnOnce() -> Info) -> (usize, bool) {
+        match self.table.entry_ref(key) {
+            EntryRef::Occupied(entry) => (*entry.get() as usize, false),
             EntryRef::Vacant(entry) => {
-                let at = u32::try_from(all.len()).unwrap_or(u32::MAX);
-                all.push(info());
-                entry.insert(Sums {
-                    info: at,
-                    upc_missing: true,
-                    ..Sums::default()
-                })
+                let at = self.info.len();
+                entry.insert(u32::try_from(at).unwrap_or(u32::MAX));
+                self.info.push(info());
+                self.sums.push(Sums::default());
+                self.upc_missing.push(true);
+                (at, true)
             }
-        };
-        (sums, all)
+        }
     }
 }
 
@@ -52,11 +53,24 @@ impl Groups {
 struct Sums {
     revenue: Amount,
     quantity: i64,
-    /// The group's place in [`Groups::info`].
-    info: u32,
-    /// No line of the group has had a UPC yet.
-    upc_missing: bool,
 }
+
+/// Lines whose groups are known and whose sums are yet to be added.
+///
+/// A file's groups, 50,000 tracks and more, do not fit the processor's
+/// cache, so adding to a group's sums mostly waits on memory. Added line
+/// by line, each wait comes between a line's other work; added for many
+/// lines in one short loop, the waits overlap.
+#[derive(Debug, Default)]
+struct Pending {
+    /// Each line's revenue and quantity.
+    lines: Vec<(Amount, i64)>,
+    /// Each line's group in each dimension.
+    groups: [Vec<u32>; 5],
+}
+
+/// Lines added to their groups at a time.
+const PENDING: usize = 256;
 
 /// What a group is called and known by, and the sum only converted lines
 /// add to.
@@ -73,6 +87,20 @@ struct Info {
     base_extra: Amount,
 }
 
+/// The values of one batch of lines, by their index in the batch's
+/// dictionaries ([`crate::lines::Batch`]), for each dimension's group key:
+/// the artist, store and territory, the ISRC of a track that has one and
+/// the UPC of a release that has one. A line whose value the batch has
+/// seen before finds its group here, without building, normalising and
+/// looking up its key again.
+pub type Values = [Option<u32>; 5];
+
+/// The groups of the values a batch has seen: per dimension, by the
+/// value's dictionary index, the group's index plus one (0: not yet seen).
+/// It lives as long as the batch whose indices it holds.
+#[derive(Debug, Default)]
+pub struct Seen([Vec<u32>; 5]);
+
 /// Totals by artist, DSP, territory, track and release, and overall.
 #[derive(Debug, Default)]
 pub struct Totals {
@@ -81,9 +109,9 @@ pub struct Totals {
     pub base_revenue: Amount,
     pub quantity: i64,
     groups: [Groups; 5],
-    /// Buffers for a line's group keys, one per dimension, reused line
-    /// after line.
-    keys: [String; 5],
+    pending: Pending,
+    /// A buffer for a group key, reused line after line.
+    key: String,
 }
 
 /// Writes `text` into `out` lower-cased with runs of whitespace as one space.
@@ -149,43 +177,63 @@ fn group_of<'l>(dimension: Dimension, line: &'l Line, key: &mut String) -> &'l s
 
 impl Totals {
     /// Adds line `number`, of `amount` (file currency) and `base` in the
-    /// base currency.
-    pub fn add(&mut self, number: i64, line: &Line, amount: Amount, base: Amount) {
+    /// base currency. `values` are the line's values' indices in the
+    /// batch that `seen` belongs to ([`Values`]), where it has them.
+    pub fn add(
+        &mut self,
+        number: i64,
+        line: &Line,
+        (amount, base): (Amount, Amount),
+        values: &Values,
+        seen: &mut Seen,
+    ) {
         self.lines += 1;
         self.revenue += amount;
         self.base_revenue += base;
         self.quantity += line.quantity;
         let extra = (base != amount).then(|| base + -amount);
-        // Every key first, then every lookup: the lookups' memory reads,
-        // each far from the last, overlap instead of waiting in turn.
-        let mut keys = std::mem::take(&mut self.keys);
-        let names = std::array::from_fn::<_, 5, _>(|index| {
-            group_of(Dimension::ALL[index], line, &mut keys[index])
-        });
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
-            let (key, name) = (&keys[index], names[index]);
             let groups = &mut self.groups[index];
-            let (sums, infos) = groups.sums(key, || Info {
-                name: name.to_owned(),
-                first: number,
-                // A track with an ISRC is keyed by it: its lines all
-                // carry it.
-                isrc: match dimension {
-                    Dimension::Track => line.isrc.clone(),
-                    _ => None,
-                },
-                ..Info::default()
-            });
-            sums.revenue += amount;
-            sums.quantity += line.quantity;
-            let upc_found = sums.upc_missing
-                && line.upc.is_some()
-                && matches!(dimension, Dimension::Release | Dimension::Track);
-            sums.upc_missing &= !upc_found;
+            let seen = &mut seen.0[index];
+            let value = values[index].map(|v| v as usize);
+            let known = value.and_then(|v| seen.get(v)).copied().unwrap_or(0);
+            let at = match known.checked_sub(1) {
+                Some(at) => at as usize,
+                None => {
+                    let name = group_of(dimension, line, &mut self.key);
+                    let (at, _) = groups.index(&self.key, || Info {
+                        name: name.to_owned(),
+                        first: number,
+                        // A track with an ISRC is keyed by it: its lines
+                        // all carry it.
+                        isrc: match dimension {
+                            Dimension::Track => line.isrc.clone(),
+                            _ => None,
+                        },
+                        ..Info::default()
+                    });
+                    if let Some(v) = value {
+                        if seen.len() <= v {
+                            seen.resize(v + 1, 0);
+                        }
+                        seen[v] = u32::try_from(at + 1).unwrap_or(0);
+                    }
+                    at
+                }
+            };
+            self.pending.groups[index].push(u32::try_from(at).unwrap_or(u32::MAX));
+            let upc_found = line.upc.is_some()
+                && matches!(dimension, Dimension::Release | Dimension::Track)
+                && groups
+                    .upc_missing
+                    .get_mut(at)
+                    .is_some_and(|missing| std::mem::replace(missing, false));
             if extra.is_none() && !upc_found {
                 continue;
             }
-            let info = &mut infos[sums.info as usize];
+            let Some(info) = groups.info.get_mut(at) else {
+                continue;
+            };
             if let Some(extra) = extra {
                 info.base_extra += extra;
             }
@@ -194,39 +242,67 @@ impl Totals {
                 info.upc_at = number;
             }
         }
-        self.keys = keys;
+        self.pending.lines.push((amount, line.quantity));
+        if self.pending.lines.len() == PENDING {
+            self.settle();
+        }
+    }
+
+    /// Adds the pending lines to their groups' sums.
+    fn settle(&mut self) {
+        let Pending { lines, groups } = &mut self.pending;
+        for (dimension, at) in self.groups.iter_mut().zip(groups.iter_mut()) {
+            for (&at, &(revenue, quantity)) in at.iter().zip(lines.iter()) {
+                if let Some(sums) = dimension.sums.get_mut(at as usize) {
+                    sums.revenue += revenue;
+                    sums.quantity += quantity;
+                }
+            }
+            at.clear();
+        }
+        lines.clear();
     }
 
     /// Adds the totals of other lines of the same file, summed apart: each
     /// group keeps the name and identifiers of its earliest line, as if
     /// all lines had been summed here in order.
-    pub fn merge(&mut self, other: Totals) {
+    pub fn merge(&mut self, mut other: Totals) {
+        self.settle();
+        other.settle();
         self.lines += other.lines;
         self.revenue += other.revenue;
         self.base_revenue += other.base_revenue;
         self.quantity += other.quantity;
         for (groups, theirs) in self.groups.iter_mut().zip(other.groups) {
             let mut their_info = theirs.info.into_iter().map(Some).collect::<Vec<_>>();
-            for (key, their_sums) in theirs.table {
-                let Some(their) = their_info
-                    .get_mut(their_sums.info as usize)
-                    .and_then(Option::take)
-                else {
+            for (key, their_at) in theirs.table {
+                let their_at = their_at as usize;
+                let (Some(their), Some(their_sums)) = (
+                    their_info.get_mut(their_at).and_then(Option::take),
+                    theirs.sums.get(their_at),
+                ) else {
                     continue;
                 };
                 let mut their = Some(their);
-                let (sums, infos) = groups.sums(&key, || their.take().unwrap_or_default());
-                let Some(their) = their else {
+                let (at, new) = groups.index(&key, || their.take().unwrap_or_default());
+                let (Some(sums), Some(info)) = (groups.sums.get_mut(at), groups.info.get_mut(at))
+                else {
+                    continue;
+                };
+                let their_upc_missing = theirs.upc_missing.get(their_at).copied().unwrap_or(true);
+                if let Some(missing) = groups.upc_missing.get_mut(at) {
+                    *missing &= their_upc_missing;
+                }
+                if new {
                     // A group new here: theirs, as it was.
-                    sums.revenue = their_sums.revenue;
-                    sums.quantity = their_sums.quantity;
-                    sums.upc_missing = their_sums.upc_missing;
+                    *sums = *their_sums;
+                    continue;
+                }
+                let Some(their) = their else {
                     continue;
                 };
                 sums.revenue += their_sums.revenue;
                 sums.quantity += their_sums.quantity;
-                sums.upc_missing &= their_sums.upc_missing;
-                let info = &mut infos[sums.info as usize];
                 info.base_extra += their.base_extra;
                 if their.first < info.first {
                     info.name = their.name;
@@ -251,13 +327,16 @@ impl Totals {
     }
 
     /// Each dimension's rows.
-    pub fn rows(&self) -> Vec<(Dimension, Vec<SnapshotRow>)> {
+    pub fn rows(&mut self) -> Vec<(Dimension, Vec<SnapshotRow>)> {
+        self.settle();
         let mut all = Vec::new();
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
             let mut rows = Vec::with_capacity(self.groups[index].len());
             let groups = &self.groups[index];
-            for (key, sums) in &groups.table {
-                let Some(info) = groups.info.get(sums.info as usize) else {
+            for (key, &at) in &groups.table {
+                let (Some(sums), Some(info)) =
+                    (groups.sums.get(at as usize), groups.info.get(at as usize))
+                else {
                     continue;
                 };
                 rows.push(SnapshotRow {
@@ -279,6 +358,122 @@ impl Totals {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::Entry;
+    use crate::lines::Batch;
+
+    /// A line without values of a batch: every group looked up by its key.
+    const NONE: Values = [None; 5];
+
+    /// A row as comparable fields: dimension, key, name, ISRC, UPC, sums.
+    type Compared = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        (Amount, Amount, i64),
+    );
+
+    /// Each dimension's rows, sorted.
+    fn sorted(totals: &mut Totals) -> Vec<Compared> {
+        let mut rows: Vec<_> = totals
+            .rows()
+            .into_iter()
+            .flat_map(|(d, rows)| {
+                rows.into_iter().map(move |r| {
+                    (
+                        format!("{d:?}"),
+                        r.key,
+                        r.name,
+                        r.isrc,
+                        r.upc,
+                        (r.revenue, r.base_revenue, r.quantity),
+                    )
+                })
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    #[test]
+    fn lines_found_by_their_values_in_a_batch_sum_as_lines_looked_up_by_key() {
+        let a = |s: &str| Amount::parse(s).unwrap();
+        let lines: Vec<Line> = [
+            ("Joker Face", Some("DEOK41100074"), None, "DE"),
+            ("Other", None, Some("602517646489"), "DE"),
+            (
+                "joker  FACE",
+                Some("DEOK41100074"),
+                Some("602517646496"),
+                "AT",
+            ),
+            ("Other", Some("GBAYE0000001"), None, "DE"),
+            // A new batch from here: its values have new indices, the
+            // first of them other than the first batch's first.
+            ("Other", None, Some("602517646489"), "AT"),
+            ("JOKER FACE", Some("GBAYE0000001"), None, "DE"),
+            (
+                "Joker Face",
+                Some("DEOK41100074"),
+                Some("602517646496"),
+                "AT",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(n, (artist, isrc, upc, territory))| {
+            let mut l = line(artist, isrc, &format!("Song {}", n % 3), n as i64 + 1);
+            l.upc = upc.map(str::to_owned);
+            l.territory = Some(territory.to_owned());
+            l
+        })
+        .collect();
+        let entry = Entry {
+            currency: "USD",
+            rate: "2",
+            base_revenue: "0",
+        };
+        let (mut by_key, mut by_value) = (Totals::default(), Totals::default());
+        let mut batch = Batch::new(4);
+        for (n, l) in lines.iter().enumerate() {
+            let number = n as i64 + 1;
+            let amount = a(&format!("0.{number}"));
+            let sums = (amount, amount + amount);
+            by_key.add(number, l, sums, &NONE, &mut Seen::default());
+            if n == 4 {
+                batch = Batch::new(4);
+            }
+            let values = batch.push(number, l, None, &entry);
+            assert!(
+                values[0].is_some() && values[2].is_some(),
+                "artists and territories are dictionary values"
+            );
+            assert_eq!(
+                values[3].is_some(),
+                l.isrc.is_some(),
+                "an ISRC, where given"
+            );
+            by_value.add(number, l, sums, &values, &mut batch.seen);
+        }
+        assert_eq!(sorted(&mut by_value), sorted(&mut by_key));
+        assert_eq!(by_value.artists(), 2);
+        let tracks = by_value
+            .rows()
+            .into_iter()
+            .find(|(d, _)| *d == Dimension::Track);
+        let joker = tracks
+            .unwrap()
+            .1
+            .into_iter()
+            .find(|r| r.key == "DEOK41100074")
+            .unwrap();
+        assert_eq!(
+            (joker.name.as_str(), joker.quantity, joker.upc.as_deref()),
+            ("Song 0", 1 + 3 + 7, Some("602517646496")),
+            "the first line's name, the first UPC"
+        );
+    }
 
     fn line(artist: &str, isrc: Option<&str>, title: &str, quantity: i64) -> Line {
         Line {
@@ -305,7 +500,13 @@ mod tests {
         .enumerate()
         {
             let l = line(artist, isrc, title, quantity);
-            totals.add(number as i64, &l, a(amount), a(amount));
+            totals.add(
+                number as i64,
+                &l,
+                (a(amount), a(amount)),
+                &NONE,
+                &mut Seen::default(),
+            );
         }
         assert_eq!(totals.lines, 4);
         assert_eq!(totals.revenue, a("0.3"));
@@ -359,39 +560,31 @@ mod tests {
         let base = |n: i64, amount: Amount| if n % 2 == 0 { amount + amount } else { amount };
         let mut in_order = Totals::default();
         for (n, l, amount) in &lines {
-            in_order.add(*n, l, *amount, base(*n, *amount));
+            in_order.add(
+                *n,
+                l,
+                (*amount, base(*n, *amount)),
+                &NONE,
+                &mut Seen::default(),
+            );
         }
         // Lines 2 and 4 summed on one side, the others on the other, and
         // the later side merged into the earlier one's.
         let (mut odd, mut even) = (Totals::default(), Totals::default());
         for (n, l, amount) in &lines {
             let side = if n % 2 == 0 { &mut even } else { &mut odd };
-            side.add(*n, l, *amount, base(*n, *amount));
+            side.add(
+                *n,
+                l,
+                (*amount, base(*n, *amount)),
+                &NONE,
+                &mut Seen::default(),
+            );
         }
         even.merge(odd);
         assert_eq!(even.lines, in_order.lines);
         assert_eq!(even.revenue, in_order.revenue);
-        let sorted = |t: &Totals| {
-            let mut rows: Vec<_> = t
-                .rows()
-                .into_iter()
-                .flat_map(|(d, rows)| {
-                    rows.into_iter().map(move |r| {
-                        (
-                            format!("{d:?}"),
-                            r.key,
-                            r.name,
-                            r.isrc,
-                            r.upc,
-                            (r.revenue, r.base_revenue, r.quantity),
-                        )
-                    })
-                })
-                .collect();
-            rows.sort();
-            rows
-        };
-        assert_eq!(sorted(&even), sorted(&in_order));
+        assert_eq!(sorted(&mut even), sorted(&mut in_order));
         for (_, rows) in even.rows() {
             let base_sum: Amount = rows.iter().map(|r| r.base_revenue).sum();
             assert_eq!(base_sum, in_order.base_revenue, "base sums add up");

@@ -69,7 +69,9 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         Err(e) => return Err(internal("download")(e.to_string())),
     }
     let folder = work.path().to_owned();
+    let cleaning = original.clone();
     let cleaned = tokio::task::spawn_blocking(move || {
+        let original = cleaning;
         // Hash on a second core while cleaning reads the same file.
         std::thread::scope(|scope| {
             let hashing = scope.spawn(|| oas_platform::storage::content_hash(&original));
@@ -91,6 +93,16 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
     let mut output =
         serde_json::to_value(&cleaned).map_err(|e| internal("output")(e.to_string()))?;
     match &cleaned {
+        // Local storage keeps its own copy of the very bytes cleaned: a
+        // link, which costs nothing, so the import need not check them
+        // again. On S3 a copy would send them again: there the upload
+        // stands as its own clean copy, and the import checks its hash.
+        Cleaned::Table(table) if table.as_uploaded && matches!(storage, AnyStorage::Local(_)) => {
+            let clean_key = key("clean.txt")?;
+            put(&storage, &clean_key, &original).await?;
+            output["clean_key"] = clean_key.as_str().into();
+            output["own_copy"] = true.into();
+        }
         Cleaned::Table(table) if table.as_uploaded => {
             output["clean_key"] = source.as_str().into();
         }

@@ -227,6 +227,25 @@ fn keys_in_rows(url: &oas_db::DatabaseUrl) -> Vec<String> {
     keys.into_iter().map(|k| k.key).collect()
 }
 
+/// How the first track page of file 5 begins: `[[` for groups stored as
+/// arrays, `[{` as objects.
+fn first_groups(url: &oas_db::DatabaseUrl) -> String {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Body {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        body: String,
+    }
+    let query = diesel::sql_query(
+        "SELECT body FROM snapshot_pages WHERE file_id = 5 AND dimension = 'track' AND page = 0",
+    );
+    let bodies: Vec<Body> = match oas_db::DbConnection::open(url).unwrap() {
+        oas_db::DbConnection::Postgres(mut pg) => query.load(&mut pg).unwrap(),
+        oas_db::DbConnection::Sqlite(mut lite) => query.load(&mut lite).unwrap(),
+    };
+    bodies[0].body.chars().take(2).collect()
+}
+
 /// Snapshots stored before their rows were paged survive the migration,
 /// and a rollback: reverted, every row is back in its place; migrated
 /// again, the store reads what it read before.
@@ -238,8 +257,15 @@ async fn stored_snapshots_survive_the_paging_migration_both_ways() {
         db.migrate().await.unwrap();
         let store = SqlSnapshots::new(db.clone());
         let mut saved = snapshot(5, 3, &[("ana", "1"), ("bea", "2")]);
+        // Every other group converted: its base-currency revenue differs.
         let tracks: Vec<SnapshotRow> = (0..1203)
-            .map(|i| row(&format!("isrc-{i:04}"), &format!("{i}.5"), i))
+            .map(|i| {
+                let mut row = row(&format!("isrc-{i:04}"), &format!("{i}.5"), i);
+                if i % 2 == 0 {
+                    row.base_revenue = row.revenue;
+                }
+                row
+            })
             .collect();
         saved.rows.insert(Dimension::Track, tracks);
         store.save(&saved).await.unwrap();
@@ -247,6 +273,7 @@ async fn stored_snapshots_survive_the_paging_migration_both_ways() {
         assert_eq!(total, 1203);
         let summary = store.summary(3).await.unwrap();
         db.close();
+        assert_eq!(first_groups(test_db.url()), "[[", "groups stored as arrays");
 
         oas_db::testing::revert_migrations_to(test_db.url(), "2026-11-25-000001");
         let keys = keys_in_rows(test_db.url());
@@ -262,6 +289,7 @@ async fn stored_snapshots_survive_the_paging_migration_both_ways() {
         let (after, total) = store.rows(5, Dimension::Track, 0, 2000).await.unwrap();
         assert_eq!(total, 1203);
         assert_eq!(after, before, "every row as it was, in the same order");
+        assert_eq!(first_groups(test_db.url()), "[[", "stored as arrays again");
         assert_eq!(store.summary(3).await.unwrap(), summary);
         let (page, _) = store.rows(5, Dimension::Track, 499, 2).await.unwrap();
         assert_eq!(
