@@ -30,6 +30,8 @@ pub struct Entry<'a> {
     pub rate: &'a str,
     /// The amount in the base currency, as text.
     pub base_revenue: &'a str,
+    /// The base amount is the amount, as written (rate 1).
+    pub base_is_revenue: bool,
 }
 
 /// A rate looked up for a currency and period, with its text.
@@ -141,6 +143,7 @@ impl Ledger {
             currency,
             rate: rate_text,
             base_revenue: &self.base_text,
+            base_is_revenue: rate == Decimal::ONE,
         };
         let values = batch.push(number, line, context.file_period.as_deref(), &entry);
         self.totals

@@ -66,7 +66,7 @@ pub struct CleanOutput {
     /// (a summary) follows them.
     #[serde(default)]
     pub data_end: Option<u64>,
-    /// SHA-256 of the upload as it was cleaned.
+    /// The content hash of the upload as it was cleaned.
     #[serde(default)]
     pub content_hash: Option<String>,
     /// The clean copy of an upload that was already clean is cleaning's
@@ -399,7 +399,10 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
             base_revenue: imported.base_total,
             quantity: imported.quantity,
         },
-        rows: imported.totals.rows().into_iter().collect(),
+        rows: std::mem::take(&mut imported.totals)
+            .rows()
+            .into_iter()
+            .collect(),
     };
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "lines stored");
     save_snapshot(&settings, &snapshot).await?;

@@ -72,9 +72,17 @@ pub struct Batch {
     /// Whether each text column is one of [`DISTINCT`].
     distinct: [bool; TEXT_COLUMNS.len()],
     capacity: usize,
+    /// Every line so far has had its base-currency amount written as its
+    /// amount (rate 1): the base column is the amount column, not built.
+    base_is_revenue: bool,
     /// The snapshot groups of the values the batch's dictionaries hold.
     pub seen: Seen,
 }
+
+/// The places of the amount and the base-currency amount among the text
+/// columns.
+const NET_REVENUE: usize = column("net_revenue");
+const BASE_REVENUE: usize = column("base_revenue");
 
 /// The columns of the snapshot's dimensions, in the order of
 /// [`oas_platform::snapshots::Dimension::ALL`]: artist, store, territory,
@@ -90,6 +98,7 @@ const GROUP_COLUMNS: [usize; 5] = [
 
 // Every column named above is one of the text columns.
 const _: () = {
+    assert!(NET_REVENUE < BASE_REVENUE && BASE_REVENUE < TEXT_COLUMNS.len());
     let mut at = 0;
     while at < GROUP_COLUMNS.len() {
         assert!(
@@ -124,6 +133,7 @@ const fn column(name: &str) -> usize {
 /// written as a dictionary of that one value, until a line brings another.
 /// Then a column of (nearly) one value per line, an amount, is built as
 /// plain text; any other is built as a dictionary.
+#[derive(Clone)]
 enum Text {
     Same(Option<String>, usize),
     Varied(MutablePlString),
@@ -183,6 +193,7 @@ impl Text {
 /// before's value, as sorted reports do), where building the column whole
 /// and letting the Parquet writer find its dictionary copies every value
 /// and looks each up twice.
+#[derive(Clone)]
 struct Dictionary {
     /// The distinct values, by their hash. Each slot holds where its value
     /// is in `text`, so a lookup reads the slot and the text, nothing else.
@@ -341,6 +352,7 @@ impl Batch {
             text: std::array::from_fn(|_| Text::Same(None, 0)),
             distinct: std::array::from_fn(|at| DISTINCT.contains(&TEXT_COLUMNS[at])),
             capacity,
+            base_is_revenue: true,
             seen: Seen::default(),
         }
     }
@@ -388,9 +400,18 @@ impl Batch {
             Some(entry.rate),
             Some(entry.base_revenue),
         ];
+        if self.base_is_revenue && !entry.base_is_revenue {
+            // The first converted line: the lines before it had their
+            // amounts as base amounts.
+            self.text[BASE_REVENUE] = self.text[NET_REVENUE].clone();
+            self.base_is_revenue = false;
+        }
         let mut indices = [None; TEXT_COLUMNS.len()];
         let columns = self.text.iter_mut().zip(values).zip(self.distinct);
-        for (((column, value), distinct), index) in columns.zip(&mut indices) {
+        for (at, (((column, value), distinct), index)) in columns.zip(&mut indices).enumerate() {
+            if at == BASE_REVENUE && self.base_is_revenue {
+                continue;
+            }
             *index = column.push(value, distinct, self.capacity);
         }
         GROUP_COLUMNS.map(|at| indices[at])
@@ -403,8 +424,14 @@ impl Batch {
         all.push(PrimitiveArray::from_vec(vec![constants.organisation_id; height]).boxed());
         all.push(PrimitiveArray::from_vec(vec![constants.file_id; height]).boxed());
         all.push(PrimitiveArray::from_vec(self.line).boxed());
-        for column in self.text {
-            all.push(column.finish()?);
+        let first_text = all.len();
+        for (at, column) in self.text.into_iter().enumerate() {
+            let array = match (at, self.base_is_revenue, all.get(first_text + NET_REVENUE)) {
+                // Arrays share their buffers: the amounts are not copied.
+                (BASE_REVENUE, true, Some(amounts)) => amounts.clone(),
+                _ => column.finish()?,
+            };
+            all.push(array);
         }
         all.push(PrimitiveArray::from_vec(self.quantity).boxed());
         all.push(constant(Some(&constants.base_currency), height)?);
@@ -576,6 +603,11 @@ pub(crate) fn read_back(path: &Path) -> (DataFrame, Vec<i64>) {
 mod tests {
     use super::*;
 
+    /// A text column of lines read back.
+    fn texts<'f>(frame: &'f DataFrame, name: &str) -> Vec<Option<&'f str>> {
+        frame.column(name).unwrap().str().unwrap().iter().collect()
+    }
+
     #[test]
     fn batches_encoded_apart_are_read_back_in_the_order_written() {
         let folder = tempfile::tempdir().unwrap();
@@ -599,10 +631,21 @@ mod tests {
                     upc: (n > 4).then(|| "0602517646489".to_owned()),
                     ..Line::default()
                 };
-                let entry = Entry {
-                    currency: "USD",
-                    rate: "0.9",
-                    base_revenue: "0",
+                // Lines 1 to 4 at rate 1, later ones converted.
+                let converted = format!("9.{n}");
+                let entry = match n > 4 {
+                    true => Entry {
+                        currency: "GBP",
+                        rate: "0.9",
+                        base_revenue: &converted,
+                        base_is_revenue: false,
+                    },
+                    false => Entry {
+                        currency: "USD",
+                        rate: "1",
+                        base_revenue: &line.net_revenue,
+                        base_is_revenue: true,
+                    },
                 };
                 batch.push(n, &line, Some("2024-01"), &entry);
             }
@@ -627,30 +670,24 @@ mod tests {
             .unwrap()
             .get(0);
         assert_eq!(period, Some("2024-01"), "the file's period fills in");
-        let currency: Vec<Option<&str>> = frame
-            .column("currency")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
-        assert_eq!(currency, [Some("USD"); 6], "a column of one value");
-        let labels: Vec<Option<&str>> = frame
-            .column("label")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
+        let currency: Vec<Option<&str>> = texts(&frame, "currency");
+        let usd = Some("USD");
+        let gbp = Some("GBP");
+        assert_eq!(
+            currency,
+            [usd, usd, usd, usd, gbp, gbp],
+            "one value, then another"
+        );
+        let base: Vec<Option<&str>> = texts(&frame, "base_revenue");
+        assert_eq!(
+            base,
+            ["0.1", "0.2", "0.3", "0.4", "9.5", "9.6"].map(Some),
+            "base amounts: the amounts, in a batch at rate 1 and before its first converted line"
+        );
+        let labels: Vec<Option<&str>> = texts(&frame, "label");
         let (a, b) = (Some("A"), Some("B"));
         assert_eq!(labels, [a, a, b, a, a, b], "one value, then another");
-        let isrcs: Vec<Option<&str>> = frame
-            .column("isrc")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
+        let isrcs: Vec<Option<&str>> = texts(&frame, "isrc");
         assert_eq!(
             isrcs,
             [
@@ -663,16 +700,10 @@ mod tests {
             ],
             "a dictionary with lines without a value"
         );
-        let upcs: Vec<Option<&str>> = frame.column("upc").unwrap().str().unwrap().iter().collect();
+        let upcs: Vec<Option<&str>> = texts(&frame, "upc");
         let upc = Some("0602517646489");
         assert_eq!(upcs, [None, None, None, None, upc, upc], "none, then one");
-        let amounts: Vec<Option<&str>> = frame
-            .column("net_revenue")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
+        let amounts: Vec<Option<&str>> = texts(&frame, "net_revenue");
         assert_eq!(
             amounts,
             ["0.1", "0.2", "0.3", "0.4", "0.5", "0.6"].map(Some),

@@ -15,7 +15,7 @@ use oas_sales::format::Line;
 /// (names, identifiers, the base-currency difference of converted lines).
 /// A file's most frequent groups come first and so lie close together.
 /// Hashed with foldhash: fast, and seeded per process.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Groups {
     table: HashMap<CompactString, u32, foldhash::fast::RandomState>,
     sums: Vec<Sums>,
@@ -48,6 +48,81 @@ impl Groups {
     }
 }
 
+impl Groups {
+    /// Adds the groups of other lines of the same dimension ([`Totals::merge`]).
+    fn merge(&mut self, theirs: Groups) {
+        let mut their_info = theirs.info.into_iter().map(Some).collect::<Vec<_>>();
+        for (key, their_at) in theirs.table {
+            let their_at = their_at as usize;
+            let (Some(their), Some(their_sums)) = (
+                their_info.get_mut(their_at).and_then(Option::take),
+                theirs.sums.get(their_at),
+            ) else {
+                continue;
+            };
+            let mut their = Some(their);
+            let (at, new) = self.index(&key, || their.take().unwrap_or_default());
+            let (Some(sums), Some(info)) = (self.sums.get_mut(at), self.info.get_mut(at)) else {
+                continue;
+            };
+            let their_upc_missing = theirs.upc_missing.get(their_at).copied().unwrap_or(true);
+            if let Some(missing) = self.upc_missing.get_mut(at) {
+                *missing &= their_upc_missing;
+            }
+            if new {
+                // A group new here: theirs, as it was.
+                *sums = *their_sums;
+                continue;
+            }
+            let Some(their) = their else {
+                continue;
+            };
+            sums.revenue += their_sums.revenue;
+            sums.quantity += their_sums.quantity;
+            info.base_extra += their.base_extra;
+            if their.first < info.first {
+                info.name = their.name;
+                info.first = their.first;
+            }
+            if info.isrc.is_none() {
+                info.isrc = their.isrc;
+            }
+            let earlier_upc =
+                their.upc.is_some() && (info.upc.is_none() || their.upc_at < info.upc_at);
+            if earlier_upc {
+                info.upc = their.upc;
+                info.upc_at = their.upc_at;
+            }
+        }
+    }
+
+    /// The groups as snapshot rows, names and identifiers moved, not copied.
+    fn into_rows(self) -> Vec<SnapshotRow> {
+        let Groups {
+            table, sums, info, ..
+        } = self;
+        let mut info = info.into_iter().map(Some).collect::<Vec<_>>();
+        let mut rows = Vec::with_capacity(table.len());
+        for (key, at) in table {
+            let at = at as usize;
+            let (Some(sums), Some(info)) = (sums.get(at), info.get_mut(at).and_then(Option::take))
+            else {
+                continue;
+            };
+            rows.push(SnapshotRow {
+                key: key.into_string(),
+                name: info.name,
+                isrc: info.isrc,
+                upc: info.upc,
+                revenue: sums.revenue,
+                base_revenue: sums.revenue + info.base_extra,
+                quantity: sums.quantity,
+            });
+        }
+        rows
+    }
+}
+
 /// What each line adds to a group.
 #[derive(Debug, Clone, Copy, Default)]
 struct Sums {
@@ -61,7 +136,7 @@ struct Sums {
 /// cache, so adding to a group's sums mostly waits on memory. Added line
 /// by line, each wait comes between a line's other work; added for many
 /// lines in one short loop, the waits overlap.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Pending {
     /// Each line's revenue and quantity.
     lines: Vec<(Amount, i64)>,
@@ -102,7 +177,7 @@ pub type Values = [Option<u32>; 5];
 pub struct Seen([Vec<u32>; 5]);
 
 /// Totals by artist, DSP, territory, track and release, and overall.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Totals {
     pub lines: i64,
     pub revenue: Amount,
@@ -265,7 +340,8 @@ impl Totals {
 
     /// Adds the totals of other lines of the same file, summed apart: each
     /// group keeps the name and identifiers of its earliest line, as if
-    /// all lines had been summed here in order.
+    /// all lines had been summed here in order. Each dimension is merged
+    /// on a thread of its own.
     pub fn merge(&mut self, mut other: Totals) {
         self.settle();
         other.settle();
@@ -273,52 +349,11 @@ impl Totals {
         self.revenue += other.revenue;
         self.base_revenue += other.base_revenue;
         self.quantity += other.quantity;
-        for (groups, theirs) in self.groups.iter_mut().zip(other.groups) {
-            let mut their_info = theirs.info.into_iter().map(Some).collect::<Vec<_>>();
-            for (key, their_at) in theirs.table {
-                let their_at = their_at as usize;
-                let (Some(their), Some(their_sums)) = (
-                    their_info.get_mut(their_at).and_then(Option::take),
-                    theirs.sums.get(their_at),
-                ) else {
-                    continue;
-                };
-                let mut their = Some(their);
-                let (at, new) = groups.index(&key, || their.take().unwrap_or_default());
-                let (Some(sums), Some(info)) = (groups.sums.get_mut(at), groups.info.get_mut(at))
-                else {
-                    continue;
-                };
-                let their_upc_missing = theirs.upc_missing.get(their_at).copied().unwrap_or(true);
-                if let Some(missing) = groups.upc_missing.get_mut(at) {
-                    *missing &= their_upc_missing;
-                }
-                if new {
-                    // A group new here: theirs, as it was.
-                    *sums = *their_sums;
-                    continue;
-                }
-                let Some(their) = their else {
-                    continue;
-                };
-                sums.revenue += their_sums.revenue;
-                sums.quantity += their_sums.quantity;
-                info.base_extra += their.base_extra;
-                if their.first < info.first {
-                    info.name = their.name;
-                    info.first = their.first;
-                }
-                if info.isrc.is_none() {
-                    info.isrc = their.isrc;
-                }
-                let earlier_upc =
-                    their.upc.is_some() && (info.upc.is_none() || their.upc_at < info.upc_at);
-                if earlier_upc {
-                    info.upc = their.upc;
-                    info.upc_at = their.upc_at;
-                }
+        std::thread::scope(|scope| {
+            for (groups, theirs) in self.groups.iter_mut().zip(other.groups) {
+                scope.spawn(move || groups.merge(theirs));
             }
-        }
+        });
     }
 
     /// Distinct artists.
@@ -326,32 +361,22 @@ impl Totals {
         self.groups[0].len()
     }
 
-    /// Each dimension's rows.
-    pub fn rows(&mut self) -> Vec<(Dimension, Vec<SnapshotRow>)> {
+    /// Each dimension's rows, each made on a thread of its own.
+    pub fn rows(mut self) -> Vec<(Dimension, Vec<SnapshotRow>)> {
         self.settle();
-        let mut all = Vec::new();
-        for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
-            let mut rows = Vec::with_capacity(self.groups[index].len());
-            let groups = &self.groups[index];
-            for (key, &at) in &groups.table {
-                let (Some(sums), Some(info)) =
-                    (groups.sums.get(at as usize), groups.info.get(at as usize))
-                else {
-                    continue;
-                };
-                rows.push(SnapshotRow {
-                    key: key.to_string(),
-                    name: info.name.clone(),
-                    isrc: info.isrc.clone(),
-                    upc: info.upc.clone(),
-                    revenue: sums.revenue,
-                    base_revenue: sums.revenue + info.base_extra,
-                    quantity: sums.quantity,
-                });
-            }
-            all.push((dimension, rows));
-        }
-        all
+        std::thread::scope(|scope| {
+            let made = Dimension::ALL
+                .into_iter()
+                .zip(self.groups)
+                .map(|(dimension, groups)| (dimension, scope.spawn(|| groups.into_rows())))
+                .collect::<Vec<_>>();
+            made.into_iter()
+                .map(|(dimension, rows)| {
+                    let rows = rows.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                    (dimension, rows)
+                })
+                .collect()
+        })
     }
 }
 
@@ -377,6 +402,7 @@ mod tests {
     /// Each dimension's rows, sorted.
     fn sorted(totals: &mut Totals) -> Vec<Compared> {
         let mut rows: Vec<_> = totals
+            .clone()
             .rows()
             .into_iter()
             .flat_map(|(d, rows)| {
@@ -433,6 +459,7 @@ mod tests {
             currency: "USD",
             rate: "2",
             base_revenue: "0",
+            base_is_revenue: false,
         };
         let (mut by_key, mut by_value) = (Totals::default(), Totals::default());
         let mut batch = Batch::new(4);
@@ -459,6 +486,7 @@ mod tests {
         assert_eq!(sorted(&mut by_value), sorted(&mut by_key));
         assert_eq!(by_value.artists(), 2);
         let tracks = by_value
+            .clone()
             .rows()
             .into_iter()
             .find(|(d, _)| *d == Dimension::Track);
@@ -515,7 +543,7 @@ mod tests {
             3,
             "artist names compare without case or spacing"
         );
-        let rows = totals.rows();
+        let rows = totals.clone().rows();
         let tracks = &rows.iter().find(|(d, _)| *d == Dimension::Track).unwrap().1;
         assert_eq!(tracks.len(), 3);
         let joker = tracks.iter().find(|r| r.key == "DEOK41100074").unwrap();
@@ -585,12 +613,13 @@ mod tests {
         assert_eq!(even.lines, in_order.lines);
         assert_eq!(even.revenue, in_order.revenue);
         assert_eq!(sorted(&mut even), sorted(&mut in_order));
-        for (_, rows) in even.rows() {
+        for (_, rows) in even.clone().rows() {
             let base_sum: Amount = rows.iter().map(|r| r.base_revenue).sum();
             assert_eq!(base_sum, in_order.base_revenue, "base sums add up");
         }
         assert_ne!(even.base_revenue, even.revenue, "some lines were converted");
         let artists = even
+            .clone()
             .rows()
             .into_iter()
             .find(|(d, _)| *d == Dimension::Artist);

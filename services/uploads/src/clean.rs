@@ -501,16 +501,32 @@ fn table_of(
     Ok(written)
 }
 
+/// Bytes of whole lines checked at a time by [`plain_table_of`].
+const CHUNK: usize = 1 << 20;
+
 /// Checks a UTF-8 table without quotes: the same records and verdicts as
 /// [`table_of`] reads, at a fraction of the cost. Whole blocks of lines
 /// are checked at once for quotes, lone CRs and UTF-8; each line is split
 /// at its delimiters, and only a cell's first and last characters are
 /// looked at, unless the line holds a NUL or a zero-width character.
 /// Quotes or a lone CR refuse it with [`Refusal::NotPlain`].
+///
+/// The blocks are read on one thread and their lines looked at on every
+/// core ([`chunk_facts`]); what the table makes of them, record after
+/// record, is judged in the file's order ([`TableCheck`]), so the first
+/// fault in the file is the one reported.
 fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refusal> {
+    plain_table_in_chunks(input, layout, CHUNK)
+}
+
+fn plain_table_in_chunks(
+    input: &Path,
+    layout: &sniff::Layout,
+    chunk_size: usize,
+) -> Result<Written, Refusal> {
     let mut lines = PlainLines {
         file: File::open(input).map_err(io)?,
-        buffer: vec![0; 1 << 20],
+        buffer: vec![0; 1 << 16],
         at: 0,
         filled: 0,
         offset: 0,
@@ -523,68 +539,283 @@ fn plain_table_of(input: &Path, layout: &sniff::Layout) -> Result<Written, Refus
         }
     }
     let delimiter = u8::try_from(layout.delimiter).unwrap_or(b',');
+    let number = lines.number;
+    let mut chunks = Chunks::after(lines, chunk_size);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (to_workers, chunks_in) = std::sync::mpsc::sync_channel::<Chunk>(workers);
+    let chunks_in = std::sync::Mutex::new(chunks_in);
+    let (done_out, done) = std::sync::mpsc::sync_channel::<Chunk>(workers * 2);
+    let (spares_out, spares) = std::sync::mpsc::sync_channel::<Chunk>(workers * 2 + 2);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let done_out = done_out.clone();
+            let chunks_in = &chunks_in;
+            scope.spawn(move || {
+                loop {
+                    let next = match chunks_in.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(mut chunk) = next else { break };
+                    chunk.facts.clear();
+                    chunk.result =
+                        chunk_facts(&chunk.bytes, chunk.offset, delimiter, &mut chunk.facts);
+                    if done_out.send(chunk).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_out);
+        let stop = &stop;
+        let reader = scope.spawn(move || {
+            let mut index = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let spare = spares.try_recv().unwrap_or_default();
+                match chunks.next(spare, index) {
+                    Ok(Some(chunk)) => {
+                        if to_workers.send(chunk).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(refusal) => return Err(refusal),
+                }
+                index += 1;
+            }
+            Ok(())
+        });
+        let judged = judge_in_order(&done, &spares_out, number);
+        // A fault stops the reading; the chunks in flight are let through.
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for _ in done.iter() {}
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(io(std::io::Error::other("the reading thread failed"))));
+        match (judged, read) {
+            // The file's fault comes first, unless reading stopped early.
+            (Err(refusal), _) => Err(refusal),
+            (Ok(_), Err(refusal)) => Err(refusal),
+            (Ok(check), Ok(())) => check.finish(),
+        }
+    })
+}
+
+/// Judges the checked chunks' lines in the file's order; `number` is the
+/// line before the first chunk's. Stops at the first fault.
+fn judge_in_order(
+    done: &std::sync::mpsc::Receiver<Chunk>,
+    spares: &std::sync::mpsc::SyncSender<Chunk>,
+    mut number: u64,
+) -> Result<TableCheck, Refusal> {
     let mut check = TableCheck::default();
-    let mut record = csv::StringRecord::new();
+    let mut waiting = std::collections::BTreeMap::new();
+    let mut next = 0usize;
     // Where the lines since the last record began, blank ones included.
     let mut start: Option<u64> = None;
     let mut blank_lines = false;
-    let mut number = lines.number;
-    // Where each cell of a line starts and ends.
-    let mut cells: Vec<(usize, usize)> = Vec::new();
-    while let Some((offset, chunk)) = lines.next_chunk()? {
-        if memchr::memchr(b'"', chunk).is_some()
-            || memchr::memchr_iter(b'\r', chunk)
-                .any(|at| at + 1 < chunk.len() && chunk[at + 1] != b'\n')
-        {
-            return Err(Refusal::NotPlain);
-        }
-        let text = std::str::from_utf8(chunk).map_err(|_| Refusal::NotUtf8)?;
-        // NULs and the first bytes of zero-width characters (see
-        // `clean_field`): lines holding one are cleaned cell by cell.
-        let mut suspects = memchr::memchr3_iter(0, 0xe2, 0xef, chunk).peekable();
-        let mut scanner = sniff::Scanner::lines(chunk, delimiter);
-        let mut at = 0usize;
-        while at < text.len() {
-            let from = at;
-            let (end, next) = scanner.line(at, &mut cells);
-            let line_start = offset + at as u64;
-            let line = &text[at..end];
-            at = next;
-            number += 1;
-            if line.is_empty() {
-                blank_lines = true;
-                start.get_or_insert(line_start);
-                continue;
-            }
-            let place = Place {
-                after_blank_lines: std::mem::take(&mut blank_lines),
-                start: start.take().unwrap_or(line_start),
-                line: number,
-            };
-            while suspects.next_if(|s| *s < from).is_some() {}
-            let suspect = suspects.peek().is_some_and(|s| *s < end);
-            let fields = || cells.iter().map(|&(a, b)| &line[a..b]);
-            if suspect {
-                record.clear();
-                for field in fields() {
-                    record.push_field(field);
-                }
+    for chunk in done {
+        waiting.insert(chunk.index, chunk);
+        while let Some(mut chunk) = waiting.remove(&next) {
+            next += 1;
+            let mut names = std::mem::replace(&mut chunk.result, Ok(None))?;
+            for fact in chunk.facts.drain(..) {
+                number += 1;
+                let Fact::Line {
+                    start: line_start,
+                    len,
+                    cells,
+                    hides_text,
+                } = fact
+                else {
+                    if let Fact::Blank { start: line_start } = fact {
+                        blank_lines = true;
+                        start.get_or_insert(line_start);
+                    }
+                    continue;
+                };
+                let place = Place {
+                    after_blank_lines: std::mem::take(&mut blank_lines),
+                    start: start.take().unwrap_or(line_start),
+                    line: number,
+                };
                 check.take(
                     &place,
-                    record.len(),
-                    &Cells::of(&record),
-                    || record.iter().map(|f| clean_field(f).into_owned()).collect(),
-                    || record.iter().any(|f| !f.trim().is_empty()),
+                    len,
+                    &cells,
+                    || names.take().unwrap_or_default(),
+                    || hides_text,
                 )?;
-            } else {
-                let (len, edges) = Cells::of_plain(fields());
-                let names = || fields().map(|f| f.trim().to_owned()).collect();
-                // Nothing but spaces in any cell: nothing hidden.
-                check.take(&place, len, &edges, names, || false)?;
             }
+            let _ = spares.try_send(chunk);
         }
     }
-    check.finish()
+    Ok(check)
+}
+
+/// A block of whole lines, and what its check found.
+struct Chunk {
+    index: usize,
+    /// The file offset of its first byte.
+    offset: u64,
+    bytes: Vec<u8>,
+    facts: Vec<Fact>,
+    /// The cleaned cells of its first line with a filled cell (the header,
+    /// when the chunk holds it), or why the chunk cannot be read plain.
+    result: Result<Option<Vec<String>>, Refusal>,
+}
+
+impl Default for Chunk {
+    fn default() -> Chunk {
+        Chunk {
+            index: 0,
+            offset: 0,
+            bytes: Vec::new(),
+            facts: Vec::new(),
+            result: Ok(None),
+        }
+    }
+}
+
+/// What the table check needs of one line, found apart from the others.
+enum Fact {
+    /// An empty line, at its offset.
+    Blank { start: u64 },
+    Line {
+        start: u64,
+        len: usize,
+        cells: Cells,
+        /// A record blank once cleaned held something but spaces before.
+        hides_text: bool,
+    },
+}
+
+/// Looks at a chunk's lines on their own: its refusal (quotes, a lone
+/// CR, bytes that are not UTF-8), or each line's [`Fact`] and the cleaned
+/// cells of its first line with a filled cell.
+fn chunk_facts(
+    chunk: &[u8],
+    offset: u64,
+    delimiter: u8,
+    facts: &mut Vec<Fact>,
+) -> Result<Option<Vec<String>>, Refusal> {
+    if memchr::memchr(b'"', chunk).is_some()
+        || memchr::memchr_iter(b'\r', chunk)
+            .any(|at| at + 1 < chunk.len() && chunk[at + 1] != b'\n')
+    {
+        return Err(Refusal::NotPlain);
+    }
+    let text = std::str::from_utf8(chunk).map_err(|_| Refusal::NotUtf8)?;
+    // NULs and the first bytes of zero-width characters (see
+    // `clean_field`): lines holding one are cleaned cell by cell.
+    let mut suspects = memchr::memchr3_iter(0, 0xe2, 0xef, chunk).peekable();
+    let mut scanner = sniff::Scanner::lines(chunk, delimiter);
+    let mut record = csv::StringRecord::new();
+    // Where each cell of a line starts and ends.
+    let mut cells: Vec<(usize, usize)> = Vec::new();
+    let mut names = None;
+    let mut at = 0usize;
+    while at < text.len() {
+        let from = at;
+        let (end, next) = scanner.line(at, &mut cells);
+        let line_start = offset + at as u64;
+        let line = &text[at..end];
+        at = next;
+        if line.is_empty() {
+            facts.push(Fact::Blank { start: line_start });
+            continue;
+        }
+        while suspects.next_if(|s| *s < from).is_some() {}
+        let suspect = suspects.peek().is_some_and(|s| *s < end);
+        let fields = || cells.iter().map(|&(a, b)| &line[a..b]);
+        let (len, edges, hides_text) = if suspect {
+            record.clear();
+            for field in fields() {
+                record.push_field(field);
+            }
+            let edges = Cells::of(&record);
+            if names.is_none() && edges.last_filled.is_some() {
+                names = Some(record.iter().map(|f| clean_field(f).into_owned()).collect());
+            }
+            let hides_text = record.iter().any(|f| !f.trim().is_empty());
+            (record.len(), edges, hides_text)
+        } else {
+            let (len, edges) = Cells::of_plain(fields());
+            if names.is_none() && edges.last_filled.is_some() {
+                names = Some(fields().map(|f| f.trim().to_owned()).collect());
+            }
+            // Nothing but spaces in any cell: nothing hidden.
+            (len, edges, false)
+        };
+        facts.push(Fact::Line {
+            start: line_start,
+            len,
+            cells: edges,
+            hides_text,
+        });
+    }
+    Ok(names)
+}
+
+/// A file's lines after its preamble, in chunks of whole lines.
+struct Chunks {
+    file: File,
+    /// What was read past the last chunk's last line end.
+    carry: Vec<u8>,
+    /// The file offset of `carry`'s first byte.
+    offset: u64,
+    eof: bool,
+    size: usize,
+}
+
+impl Chunks {
+    /// The lines after those `lines` returned.
+    fn after(lines: PlainLines, size: usize) -> Chunks {
+        Chunks {
+            carry: lines.buffer[lines.at..lines.filled].to_vec(),
+            offset: lines.offset + lines.at as u64,
+            eof: lines.eof,
+            file: lines.file,
+            size: size.max(1),
+        }
+    }
+
+    /// The next chunk (the last without its LF at the end of the file),
+    /// filled into `spare`, or `None` at the end.
+    fn next(&mut self, mut spare: Chunk, index: usize) -> Result<Option<Chunk>, Refusal> {
+        let bytes = &mut spare.bytes;
+        bytes.clear();
+        bytes.append(&mut self.carry);
+        loop {
+            if self.eof {
+                if bytes.is_empty() {
+                    return Ok(None);
+                }
+                break;
+            }
+            let room = self.size.max(bytes.len() / 2 + 1);
+            bytes.reserve(room);
+            let read = (&mut self.file)
+                .take(room as u64)
+                .read_to_end(bytes)
+                .map_err(io)?;
+            self.eof = read < room;
+            if self.eof {
+                continue;
+            }
+            if let Some(last) = memchr::memrchr(b'\n', bytes) {
+                self.carry.extend_from_slice(&bytes[last + 1..]);
+                bytes.truncate(last + 1);
+                break;
+            }
+            // A line longer than the chunk: read on.
+        }
+        spare.index = index;
+        spare.offset = self.offset;
+        self.offset += spare.bytes.len() as u64;
+        Ok(Some(spare))
+    }
 }
 
 /// A line of [`PlainLines`]: its offset in the file, its number (from 1)
@@ -655,29 +886,6 @@ impl PlainLines {
         self.filled += read;
         self.eof = read == 0;
         Ok(())
-    }
-
-    /// The next lines, as many whole ones as the buffer holds (the last
-    /// without its LF at the end of the file), with their offset in the
-    /// file.
-    fn next_chunk(&mut self) -> Result<Option<(u64, &[u8])>, Refusal> {
-        loop {
-            let pending = &self.buffer[self.at..self.filled];
-            let whole = match self.eof {
-                true => Some(pending.len()),
-                false => memchr::memrchr(b'\n', pending).map(|n| n + 1),
-            };
-            if let Some(length) = whole.filter(|l| *l > 0) {
-                let start = self.at;
-                self.at += length;
-                let offset = self.offset + start as u64;
-                return Ok(Some((offset, &self.buffer[start..start + length])));
-            }
-            if self.eof {
-                return Ok(None);
-            }
-            self.fill()?;
-        }
     }
 }
 
@@ -1093,6 +1301,16 @@ fn archive(input: &Path, work: &Path, limits: &Limits) -> Result<Archive, Refusa
 mod tests {
     use super::*;
 
+    /// The layout of a table under `header_line` preamble lines.
+    fn layout(delimiter: char, header_line: usize) -> sniff::Layout {
+        sniff::Layout {
+            delimiter,
+            header_line,
+            header: vec![],
+            preamble: vec![],
+        }
+    }
+
     /// Lines a report may hold, quotes aside.
     const PIECES: [&str; 17] = [
         "1\tx\t2.5",
@@ -1139,15 +1357,13 @@ mod tests {
                 text.push_str(end);
             }
             std::fs::write(&path, &text).unwrap();
-            let layout = sniff::Layout {
-                delimiter: '\t',
-                header_line: 1,
-                header: vec![],
-                preamble: vec![],
-            };
-            let plain = plain_table_of(&path, &layout);
+            let layout = layout('\t', 1);
             let csv = table_of(&path, UTF_8, &layout, None);
-            assert_eq!(plain, csv, "case {case}: {text:?}");
+            // Checked whole, and in chunks of a few lines or of one.
+            for chunk in [CHUNK, 16, 1] {
+                let plain = plain_table_in_chunks(&path, &layout, chunk);
+                assert_eq!(plain, csv, "case {case}, chunks of {chunk}: {text:?}");
+            }
         }
     }
 
@@ -1155,12 +1371,7 @@ mod tests {
     fn the_plain_check_reads_a_table_larger_than_its_buffer_as_the_csv_reader_does() {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("report.txt");
-        let layout = sniff::Layout {
-            delimiter: '\t',
-            header_line: 1,
-            header: vec![],
-            preamble: vec![],
-        };
+        let layout = layout('\t', 1);
         let mut text = String::from("Period\t2024-01\r\nid\tname\tamount\r\n");
         let mut n = 0;
         while text.len() < 3 << 20 {
@@ -1176,8 +1387,51 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let plain = plain_table_of(&path, &layout).unwrap();
         assert_eq!(Ok(&plain), table_of(&path, UTF_8, &layout, None).as_ref());
+        // Blocks of a few hundred lines, checked on every core.
+        let chunked = plain_table_in_chunks(&path, &layout, 4096).unwrap();
+        assert_eq!(chunked, plain);
         assert!(plain.rows > 20_000, "{} rows", plain.rows);
         assert!(plain.dirty, "cells to trim");
+    }
+
+    #[test]
+    fn the_first_fault_in_the_file_is_the_one_reported_whatever_the_chunks() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("report.txt");
+        let layout = layout(',', 0);
+        let rows = |n: usize| "1,x\n".repeat(n);
+        let irregular = "2,y,extra\n";
+        let cases: [(Vec<u8>, fn(&Refusal) -> bool); 3] = [
+            // A row wider than the header, then quotes further on.
+            (
+                format!("a,b\n{}{irregular}{}3,\"q\"\n", rows(50), rows(500)).into_bytes(),
+                |r| matches!(r, Refusal::Irregular(m) if m.contains("Data line 51 ")),
+            ),
+            // Quotes first, then a row wider than the header.
+            (
+                format!("a,b\n{}3,\"q\"\n{}{irregular}", rows(50), rows(500)).into_bytes(),
+                |r| *r == Refusal::NotPlain,
+            ),
+            // A row wider than the header, then bytes that are not UTF-8.
+            (
+                [
+                    format!("a,b\n{}{irregular}{}", rows(50), rows(500)).as_bytes(),
+                    b"4,\xff\n",
+                ]
+                .concat(),
+                |r| matches!(r, Refusal::Irregular(_)),
+            ),
+        ];
+        for (text, expected) in cases {
+            std::fs::write(&path, &text).unwrap();
+            // Chunks far smaller than the file (a chunk is refused whole
+            // for quotes or bytes that are not UTF-8 before its lines are
+            // judged, as reading it on one thread did).
+            for chunk in [512, 64, 5] {
+                let refusal = plain_table_in_chunks(&path, &layout, chunk).unwrap_err();
+                assert!(expected(&refusal), "chunks of {chunk}: {refusal:?}");
+            }
+        }
     }
 
     #[test]
@@ -1195,12 +1449,7 @@ mod tests {
     fn quotes_and_lone_carriage_returns_are_left_to_the_csv_reader() {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("report.txt");
-        let layout = sniff::Layout {
-            delimiter: ',',
-            header_line: 0,
-            header: vec![],
-            preamble: vec![],
-        };
+        let layout = layout(',', 0);
         for text in ["a,b\n1,\"x\"\n", "a,b\r1,2\r"] {
             std::fs::write(&path, text).unwrap();
             assert_eq!(plain_table_of(&path, &layout), Err(Refusal::NotPlain));

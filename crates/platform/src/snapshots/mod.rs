@@ -186,7 +186,8 @@ pub fn by_period<'a>(totals: impl IntoIterator<Item = &'a SnapshotTotals>) -> Ve
 /// the order is the same on every store.
 pub fn ranked(rows: &[SnapshotRow]) -> Vec<&SnapshotRow> {
     let mut ranked: Vec<&SnapshotRow> = rows.iter().collect();
-    ranked.sort_by(|a, b| {
+    // Keys are distinct: an unstable sort gives the one order there is.
+    ranked.sort_unstable_by(|a, b| {
         b.base_revenue
             .cmp(&a.base_revenue)
             .then_with(|| a.key.cmp(&b.key))

@@ -142,26 +142,65 @@ fn rows_of(body: &str) -> Result<Vec<SnapshotRow>, SnapshotError> {
         .collect()
 }
 
-/// The snapshot's pages: each dimension's rows ranked, [`PAGE_ROWS`] to a page.
+/// The snapshot's pages: each dimension's rows ranked, [`PAGE_ROWS`] to a
+/// page. Dimensions are ranked, and pages written as JSON, on every core:
+/// a file's tens of thousands of tracks are most of an import's last,
+/// otherwise single-threaded, step.
 fn pages_of(snapshot: &Snapshot) -> Result<Vec<SnapshotPage>, SnapshotError> {
     let t = &snapshot.totals;
-    let mut pages = Vec::new();
-    for (dimension, group) in &snapshot.rows {
-        for (page, rows) in ranked(group).chunks(PAGE_ROWS).enumerate() {
-            let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
-            pages.push(SnapshotPage {
-                file_id: t.file_id,
-                organisation_id: t.organisation_id,
-                dimension: dimension.as_str().to_owned(),
-                page: i32::try_from(page).map_err(store)?,
-                row_count: i32::try_from(rows.len()).map_err(store)?,
-                keys: serde_json::to_string(&keys).map_err(store)?,
-                body: serde_json::to_string(&rows.iter().map(|r| listed(r)).collect::<Vec<_>>())
-                    .map_err(store)?,
-            });
+    let rankings: Vec<(Dimension, Vec<&SnapshotRow>)> = std::thread::scope(|scope| {
+        let ranking = snapshot
+            .rows
+            .iter()
+            .map(|(dimension, rows)| (*dimension, scope.spawn(|| ranked(rows))))
+            .collect::<Vec<_>>();
+        ranking
+            .into_iter()
+            .map(|(dimension, handle)| handle.join().map(|ranked| (dimension, ranked)))
+            .collect::<Result<_, _>>()
+    })
+    .map_err(|_| store("ranking the snapshot's groups failed"))?;
+    // Every page of every dimension, in order.
+    let pieces: Vec<(Dimension, usize, &[&SnapshotRow])> = rankings
+        .iter()
+        .flat_map(|(dimension, ranked)| {
+            ranked
+                .chunks(PAGE_ROWS)
+                .enumerate()
+                .map(|(page, rows)| (*dimension, page, rows))
+        })
+        .collect();
+    let page = |&(dimension, page, rows): &(Dimension, usize, &[&SnapshotRow])| {
+        let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        Ok(SnapshotPage {
+            file_id: t.file_id,
+            organisation_id: t.organisation_id,
+            dimension: dimension.as_str().to_owned(),
+            page: i32::try_from(page).map_err(store)?,
+            row_count: i32::try_from(rows.len()).map_err(store)?,
+            keys: serde_json::to_string(&keys).map_err(store)?,
+            body: serde_json::to_string(&rows.iter().map(|r| listed(r)).collect::<Vec<_>>())
+                .map_err(store)?,
+        })
+    };
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let share = pieces.len().div_ceil(cores).max(1);
+    std::thread::scope(|scope| {
+        let parts = pieces
+            .chunks(share)
+            .map(|part| scope.spawn(move || part.iter().map(page).collect::<Vec<_>>()))
+            .collect::<Vec<_>>();
+        let mut pages = Vec::with_capacity(pieces.len());
+        for part in parts {
+            let written = part
+                .join()
+                .map_err(|_| store("writing the snapshot's pages failed"))?;
+            for page in written {
+                pages.push(page?);
+            }
         }
-    }
-    Ok(pages)
+        Ok(pages)
+    })
 }
 
 /// Which pages hold rows `offset..offset + limit` of a ranking whose pages

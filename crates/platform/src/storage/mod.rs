@@ -141,8 +141,14 @@ pub fn lines_suffix(file_id: i64) -> String {
     format!("/file-{file_id}.parquet")
 }
 
-/// SHA-256 of a file's bytes, as hex: how an upload is fingerprinted (the
-/// uploads module records it; the importer checks it).
+/// The fingerprint of a file's bytes: BLAKE3, as `blake3:` and hex. The
+/// uploads module records it and the gateway finds uploads of the same
+/// bytes by it; the importer checks it.
+///
+/// BLAKE3 rather than SHA-256: as collision-resistant, and five times as
+/// fast here (0.03 s against 0.14 s for a 160 MB report, on one core),
+/// where hashing bounded how long cleaning takes. The prefix tells a
+/// fingerprint from one of another kind, never equal to it.
 pub fn content_hash(path: &Path) -> std::io::Result<String> {
     let mut hasher = ContentHasher::default();
     hasher.read_from(std::fs::File::open(path)?)?;
@@ -152,11 +158,11 @@ pub fn content_hash(path: &Path) -> std::io::Result<String> {
 /// A [`content_hash`] made from a file's bytes as a reader passes them,
 /// in order.
 #[derive(Default)]
-pub struct ContentHasher(sha2::Sha256);
+pub struct ContentHasher(blake3::Hasher);
 
 impl ContentHasher {
     pub fn update(&mut self, bytes: &[u8]) {
-        sha2::Digest::update(&mut self.0, bytes);
+        self.0.update(bytes);
     }
 
     /// Adds what `reader` has left, to its end.
@@ -172,7 +178,7 @@ impl ContentHasher {
     }
 
     pub fn finish(self) -> String {
-        hex::encode(sha2::Digest::finalize(self.0))
+        format!("blake3:{}", self.0.finalize().to_hex())
     }
 }
 
