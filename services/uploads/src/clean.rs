@@ -1394,6 +1394,9 @@ mod tests {
         assert!(plain.dirty, "cells to trim");
     }
 
+    /// What a refusal must be.
+    type Expected = fn(&Refusal) -> bool;
+
     #[test]
     fn the_first_fault_in_the_file_is_the_one_reported_whatever_the_chunks() {
         let folder = tempfile::tempdir().unwrap();
@@ -1401,7 +1404,7 @@ mod tests {
         let layout = layout(',', 0);
         let rows = |n: usize| "1,x\n".repeat(n);
         let irregular = "2,y,extra\n";
-        let cases: [(Vec<u8>, fn(&Refusal) -> bool); 3] = [
+        let cases: [(Vec<u8>, Expected); 3] = [
             // A row wider than the header, then quotes further on.
             (
                 format!("a,b\n{}{irregular}{}3,\"q\"\n", rows(50), rows(500)).into_bytes(),
