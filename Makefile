@@ -22,7 +22,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	scripts/lint-deploy.sh
 
-## bench: OAS's clean + import of a generated 1M-line report against Python polars (BENCH_LINES=N)
+## bench: OAS's clean + import of a generated 1M-line report against Python polars, alternating (BENCH_LINES=N, BENCH_ROUNDS=N)
 bench:
 	scripts/bench.sh
 

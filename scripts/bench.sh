@@ -10,7 +10,9 @@
 #      binaries with job files, no HTTP server) and checks the snapshot's
 #      totals against the generator's exact sum;
 #   5. runs the polars peer (scripts/bench/peer.py) on the same file;
-#   6. prints both side by side: seconds, lines per second, peak memory.
+#   6. repeats 4 and 5, alternating, BENCH_ROUNDS times (default 3);
+#   7. prints both side by side: each side's median seconds, lines per
+#      second, peak memory, and every round's seconds.
 #
 # Everything is written to a temporary folder, removed at the end
 # (BENCH_KEEP=1 keeps it and prints where it is). A large run needs free
@@ -22,6 +24,11 @@ cd "$(dirname "$0")/.."
 lines="${BENCH_LINES:-1000000}"
 if ! [[ "$lines" =~ ^[1-9][0-9]*$ ]]; then
   echo "BENCH_LINES must be a positive whole number, not \"$lines\"" >&2
+  exit 2
+fi
+rounds="${BENCH_ROUNDS:-3}"
+if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
+  echo "BENCH_ROUNDS must be a positive whole number, not \"$rounds\"" >&2
   exit 2
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/oas-target}"
@@ -63,25 +70,32 @@ report="$work/report.txt"
 echo "Generating $lines lines..." >&2
 python3 scripts/bench/generate.py --lines "$lines" --out "$report" >"$work/generate.out"
 
-echo "Running OAS (clean, import)..." >&2
 oas_status=0
-python3 scripts/bench/oas.py "$report" --work "$work/oas" \
-  --expect "$work/generate.out" --json "$work/oas.json" || oas_status=$?
-
-echo "Running the peer (Python polars $polars_version)..." >&2
 peer_status=0
-"$gnu_time" -f '%e %M' -o "$work/peer.time" \
-  "$venv/bin/python" scripts/bench/peer.py "$report" --out "$work/peer" \
-  >"$work/peer.out" || peer_status=$?
-cat "$work/peer.out"
+summary_args=()
+for round in $(seq 1 "$rounds"); do
+  echo "Round $round of $rounds: OAS (clean, import)..." >&2
+  python3 scripts/bench/oas.py "$report" --work "$work/oas" \
+    --expect "$work/generate.out" --json "$work/oas-$round.json" || oas_status=$?
+  echo "Round $round of $rounds: the peer (Python polars $polars_version)..." >&2
+  "$gnu_time" -f '%e %M' -o "$work/peer-$round.time" \
+    "$venv/bin/python" scripts/bench/peer.py "$report" --out "$work/peer" \
+    >"$work/peer-$round.out" || peer_status=$?
+  cat "$work/peer-$round.out"
+  summary_args+=(--oas "$work/oas-$round.json" --peer-out "$work/peer-$round.out"
+    --peer-time "$work/peer-$round.time")
+  # Each round starts from nothing (and a large report's copies would
+  # fill the disk); the last round's are kept with BENCH_KEEP=1.
+  if ((round < rounds)); then
+    rm -rf "$work/oas" "$work/peer"
+  fi
+done
 
 summary_status=0
 python3 scripts/bench/summary.py \
   --report "$report" \
   --expect "$work/generate.out" \
-  --oas "$work/oas.json" \
-  --peer-out "$work/peer.out" \
-  --peer-time "$work/peer.time" \
+  "${summary_args[@]}" \
   --peer-name "Python polars $polars_version" || summary_status=$?
 
 if ((oas_status != 0 || peer_status != 0 || summary_status != 0)); then
