@@ -146,9 +146,14 @@ impl Ledger {
             base_is_revenue: rate == Decimal::ONE,
         };
         let values = batch.push(number, line, context.file_period.as_deref(), &entry);
-        self.totals
-            .add(number, line, (amount, base), &values, &mut batch.seen);
+        self.totals.add(number, line, (amount, base), &values);
         Ok(())
+    }
+
+    /// Ends the block of lines `batch` holds: the groups left to its end
+    /// are found. Call it before the batch is encoded or dropped.
+    pub fn finish_block(&mut self, batch: &Batch) {
+        self.totals.finish_block(batch);
     }
 
     /// Adds the ledger of other lines of the file.

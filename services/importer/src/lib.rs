@@ -220,6 +220,12 @@ fn imported(
     if ledger.totals.lines == 0 {
         return Err(rejected(empty));
     }
+    if ledger.totals.unfinished() {
+        return Err(internal(
+            "importing",
+            "lines were left whose groups were not found",
+        ));
+    }
     let rate = ledger.single_rate();
     let currency = ledger
         .currencies
@@ -527,9 +533,11 @@ mod dsr {
             let number = l.line_number as i64;
             ledger.take(&context, number, &line, &mut batch)?;
             if batch.len() == BATCH {
+                ledger.finish_block(&batch);
                 write(&out, std::mem::replace(&mut batch, Batch::new(BATCH)))?;
             }
         }
+        ledger.finish_block(&batch);
         if !batch.is_empty() {
             write(&out, batch)?;
         }

@@ -27,7 +27,7 @@ use polars_parquet::write::{
 use oas_sales::format::Line;
 
 use crate::ledger::Entry;
-use crate::totals::{Seen, Values};
+use crate::totals::Values;
 
 const TEXT_COLUMNS: [&str; 20] = [
     "reporting_period",
@@ -75,13 +75,13 @@ pub struct Batch {
     /// Every line so far has had its base-currency amount written as its
     /// amount (rate 1): the base column is the amount column, not built.
     base_is_revenue: bool,
-    /// The snapshot groups of the values the batch's dictionaries hold.
-    pub seen: Seen,
 }
 
 /// The places of the amount and the base-currency amount among the text
 /// columns.
 const NET_REVENUE: usize = column("net_revenue");
+const TRACK_TITLE: usize = column("track_title");
+const RELEASE_TITLE: usize = column("release_title");
 const BASE_REVENUE: usize = column("base_revenue");
 
 /// The columns of the snapshot's dimensions, in the order of
@@ -203,6 +203,8 @@ struct Dictionary {
     text: String,
     /// Where each distinct value ends in `text`.
     ends: Vec<u32>,
+    /// The line (in the block) each distinct value was first on.
+    first: Vec<u32>,
     keys: Vec<u32>,
     /// Which lines have a value: made at the first line without one.
     validity: Option<MutableBitmap>,
@@ -232,6 +234,7 @@ impl Dictionary {
             hasher: foldhash::fast::RandomState::default(),
             text: String::new(),
             ends: Vec::new(),
+            first: Vec::new(),
             keys: Vec::with_capacity(capacity),
             validity: None,
             last: None,
@@ -267,6 +270,8 @@ impl Dictionary {
             hasher,
             text,
             ends,
+            first,
+            keys,
             ..
         } = self;
         let hash = hasher.hash_one(value);
@@ -282,6 +287,7 @@ impl Dictionary {
         };
         text.push_str(value);
         ends.push(slot.end);
+        first.push(u32::try_from(keys.len()).unwrap_or(u32::MAX));
         table.insert_unique(hash, slot, |slot| hasher.hash_one(slot.of(text)));
         slot
     }
@@ -344,7 +350,83 @@ fn schema() -> Schema {
     Schema::from_iter(fields)
 }
 
+/// A text column's values in a block, as the snapshot's groups read them
+/// ([`crate::totals::Totals::finish_block`]): its distinct values, in the
+/// order first seen, and each line's.
+pub(crate) struct ColumnValues<'b>(&'b Text);
+
+impl<'b> ColumnValues<'b> {
+    /// Distinct values.
+    pub fn len(&self) -> usize {
+        match self.0 {
+            Text::Same(Some(_), count) if *count > 0 => 1,
+            Text::Dictionary(dictionary) => dictionary.ends.len(),
+            _ => 0,
+        }
+    }
+
+    /// Distinct value `index`, and the line it is first on.
+    pub fn value(&self, index: usize) -> Option<(&'b str, usize)> {
+        match self.0 {
+            Text::Same(Some(value), _) if index == 0 => Some((value.as_str(), 0)),
+            Text::Dictionary(dictionary) => {
+                let start = match index {
+                    0 => 0,
+                    _ => *dictionary.ends.get(index - 1)?,
+                };
+                let end = *dictionary.ends.get(index)?;
+                let first = *dictionary.first.get(index)? as usize;
+                Some((dictionary.text.get(start as usize..end as usize)?, first))
+            }
+            _ => None,
+        }
+    }
+
+    /// The index of line `line`'s value, if it has one.
+    pub fn key(&self, line: usize) -> Option<u32> {
+        match self.0 {
+            Text::Same(Some(_), count) if line < *count => Some(0),
+            Text::Dictionary(dictionary) => {
+                let valid = dictionary.validity.as_ref().is_none_or(|v| v.get(line));
+                dictionary.keys.get(line).copied().filter(|_| valid)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl Batch {
+    /// The values of the snapshot dimension `index`'s column
+    /// ([`GROUP_COLUMNS`]).
+    pub(crate) fn group_values(&self, index: usize) -> Option<ColumnValues<'_>> {
+        GROUP_COLUMNS
+            .get(index)
+            .and_then(|&column| self.text.get(column))
+            .map(ColumnValues)
+    }
+
+    /// Line `line`'s track title and release title, where it has them.
+    pub(crate) fn titles(&self, line: usize) -> (Option<&str>, Option<&str>) {
+        let value = |column: usize| {
+            let values = ColumnValues(self.text.get(column)?);
+            let key = values.key(line)?;
+            values.value(key as usize).map(|(text, _)| text)
+        };
+        (value(TRACK_TITLE), value(RELEASE_TITLE))
+    }
+
+    /// Line `line`'s UPC, if it has one.
+    pub(crate) fn upc(&self, line: usize) -> Option<&str> {
+        let values = ColumnValues(self.text.get(GROUP_COLUMNS[4])?);
+        let key = values.key(line)?;
+        values.value(key as usize).map(|(text, _)| text)
+    }
+
+    /// The number of line `line` of the block.
+    pub(crate) fn number(&self, line: usize) -> i64 {
+        self.line.get(line).copied().unwrap_or_default()
+    }
+
     pub fn new(capacity: usize) -> Batch {
         Batch {
             line: Vec::with_capacity(capacity),
@@ -353,7 +435,6 @@ impl Batch {
             distinct: std::array::from_fn(|at| DISTINCT.contains(&TEXT_COLUMNS[at])),
             capacity,
             base_is_revenue: true,
-            seen: Seen::default(),
         }
     }
 

@@ -365,29 +365,36 @@ fn work(
     // A guess at the lines in the block.
     let mut batch = Batch::new(block.bytes.len() / 128 + 1);
     let mut rows = 0u64;
-    while let Some((number, text)) = records.next(&mut record, &mut bounds)? {
-        let row = match text {
-            Some(text) => Row::Split(SplitLine {
-                text,
-                bounds: &bounds,
-            }),
-            None => Row::Read(&record),
-        };
-        if (0..row.len()).all(|at| row.cell(at).is_none_or(blank)) {
-            continue;
+    let mut take_lines = || -> Result<(), Failure> {
+        while let Some((number, text)) = records.next(&mut record, &mut bounds)? {
+            let row = match text {
+                Some(text) => Row::Split(SplitLine {
+                    text,
+                    bounds: &bounds,
+                }),
+                None => Row::Read(&record),
+            };
+            if (0..row.len()).all(|at| row.cell(at).is_none_or(blank)) {
+                continue;
+            }
+            // A rewritten clean copy says which line of the upload each row
+            // came from.
+            let number = match numbered {
+                true => row.cell(0).and_then(|n| n.parse().ok()).unwrap_or(number),
+                false => number,
+            };
+            rows += 1;
+            mapper
+                .line_into(&row, &mut line)
+                .map_err(|e| rejected(format!("Line {number}: {e}")))?;
+            ledger.take(context, number, &line, &mut batch)?;
         }
-        // A rewritten clean copy says which line of the upload each row
-        // came from.
-        let number = match numbered {
-            true => row.cell(0).and_then(|n| n.parse().ok()).unwrap_or(number),
-            false => number,
-        };
-        rows += 1;
-        mapper
-            .line_into(&row, &mut line)
-            .map_err(|e| rejected(format!("Line {number}: {e}")))?;
-        ledger.take(context, number, &line, &mut batch)?;
-    }
+        Ok(())
+    };
+    let taken = take_lines();
+    // The block's lines are accounted for, even before a fault.
+    ledger.finish_block(&batch);
+    taken?;
     let group = if batch.is_empty() {
         None
     } else {

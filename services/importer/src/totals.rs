@@ -8,6 +8,8 @@ use oas_domain::money::Amount;
 use oas_platform::snapshots::{Dimension, SnapshotRow};
 use oas_sales::format::Line;
 
+use crate::lines::{Batch, ColumnValues};
+
 /// One dimension's groups. Each group has an index, in the order groups
 /// were first seen; the table finds a group's index by its key (an ISRC, a
 /// UPC and most names, up to 24 bytes, held inline), `sums` holds what
@@ -240,21 +242,34 @@ struct Sums {
     quantity: i64,
 }
 
-/// Lines whose groups are known and whose sums are yet to be added.
+/// Lines whose sums are yet to be added, and whose groups may be yet to
+/// be found.
 ///
 /// A file's groups, 50,000 tracks and more, do not fit the processor's
-/// cache, so adding to a group's sums mostly waits on memory. Added line
-/// by line, each wait comes between a line's other work; added for many
-/// lines in one short loop, the waits overlap.
+/// cache, so finding a group and adding to its sums mostly wait on
+/// memory. Done line by line, each wait comes between a line's other work
+/// (its columns, its dictionaries); done for a block's lines in short
+/// loops, one dimension at a time, the waits overlap, and each loop has
+/// one table to itself. A line's groups are found from the block's values
+/// (each distinct artist, store, territory, ISRC and UPC once), at the
+/// end of the block; only the groups of lines without such a value (a
+/// track without an ISRC, a release without a UPC) are looked up as the
+/// line comes, by key.
 #[derive(Debug, Clone, Default)]
 struct Pending {
     /// Each line's revenue and quantity.
     lines: Vec<(Amount, i64)>,
-    /// Each line's group in each dimension.
+    /// Each line's group in each dimension ([`DEFERRED`] where it is to be
+    /// found from the line's value at the end of its block).
     groups: [Vec<u32>; 5],
+    /// Lines whose group is deferred.
+    deferred: usize,
+    /// What converting a pending line added to its amount, by its place.
+    extras: Vec<(usize, Amount)>,
 }
 
-/// Lines added to their groups at a time.
+/// Lines added to their groups at a time, when none waits for the end of
+/// its block.
 const PENDING: usize = 256;
 
 /// What a group is called and known by, and the sum only converted lines
@@ -282,11 +297,9 @@ struct Info {
 /// looking up its key again.
 pub type Values = [Option<u32>; 5];
 
-/// The groups of the values a batch has seen: per dimension, by the
-/// value's dictionary index, the group's index plus one (0: not yet seen).
-/// It lives as long as the batch whose indices it holds.
-#[derive(Debug, Default)]
-pub struct Seen([Vec<u32>; 5]);
+/// A pending line's group yet to be found from its value
+/// ([`Totals::finish_block`]).
+const DEFERRED: u32 = u32::MAX;
 
 /// Totals by artist, DSP, territory, track and release, and overall.
 #[derive(Debug, Clone, Default)]
@@ -364,50 +377,43 @@ fn group_of<'l>(dimension: Dimension, line: &'l Line, key: &mut String) -> &'l s
 
 impl Totals {
     /// Adds line `number`, of `amount` (file currency) and `base` in the
-    /// base currency. `values` are the line's values' indices in the
-    /// batch that `seen` belongs to ([`Values`]), where it has them.
+    /// base currency. `values` are the indices of the line's values in the
+    /// dictionaries of the block the line was last added to
+    /// ([`crate::lines::Batch::push`]), where it has them: the groups of
+    /// those are found at the end of the block ([`Totals::finish_block`]),
+    /// each value's once, a dimension at a time; the others now, by key.
     pub fn add(
         &mut self,
         number: i64,
         line: &Line,
         (amount, base): (Amount, Amount),
         values: &Values,
-        seen: &mut Seen,
     ) {
         self.lines += 1;
         self.revenue += amount;
         self.base_revenue += base;
         self.quantity += line.quantity;
         let extra = (base != amount).then(|| base + -amount);
+        let mut deferred = false;
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
+            if values[index].is_some() {
+                self.pending.groups[index].push(DEFERRED);
+                deferred = true;
+                continue;
+            }
             let groups = &mut self.groups[index];
-            let seen = &mut seen.0[index];
-            let value = values[index].map(|v| v as usize);
-            let known = value.and_then(|v| seen.get(v)).copied().unwrap_or(0);
-            let at = match known.checked_sub(1) {
-                Some(at) => at as usize,
-                None => {
-                    let name = group_of(dimension, line, &mut self.key);
-                    let (at, _) = groups.index(&self.key, || Info {
-                        name: CompactString::from(name),
-                        first: number,
-                        // A track with an ISRC is keyed by it: its lines
-                        // all carry it.
-                        isrc: match dimension {
-                            Dimension::Track => line.isrc.as_deref().map(CompactString::from),
-                            _ => None,
-                        },
-                        ..Info::default()
-                    });
-                    if let Some(v) = value {
-                        if seen.len() <= v {
-                            seen.resize(v + 1, 0);
-                        }
-                        seen[v] = u32::try_from(at + 1).unwrap_or(0);
-                    }
-                    at
-                }
-            };
+            let name = group_of(dimension, line, &mut self.key);
+            let (at, _) = groups.index(&self.key, || Info {
+                name: CompactString::from(name),
+                first: number,
+                // A track with an ISRC is keyed by it: its lines all
+                // carry it.
+                isrc: match dimension {
+                    Dimension::Track => line.isrc.as_deref().map(CompactString::from),
+                    _ => None,
+                },
+                ..Info::default()
+            });
             self.pending.groups[index].push(u32::try_from(at).unwrap_or(u32::MAX));
             let upc_found = line.upc.is_some()
                 && matches!(dimension, Dimension::Release | Dimension::Track)
@@ -429,15 +435,124 @@ impl Totals {
                 info.upc_at = number;
             }
         }
+        if deferred {
+            self.pending.deferred += 1;
+            if let Some(extra) = extra {
+                self.pending.extras.push((self.pending.lines.len(), extra));
+            }
+        }
         self.pending.lines.push((amount, line.quantity));
-        if self.pending.lines.len() == PENDING {
+        if self.pending.lines.len() >= PENDING && self.pending.deferred == 0 {
             self.settle();
+        }
+    }
+
+    /// Finds the groups of the block's lines that were left to its end,
+    /// from the block's values, and adds its lines to their groups' sums.
+    /// Call it before the batch goes on to another block.
+    pub fn finish_block(&mut self, batch: &Batch) {
+        if self.pending.deferred > 0 {
+            // The pending lines are the block's last.
+            let offset = batch.len().saturating_sub(self.pending.lines.len());
+            for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
+                let Some(values) = batch.group_values(index) else {
+                    continue;
+                };
+                self.find_block_groups(index, dimension, &values, batch, offset);
+            }
+            self.pending.deferred = 0;
+            self.pending.extras.clear();
+        }
+        self.settle();
+    }
+
+    /// [`Totals::finish_block`] for one dimension: each of the block's
+    /// values finds its group once (in the order first seen, so a group
+    /// is named after its earliest line), then each deferred line takes
+    /// its value's group, its UPC and its converted amount in line order.
+    fn find_block_groups(
+        &mut self,
+        index: usize,
+        dimension: Dimension,
+        values: &ColumnValues<'_>,
+        batch: &Batch,
+        offset: usize,
+    ) {
+        let groups = &mut self.groups[index];
+        let key = &mut self.key;
+        let of_value: Vec<usize> = (0..values.len())
+            .map(|v| {
+                let Some((value, first)) = values.value(v) else {
+                    return usize::MAX;
+                };
+                key.clear();
+                let (titles, isrc) = match dimension {
+                    Dimension::Track | Dimension::Release => {
+                        key.push_str(value);
+                        (batch.titles(first), matches!(dimension, Dimension::Track))
+                    }
+                    _ => {
+                        normalise_into(key, value);
+                        ((None, None), false)
+                    }
+                };
+                let name = match dimension {
+                    Dimension::Track => titles.0.unwrap_or(value),
+                    Dimension::Release => titles.1.unwrap_or(value),
+                    _ => value,
+                };
+                groups
+                    .index(key, || Info {
+                        name: CompactString::from(name),
+                        first: batch.number(first),
+                        isrc: isrc.then(|| CompactString::from(value)),
+                        ..Info::default()
+                    })
+                    .0
+            })
+            .collect();
+        let with_upc = matches!(dimension, Dimension::Release | Dimension::Track);
+        let mut extras = self.pending.extras.iter().peekable();
+        for (place, slot) in self.pending.groups[index].iter_mut().enumerate() {
+            if *slot != DEFERRED {
+                continue;
+            }
+            let line = offset + place;
+            let Some(&at) = values
+                .key(line)
+                .and_then(|v| of_value.get(v as usize))
+                .filter(|&&at| at != usize::MAX)
+            else {
+                continue;
+            };
+            *slot = u32::try_from(at).unwrap_or(u32::MAX);
+            while extras.next_if(|(p, _)| *p < place).is_some() {}
+            let extra = extras.peek().filter(|(p, _)| *p == place).map(|(_, e)| *e);
+            let upc = with_upc.then(|| batch.upc(line)).flatten();
+            let upc_found = upc.is_some()
+                && groups
+                    .upc_missing
+                    .get_mut(at)
+                    .is_some_and(|missing| std::mem::replace(missing, false));
+            if extra.is_none() && !upc_found {
+                continue;
+            }
+            let Some(info) = groups.info.get_mut(at) else {
+                continue;
+            };
+            if let Some(extra) = extra {
+                info.base_extra += extra;
+            }
+            if upc_found {
+                info.upc = upc.map(CompactString::from);
+                info.upc_at = batch.number(line);
+            }
         }
     }
 
     /// Adds the pending lines to their groups' sums.
     fn settle(&mut self) {
-        let Pending { lines, groups } = &mut self.pending;
+        let Pending { lines, groups, .. } = &mut self.pending;
         for (dimension, at) in self.groups.iter_mut().zip(groups.iter_mut()) {
             for (&at, &(revenue, quantity)) in at.iter().zip(lines.iter()) {
                 if let Some(sums) = dimension.sums.get_mut(at as usize) {
@@ -468,6 +583,12 @@ impl Totals {
         });
     }
 
+    /// Whether lines are left whose groups wait for the end of their
+    /// block ([`Totals::finish_block`]).
+    pub fn unfinished(&self) -> bool {
+        self.pending.deferred > 0
+    }
+
     /// Distinct artists.
     pub fn artists(&self) -> usize {
         self.groups[0].len()
@@ -496,7 +617,6 @@ impl Totals {
 mod tests {
     use super::*;
     use crate::ledger::Entry;
-    use crate::lines::Batch;
 
     /// A line without values of a batch: every group looked up by its key.
     const NONE: Values = [None; 5];
@@ -616,8 +736,9 @@ mod tests {
             let number = n as i64 + 1;
             let amount = a(&format!("0.{number}"));
             let sums = (amount, amount + amount);
-            by_key.add(number, l, sums, &NONE, &mut Seen::default());
+            by_key.add(number, l, sums, &NONE);
             if n == 4 {
+                by_value.finish_block(&batch);
                 batch = Batch::new(4);
             }
             let values = batch.push(number, l, None, &entry);
@@ -630,8 +751,11 @@ mod tests {
                 l.isrc.is_some(),
                 "an ISRC, where given"
             );
-            by_value.add(number, l, sums, &values, &mut batch.seen);
+            by_value.add(number, l, sums, &values);
         }
+        assert!(by_value.unfinished(), "groups wait for the block's end");
+        by_value.finish_block(&batch);
+        assert!(!by_value.unfinished());
         assert_eq!(sorted(&mut by_value), sorted(&mut by_key));
         assert_eq!(by_value.artists(), 2);
         let tracks = by_value
@@ -677,13 +801,7 @@ mod tests {
         .enumerate()
         {
             let l = line(artist, isrc, title, quantity);
-            totals.add(
-                number as i64,
-                &l,
-                (a(amount), a(amount)),
-                &NONE,
-                &mut Seen::default(),
-            );
+            totals.add(number as i64, &l, (a(amount), a(amount)), &NONE);
         }
         assert_eq!(totals.lines, 4);
         assert_eq!(totals.revenue, a("0.3"));
@@ -737,26 +855,14 @@ mod tests {
         let base = |n: i64, amount: Amount| if n % 2 == 0 { amount + amount } else { amount };
         let mut in_order = Totals::default();
         for (n, l, amount) in &lines {
-            in_order.add(
-                *n,
-                l,
-                (*amount, base(*n, *amount)),
-                &NONE,
-                &mut Seen::default(),
-            );
+            in_order.add(*n, l, (*amount, base(*n, *amount)), &NONE);
         }
         // Lines 2 and 4 summed on one side, the others on the other, and
         // the later side merged into the earlier one's.
         let (mut odd, mut even) = (Totals::default(), Totals::default());
         for (n, l, amount) in &lines {
             let side = if n % 2 == 0 { &mut even } else { &mut odd };
-            side.add(
-                *n,
-                l,
-                (*amount, base(*n, *amount)),
-                &NONE,
-                &mut Seen::default(),
-            );
+            side.add(*n, l, (*amount, base(*n, *amount)), &NONE);
         }
         even.merge(odd);
         assert_eq!(even.lines, in_order.lines);
