@@ -65,6 +65,29 @@ impl Groups {
         self.made(at as usize, info)
     }
 
+    /// What line `number` of group `at` adds besides its sums: its UPC,
+    /// if the group has none yet, and what converting it added.
+    fn note(&mut self, at: usize, (number, upc): (i64, Option<&str>), extra: Option<Amount>) {
+        let upc_found = upc.is_some()
+            && self
+                .upc_missing
+                .get_mut(at)
+                .is_some_and(|missing| std::mem::replace(missing, false));
+        if extra.is_none() && !upc_found {
+            return;
+        }
+        let Some(info) = self.info.get_mut(at) else {
+            return;
+        };
+        if let Some(extra) = extra {
+            info.base_extra += extra;
+        }
+        if upc_found {
+            info.upc = upc.map(CompactString::from);
+            info.upc_at = number;
+        }
+    }
+
     /// A group just numbered `at`.
     fn made(&mut self, at: usize, info: impl FnOnce() -> Info) -> (usize, bool) {
         self.info.push(info());
@@ -415,25 +438,11 @@ impl Totals {
                 ..Info::default()
             });
             self.pending.groups[index].push(u32::try_from(at).unwrap_or(u32::MAX));
-            let upc_found = line.upc.is_some()
-                && matches!(dimension, Dimension::Release | Dimension::Track)
-                && groups
-                    .upc_missing
-                    .get_mut(at)
-                    .is_some_and(|missing| std::mem::replace(missing, false));
-            if extra.is_none() && !upc_found {
-                continue;
-            }
-            let Some(info) = groups.info.get_mut(at) else {
-                continue;
-            };
-            if let Some(extra) = extra {
-                info.base_extra += extra;
-            }
-            if upc_found {
-                info.upc = line.upc.as_deref().map(CompactString::from);
-                info.upc_at = number;
-            }
+            let upc = line
+                .upc
+                .as_deref()
+                .filter(|_| matches!(dimension, Dimension::Release | Dimension::Track));
+            groups.note(at, (number, upc), extra);
         }
         if deferred {
             self.pending.deferred += 1;
@@ -529,23 +538,8 @@ impl Totals {
             while extras.next_if(|(p, _)| *p < place).is_some() {}
             let extra = extras.peek().filter(|(p, _)| *p == place).map(|(_, e)| *e);
             let upc = with_upc.then(|| batch.upc(line)).flatten();
-            let upc_found = upc.is_some()
-                && groups
-                    .upc_missing
-                    .get_mut(at)
-                    .is_some_and(|missing| std::mem::replace(missing, false));
-            if extra.is_none() && !upc_found {
-                continue;
-            }
-            let Some(info) = groups.info.get_mut(at) else {
-                continue;
-            };
-            if let Some(extra) = extra {
-                info.base_extra += extra;
-            }
-            if upc_found {
-                info.upc = upc.map(CompactString::from);
-                info.upc_at = batch.number(line);
+            if upc.is_some() || extra.is_some() {
+                groups.note(at, (batch.number(line), upc), extra);
             }
         }
     }
