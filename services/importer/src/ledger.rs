@@ -152,7 +152,7 @@ impl Ledger {
 
     /// Ends the block of lines `batch` holds: the groups left to its end
     /// are found. Call it before the batch is encoded or dropped.
-    pub fn finish_block(&mut self, batch: &Batch) {
+    pub fn finish_block(&mut self, batch: &mut Batch) {
         self.totals.finish_block(batch);
     }
 

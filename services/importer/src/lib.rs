@@ -533,11 +533,11 @@ mod dsr {
             let number = l.line_number as i64;
             ledger.take(&context, number, &line, &mut batch)?;
             if batch.len() == BATCH {
-                ledger.finish_block(&batch);
+                ledger.finish_block(&mut batch);
                 write(&out, std::mem::replace(&mut batch, Batch::new(BATCH)))?;
             }
         }
-        ledger.finish_block(&batch);
+        ledger.finish_block(&mut batch);
         if !batch.is_empty() {
             write(&out, batch)?;
         }

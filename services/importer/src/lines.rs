@@ -137,7 +137,69 @@ const fn column(name: &str) -> usize {
 enum Text {
     Same(Option<String>, usize),
     Varied(MutablePlString),
+    /// A repeating column's values as they come, made a dictionary at the
+    /// end of the block ([`Batch::seal`]).
+    Raw(Raw),
     Dictionary(Dictionary),
+}
+
+/// A repeating column's values, end to end, as lines bring them. Its
+/// dictionary is built at the end of the block, one column at a time
+/// ([`Batch::seal`]): each column's table then has the processor's cache
+/// to itself, where looking every line's values up as it comes reads
+/// seven tables a line, far apart, and waits on memory for most of them.
+#[derive(Clone, Default)]
+struct Raw {
+    text: String,
+    /// Where each line's value ends in `text`.
+    ends: Vec<u32>,
+    /// Which lines have a value: made at the first line without one.
+    validity: Option<MutableBitmap>,
+}
+
+impl Raw {
+    fn with_capacity(capacity: usize) -> Raw {
+        Raw {
+            text: String::with_capacity(capacity * 16),
+            ends: Vec::with_capacity(capacity),
+            validity: None,
+        }
+    }
+
+    fn push(&mut self, value: Option<&str>) {
+        match value {
+            Some(value) => {
+                self.text.push_str(value);
+                if let Some(validity) = &mut self.validity {
+                    validity.push(true);
+                }
+            }
+            None => {
+                let lines = self.ends.len();
+                let validity = self.validity.get_or_insert_with(|| {
+                    let mut bits = MutableBitmap::with_capacity(lines + 1);
+                    bits.extend_constant(lines, true);
+                    bits
+                });
+                validity.push(false);
+            }
+        }
+        // A block's text is far below 4 GiB.
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    fn into_dictionary(self) -> Dictionary {
+        let mut dictionary = Dictionary::with_capacity(self.ends.len());
+        let mut start = 0usize;
+        for (line, &end) in self.ends.iter().enumerate() {
+            let end = end as usize;
+            let valid = self.validity.as_ref().is_none_or(|v| v.get(line));
+            dictionary.push(self.text.get(start..end).filter(|_| valid));
+            start = end;
+        }
+        dictionary
+    }
 }
 
 impl Text {
@@ -150,6 +212,7 @@ impl Text {
                 return None;
             }
             Text::Dictionary(dictionary) => return dictionary.push(value),
+            Text::Raw(raw) => raw.push(value),
             Text::Same(same, count) if same.as_deref() == value => *count += 1,
             Text::Same(same, count) if *count == 0 => {
                 *same = value.map(str::to_owned);
@@ -165,16 +228,16 @@ impl Text {
                 return None;
             }
             Text::Same(same, count) => {
-                let mut dictionary = Dictionary::with_capacity(capacity.max(*count + 1));
+                let mut raw = Raw::with_capacity(capacity.max(*count + 1));
                 for _ in 0..*count {
-                    dictionary.push(same.as_deref());
+                    raw.push(same.as_deref());
                 }
-                let index = dictionary.push(value);
-                *self = Text::Dictionary(dictionary);
-                return index;
+                raw.push(value);
+                *self = Text::Raw(raw);
             }
         }
-        // The one value so far is the dictionary's first.
+        // Whether the line has a value: its index is known once the
+        // column is a dictionary.
         value.map(|_| 0)
     }
 
@@ -182,17 +245,18 @@ impl Text {
         match self {
             Text::Varied(builder) => Ok(Utf8ViewArray::from(builder).boxed()),
             Text::Dictionary(dictionary) => dictionary.finish(),
+            Text::Raw(raw) => raw.into_dictionary().finish(),
             Text::Same(value, count) => constant(value.as_deref(), count),
         }
     }
 }
 
-/// A text column kept as a dictionary while it is built: each distinct
-/// value is stored once, in the order first seen, and each line holds its
-/// value's index. One lookup a line (none when a line repeats the line
-/// before's value, as sorted reports do), where building the column whole
-/// and letting the Parquet writer find its dictionary copies every value
-/// and looks each up twice.
+/// A text column as a dictionary, built from a block's values at its end
+/// ([`Raw`]): each distinct value is stored once, in the order first
+/// seen, and each line holds its value's index. One lookup a line (none
+/// when a line repeats the line before's value, as sorted reports do),
+/// where letting the Parquet writer find the dictionary looks each value
+/// up twice.
 #[derive(Clone)]
 struct Dictionary {
     /// The distinct values, by their hash. Each slot holds where its value
@@ -420,6 +484,17 @@ impl Batch {
         let values = ColumnValues(self.text.get(GROUP_COLUMNS[4])?);
         let key = values.key(line)?;
         values.value(key as usize).map(|(text, _)| text)
+    }
+
+    /// Builds the dictionaries of the block's repeating columns, one
+    /// column at a time ([`Raw`]). The snapshot's groups read them next
+    /// ([`crate::totals::Totals::finish_block`]).
+    pub(crate) fn seal(&mut self) {
+        for column in &mut self.text {
+            if let Text::Raw(raw) = column {
+                *column = Text::Dictionary(std::mem::take(raw).into_dictionary());
+            }
+        }
     }
 
     /// The number of line `line` of the block.

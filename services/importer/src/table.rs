@@ -393,7 +393,7 @@ fn work(
     };
     let taken = take_lines();
     // The block's lines are accounted for, even before a fault.
-    ledger.finish_block(&batch);
+    ledger.finish_block(&mut batch);
     taken?;
     let group = if batch.is_empty() {
         None

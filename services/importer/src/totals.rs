@@ -459,7 +459,9 @@ impl Totals {
     /// Finds the groups of the block's lines that were left to its end,
     /// from the block's values, and adds its lines to their groups' sums.
     /// Call it before the batch goes on to another block.
-    pub fn finish_block(&mut self, batch: &Batch) {
+    pub fn finish_block(&mut self, batch: &mut Batch) {
+        batch.seal();
+        let batch = &*batch;
         if self.pending.deferred > 0 {
             // The pending lines are the block's last.
             let offset = batch.len().saturating_sub(self.pending.lines.len());
@@ -732,7 +734,7 @@ mod tests {
             let sums = (amount, amount + amount);
             by_key.add(number, l, sums, &NONE);
             if n == 4 {
-                by_value.finish_block(&batch);
+                by_value.finish_block(&mut batch);
                 batch = Batch::new(4);
             }
             let values = batch.push(number, l, None, &entry);
@@ -748,7 +750,7 @@ mod tests {
             by_value.add(number, l, sums, &values);
         }
         assert!(by_value.unfinished(), "groups wait for the block's end");
-        by_value.finish_block(&batch);
+        by_value.finish_block(&mut batch);
         assert!(!by_value.unfinished());
         assert_eq!(sorted(&mut by_value), sorted(&mut by_key));
         assert_eq!(by_value.artists(), 2);
