@@ -27,7 +27,7 @@ use polars_parquet::write::{
 use oas_sales::format::Line;
 
 use crate::ledger::Entry;
-use crate::totals::Values;
+use crate::totals::Valued;
 
 const TEXT_COLUMNS: [&str; 20] = [
     "reporting_period",
@@ -82,6 +82,7 @@ pub struct Batch {
 const NET_REVENUE: usize = column("net_revenue");
 const TRACK_TITLE: usize = column("track_title");
 const RELEASE_TITLE: usize = column("release_title");
+const UPC: usize = column("upc");
 const BASE_REVENUE: usize = column("base_revenue");
 
 /// The columns of the snapshot's dimensions, in the order of
@@ -93,7 +94,7 @@ const GROUP_COLUMNS: [usize; 5] = [
     column("dsp"),
     column("territory"),
     column("isrc"),
-    column("upc"),
+    UPC,
 ];
 
 // Every column named above is one of the text columns.
@@ -203,15 +204,11 @@ impl Raw {
 }
 
 impl Text {
-    /// Adds a line's value; returns its index in the column's dictionary,
-    /// where the column is one and the line has a value.
-    fn push(&mut self, value: Option<&str>, distinct: bool, capacity: usize) -> Option<u32> {
+    /// Adds a line's value.
+    fn push(&mut self, value: Option<&str>, distinct: bool, capacity: usize) {
         match self {
-            Text::Varied(builder) => {
-                builder.push(value);
-                return None;
-            }
-            Text::Dictionary(dictionary) => return dictionary.push(value),
+            Text::Varied(builder) => builder.push(value),
+            Text::Dictionary(dictionary) => dictionary.push(value),
             Text::Raw(raw) => raw.push(value),
             Text::Same(same, count) if same.as_deref() == value => *count += 1,
             Text::Same(same, count) if *count == 0 => {
@@ -225,7 +222,6 @@ impl Text {
                 }
                 builder.push(value);
                 *self = Text::Varied(builder);
-                return None;
             }
             Text::Same(same, count) => {
                 let mut raw = Raw::with_capacity(capacity.max(*count + 1));
@@ -236,9 +232,6 @@ impl Text {
                 *self = Text::Raw(raw);
             }
         }
-        // Whether the line has a value: its index is known once the
-        // column is a dictionary.
-        value.map(|_| 0)
     }
 
     fn finish(self) -> PolarsResult<Box<dyn Array>> {
@@ -305,7 +298,7 @@ impl Dictionary {
         }
     }
 
-    fn push(&mut self, value: Option<&str>) -> Option<u32> {
+    fn push(&mut self, value: Option<&str>) {
         let Some(value) = value else {
             let validity = self.validity.get_or_insert_with(|| {
                 let mut bits = MutableBitmap::with_capacity(self.keys.capacity());
@@ -314,7 +307,7 @@ impl Dictionary {
             });
             validity.push(false);
             self.keys.push(0);
-            return None;
+            return;
         };
         let slot = match self.last {
             Some(last) if last.of(&self.text) == value => last,
@@ -325,7 +318,6 @@ impl Dictionary {
         if let Some(validity) = &mut self.validity {
             validity.push(true);
         }
-        Some(slot.index)
     }
 
     fn slot_of(&mut self, value: &str) -> Slot {
@@ -469,21 +461,24 @@ impl Batch {
             .map(ColumnValues)
     }
 
-    /// Line `line`'s track title and release title, where it has them.
-    pub(crate) fn titles(&self, line: usize) -> (Option<&str>, Option<&str>) {
-        let value = |column: usize| {
-            let values = ColumnValues(self.text.get(column)?);
-            let key = values.key(line)?;
-            values.value(key as usize).map(|(text, _)| text)
-        };
-        (value(TRACK_TITLE), value(RELEASE_TITLE))
-    }
-
-    /// Line `line`'s UPC, if it has one.
-    pub(crate) fn upc(&self, line: usize) -> Option<&str> {
-        let values = ColumnValues(self.text.get(GROUP_COLUMNS[4])?);
+    /// Line `line`'s value in text column `column`, once the block is
+    /// sealed, if it has one.
+    fn value_at(&self, column: usize, line: usize) -> Option<&str> {
+        let values = ColumnValues(self.text.get(column)?);
         let key = values.key(line)?;
         values.value(key as usize).map(|(text, _)| text)
+    }
+
+    pub(crate) fn track_title(&self, line: usize) -> Option<&str> {
+        self.value_at(TRACK_TITLE, line)
+    }
+
+    pub(crate) fn release_title(&self, line: usize) -> Option<&str> {
+        self.value_at(RELEASE_TITLE, line)
+    }
+
+    pub(crate) fn upc(&self, line: usize) -> Option<&str> {
+        self.value_at(UPC, line)
     }
 
     /// Builds the dictionaries of the block's repeating columns, one
@@ -523,15 +518,14 @@ impl Batch {
 
     /// Adds line `number` as its ledger accounted for it; `period` is the
     /// file's reporting period, for lines that do not name one. Returns
-    /// the indices of the line's values in the dictionaries of the
-    /// snapshot's dimensions.
+    /// whether the line has a value in each snapshot dimension's column.
     pub fn push(
         &mut self,
         number: i64,
         line: &Line,
         period: Option<&str>,
         entry: &Entry<'_>,
-    ) -> Values {
+    ) -> Valued {
         self.line.push(number);
         self.quantity.push(line.quantity);
         let values: [Option<&str>; TEXT_COLUMNS.len()] = [
@@ -562,15 +556,15 @@ impl Batch {
             self.text[BASE_REVENUE] = self.text[NET_REVENUE].clone();
             self.base_is_revenue = false;
         }
-        let mut indices = [None; TEXT_COLUMNS.len()];
+        let valued = GROUP_COLUMNS.map(|at| values[at].is_some());
         let columns = self.text.iter_mut().zip(values).zip(self.distinct);
-        for (at, (((column, value), distinct), index)) in columns.zip(&mut indices).enumerate() {
+        for (at, ((column, value), distinct)) in columns.enumerate() {
             if at == BASE_REVENUE && self.base_is_revenue {
                 continue;
             }
-            *index = column.push(value, distinct, self.capacity);
+            column.push(value, distinct, self.capacity);
         }
-        GROUP_COLUMNS.map(|at| indices[at])
+        valued
     }
 
     /// The batch's columns, in the order of [`schema`].

@@ -312,13 +312,12 @@ struct Info {
     base_extra: Amount,
 }
 
-/// The values of one batch of lines, by their index in the batch's
-/// dictionaries ([`crate::lines::Batch`]), for each dimension's group key:
-/// the artist, store and territory, the ISRC of a track that has one and
-/// the UPC of a release that has one. A line whose value the batch has
-/// seen before finds its group here, without building, normalising and
-/// looking up its key again.
-pub type Values = [Option<u32>; 5];
+/// Whether a line has a value, in its block's columns, for each
+/// dimension's group key ([`crate::lines::Batch::push`]): the artist,
+/// store and territory, the ISRC of a track that has one and the UPC of a
+/// release that has one. Such a line's group is found from the block's
+/// values at its end ([`Totals::finish_block`]).
+pub type Valued = [bool; 5];
 
 /// A pending line's group yet to be found from its value
 /// ([`Totals::finish_block`]).
@@ -400,17 +399,16 @@ fn group_of<'l>(dimension: Dimension, line: &'l Line, key: &mut String) -> &'l s
 
 impl Totals {
     /// Adds line `number`, of `amount` (file currency) and `base` in the
-    /// base currency. `values` are the indices of the line's values in the
-    /// dictionaries of the block the line was last added to
-    /// ([`crate::lines::Batch::push`]), where it has them: the groups of
-    /// those are found at the end of the block ([`Totals::finish_block`]),
-    /// each value's once, a dimension at a time; the others now, by key.
+    /// base currency. Where `valued` says the line has a value in the
+    /// block it was last added to ([`Valued`]), its group is found at the
+    /// end of the block ([`Totals::finish_block`]), each value's once, a
+    /// dimension at a time; the others now, by key.
     pub fn add(
         &mut self,
         number: i64,
         line: &Line,
         (amount, base): (Amount, Amount),
-        values: &Values,
+        valued: &Valued,
     ) {
         self.lines += 1;
         self.revenue += amount;
@@ -419,7 +417,7 @@ impl Totals {
         let extra = (base != amount).then(|| base + -amount);
         let mut deferred = false;
         for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
-            if values[index].is_some() {
+            if valued[index] {
                 self.pending.groups[index].push(DEFERRED);
                 deferred = true;
                 continue;
@@ -497,24 +495,21 @@ impl Totals {
                     return usize::MAX;
                 };
                 key.clear();
-                let (titles, isrc) = match dimension {
-                    Dimension::Track | Dimension::Release => {
-                        key.push_str(value);
-                        (batch.titles(first), matches!(dimension, Dimension::Track))
-                    }
-                    _ => {
-                        normalise_into(key, value);
-                        ((None, None), false)
-                    }
-                };
+                // A track or release is keyed by its identifier as written,
+                // and named after its first line's title.
                 let name = match dimension {
-                    Dimension::Track => titles.0.unwrap_or(value),
-                    Dimension::Release => titles.1.unwrap_or(value),
-                    _ => value,
+                    Dimension::Track => batch.track_title(first),
+                    Dimension::Release => batch.release_title(first),
+                    _ => None,
                 };
+                match dimension {
+                    Dimension::Track | Dimension::Release => key.push_str(value),
+                    _ => normalise_into(key, value),
+                }
+                let isrc = matches!(dimension, Dimension::Track);
                 groups
                     .index(key, || Info {
-                        name: CompactString::from(name),
+                        name: CompactString::from(name.unwrap_or(value)),
                         first: batch.number(first),
                         isrc: isrc.then(|| CompactString::from(value)),
                         ..Info::default()
@@ -615,7 +610,7 @@ mod tests {
     use crate::ledger::Entry;
 
     /// A line without values of a batch: every group looked up by its key.
-    const NONE: Values = [None; 5];
+    const NONE: Valued = [false; 5];
 
     /// A row as comparable fields: dimension, key, name, ISRC, UPC, sums.
     type Compared = (
@@ -628,7 +623,7 @@ mod tests {
     );
 
     /// Each dimension's rows, sorted.
-    fn sorted(totals: &mut Totals) -> Vec<Compared> {
+    fn sorted(totals: &Totals) -> Vec<Compared> {
         let mut rows: Vec<_> = totals
             .clone()
             .rows()
@@ -648,6 +643,16 @@ mod tests {
             .collect();
         rows.sort();
         rows
+    }
+
+    /// The row of group `key` of `dimension`.
+    fn row(totals: &Totals, dimension: Dimension, key: &str) -> SnapshotRow {
+        let rows = totals
+            .clone()
+            .rows()
+            .into_iter()
+            .find(|(d, _)| *d == dimension);
+        rows.unwrap().1.into_iter().find(|r| r.key == key).unwrap()
     }
 
     #[test]
@@ -739,32 +744,18 @@ mod tests {
             }
             let values = batch.push(number, l, None, &entry);
             assert!(
-                values[0].is_some() && values[2].is_some(),
+                values[0] && values[2],
                 "artists and territories are dictionary values"
             );
-            assert_eq!(
-                values[3].is_some(),
-                l.isrc.is_some(),
-                "an ISRC, where given"
-            );
+            assert_eq!(values[3], l.isrc.is_some(), "an ISRC, where given");
             by_value.add(number, l, sums, &values);
         }
         assert!(by_value.unfinished(), "groups wait for the block's end");
         by_value.finish_block(&mut batch);
         assert!(!by_value.unfinished());
-        assert_eq!(sorted(&mut by_value), sorted(&mut by_key));
+        assert_eq!(sorted(&by_value), sorted(&by_key));
         assert_eq!(by_value.artists(), 2);
-        let tracks = by_value
-            .clone()
-            .rows()
-            .into_iter()
-            .find(|(d, _)| *d == Dimension::Track);
-        let joker = tracks
-            .unwrap()
-            .1
-            .into_iter()
-            .find(|r| r.key == "DEOK41100074")
-            .unwrap();
+        let joker = row(&by_value, Dimension::Track, "DEOK41100074");
         assert_eq!(
             (joker.name.as_str(), joker.quantity, joker.upc.as_deref()),
             ("Song 0", 1 + 3 + 7, Some("602517646496")),
@@ -863,23 +854,13 @@ mod tests {
         even.merge(odd);
         assert_eq!(even.lines, in_order.lines);
         assert_eq!(even.revenue, in_order.revenue);
-        assert_eq!(sorted(&mut even), sorted(&mut in_order));
+        assert_eq!(sorted(&even), sorted(&in_order));
         for (_, rows) in even.clone().rows() {
             let base_sum: Amount = rows.iter().map(|r| r.base_revenue).sum();
             assert_eq!(base_sum, in_order.base_revenue, "base sums add up");
         }
         assert_ne!(even.base_revenue, even.revenue, "some lines were converted");
-        let artists = even
-            .clone()
-            .rows()
-            .into_iter()
-            .find(|(d, _)| *d == Dimension::Artist);
-        let joker = artists
-            .unwrap()
-            .1
-            .into_iter()
-            .find(|r| r.key == "joker face")
-            .unwrap();
+        let joker = row(&even, Dimension::Artist, "joker face");
         assert_eq!(joker.name, "Joker Face", "the name of the earliest line");
     }
 }

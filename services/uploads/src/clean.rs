@@ -622,31 +622,26 @@ fn judge_in_order(
             let mut names = std::mem::replace(&mut chunk.result, Ok(None))?;
             for fact in chunk.facts.drain(..) {
                 number += 1;
-                let Fact::Line {
-                    start: line_start,
-                    len,
-                    cells,
-                    hides_text,
-                } = fact
-                else {
-                    if let Fact::Blank { start: line_start } = fact {
+                match fact {
+                    Fact::Blank { start: line_start } => {
                         blank_lines = true;
                         start.get_or_insert(line_start);
                     }
-                    continue;
-                };
-                let place = Place {
-                    after_blank_lines: std::mem::take(&mut blank_lines),
-                    start: start.take().unwrap_or(line_start),
-                    line: number,
-                };
-                check.take(
-                    &place,
-                    len,
-                    &cells,
-                    || names.take().unwrap_or_default(),
-                    || hides_text,
-                )?;
+                    Fact::Line {
+                        start: line_start,
+                        len,
+                        cells,
+                        hides_text,
+                    } => {
+                        let place = Place {
+                            after_blank_lines: std::mem::take(&mut blank_lines),
+                            start: start.take().unwrap_or(line_start),
+                            line: number,
+                        };
+                        let names = || names.take().unwrap_or_default();
+                        check.take(&place, len, &cells, names, || hides_text)?;
+                    }
+                }
             }
             let _ = spares.try_send(chunk);
         }
