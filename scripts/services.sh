@@ -9,6 +9,9 @@
 #   start_moto   the moto server (PyPI) for the SQS and ECS APIs; exports
 #                OAS_TEST_MOTO_ENDPOINT, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_ECS
 #                (moto does not check S3 signatures: S3 is s3s-fs's)
+#   start_mongodb  SecantusDB (PyPI), a MongoDB-wire server, in memory;
+#                exports OAS_TEST_MONGODB_URI. It is GPL-licensed: it is only
+#                ever run as a separate process, never vendored or linked.
 #   stop_services
 #
 # Every server listens on 127.0.0.1 only, on a free port, and is stopped on exit.
@@ -43,6 +46,24 @@ python_tools() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2' 'moto[server]>=5,<6' >&2
   fi
   echo "$venv/bin/python"
+}
+
+# A tool of its own from PyPI in its own virtual environment under the
+# tools cache (its dependencies never meet another tool's); prints the
+# environment's bin folder. `tool_venv NAME MODULE SPEC...` installs SPEC
+# when MODULE does not import.
+tool_venv() {
+  local name="$1" module="$2" venv="$OAS_TOOLS_DIR/venv-$1"
+  shift 2
+  if [[ ! -x "$venv/bin/python" ]]; then
+    mkdir -p "$OAS_TOOLS_DIR"
+    python3 -m venv "$venv"
+  fi
+  if ! "$venv/bin/python" -c "import $module" 2>/dev/null; then
+    echo "Installing $name into $venv (once)..." >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$@" >&2
+  fi
+  echo "$venv/bin"
 }
 
 start_smtp() {
@@ -94,6 +115,18 @@ start_moto() {
   export AWS_ENDPOINT_URL_SQS="$OAS_TEST_MOTO_ENDPOINT"
   export AWS_ENDPOINT_URL_ECS="$OAS_TEST_MOTO_ENDPOINT"
   echo "SQS and ECS (moto) on 127.0.0.1:$port" >&2
+}
+
+start_mongodb() {
+  local bin port
+  bin="$(tool_venv secantusdb secantus --pre 'SecantusDB==0.7.0b3')"
+  port="$(free_port)"
+  "$bin/secantusd-py" --host 127.0.0.1 --port "$port" --storage-path :memory: \
+    >"$OAS_SERVICES_DIR/mongodb.log" 2>&1 &
+  OAS_SERVICE_PIDS+=("$!")
+  wait_for_port "$port" mongodb
+  export OAS_TEST_MONGODB_URI="mongodb://127.0.0.1:$port/?directConnection=true"
+  echo "MongoDB wire protocol (SecantusDB) on 127.0.0.1:$port" >&2
 }
 
 stop_services() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against real stand-ins it starts itself on
-# 127.0.0.1 (an SMTP server and moto from PyPI, an S3 server from crates.io) and
-# stops afterwards. PostgreSQL
+# 127.0.0.1 (an SMTP server, moto and a MongoDB-wire server from PyPI, an S3
+# server from crates.io) and stops afterwards. PostgreSQL
 # cases run when OAS_TEST_DATABASE_URL names a server the tests may create
 # databases on (CI always sets it).
 set -euo pipefail
@@ -19,6 +19,10 @@ trap stop_services EXIT
 start_smtp
 start_s3
 start_moto
+start_mongodb
+# Every stand-in above is running: a test that finds one missing fails
+# instead of skipping.
+export OAS_TEST_STAND_INS=required
 
 # The gateway's tests run the modules as processes: every binary must be
 # built, and `cargo test` builds only those of packages with tests of

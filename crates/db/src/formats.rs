@@ -33,7 +33,80 @@ pub struct NewFormat<'a> {
     pub updated_at: NaiveDateTime,
 }
 
+/// A built-in format as the binary carries it (`oas_sales::format::builtin`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltinFormat {
+    pub slug: String,
+    pub name: String,
+    pub source: String,
+    pub spec: String,
+}
+
 impl FormatRecord {
+    /// Makes the built-in rows exactly `builtins`, in their order: a
+    /// changed one is rewritten in place (its id, which organisations'
+    /// files do not reference, is kept), a new one added, one no longer
+    /// built in removed. Run at every start after the migrations, so the
+    /// built-ins are always those of the running binary; the migration
+    /// that first seeded them is history.
+    pub fn sync_builtins(
+        conn: &mut DbConnection,
+        builtins: &[BuiltinFormat],
+        at: NaiveDateTime,
+    ) -> Result<usize, DbError> {
+        conn.transaction(|conn| {
+            let stored: Vec<FormatRecord> = formats::table
+                .filter(formats::organisation_id.is_null())
+                .order(formats::id.asc())
+                .select(FormatRecord::as_select())
+                .load(conn)?;
+            // Built-ins are listed by id: a sync that only appended would
+            // keep a moved format in its old place, so stored rows are
+            // reused in order and the rest written anew.
+            let mut changed = 0;
+            for (index, builtin) in builtins.iter().enumerate() {
+                match stored.get(index) {
+                    Some(row)
+                        if row.slug == builtin.slug
+                            && row.name == builtin.name
+                            && row.source == builtin.source
+                            && row.spec == builtin.spec => {}
+                    Some(row) => {
+                        diesel::update(formats::table.find(row.id))
+                            .set((
+                                formats::slug.eq(&builtin.slug),
+                                formats::name.eq(&builtin.name),
+                                formats::source.eq(&builtin.source),
+                                formats::spec.eq(&builtin.spec),
+                                formats::updated_at.eq(at),
+                            ))
+                            .execute(conn)?;
+                        changed += 1;
+                    }
+                    None => {
+                        diesel::insert_into(formats::table)
+                            .values(&NewFormat {
+                                organisation_id: None,
+                                slug: &builtin.slug,
+                                name: &builtin.name,
+                                source: &builtin.source,
+                                spec: &builtin.spec,
+                                created_at: at,
+                                updated_at: at,
+                            })
+                            .execute(conn)?;
+                        changed += 1;
+                    }
+                }
+            }
+            for row in stored.iter().skip(builtins.len()) {
+                diesel::delete(formats::table.find(row.id)).execute(conn)?;
+                changed += 1;
+            }
+            Ok(changed)
+        })
+    }
+
     /// The formats an organisation's files are matched against: its own
     /// first (newest first), then the built-ins it has not replaced with a
     /// format of the same slug, in seeding order.

@@ -36,6 +36,11 @@ pub struct JobRecord {
     pub started_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
     pub deadline_at: NaiveDateTime,
+    /// When what follows the run's end was carried out.
+    pub continued_at: Option<NaiveDateTime>,
+    /// No attempt to carry it out before this (one is under way, or the
+    /// last failed for a passing reason).
+    pub continue_after: Option<NaiveDateTime>,
 }
 
 /// How a run ended.
@@ -106,6 +111,89 @@ impl JobRecord {
             .set(jobs::exit_code.eq(exit_code))
             .execute(conn)?;
         Ok(())
+    }
+
+    /// Ended runs whose continuation is due at `now`, oldest first.
+    pub fn continuations_due(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        limit: i64,
+    ) -> Result<Vec<JobRecord>, DbError> {
+        Ok(jobs::table
+            .filter(jobs::continued_at.is_null())
+            .filter(jobs::status.ne_all(OPEN))
+            .filter(
+                jobs::continue_after
+                    .is_null()
+                    .or(jobs::continue_after.le(now)),
+            )
+            .order(jobs::finished_at.asc())
+            .limit(limit)
+            .select(JobRecord::as_select())
+            .load(conn)?)
+    }
+
+    /// Ended runs whose continuation is not carried out yet, due or not.
+    pub fn continuations_pending(conn: &mut DbConnection) -> Result<i64, DbError> {
+        Ok(jobs::table
+            .filter(jobs::continued_at.is_null())
+            .filter(jobs::status.ne_all(OPEN))
+            .count()
+            .get_result(conn)?)
+    }
+
+    /// Takes the continuation of an ended run for whoever calls, until
+    /// `until`: `false` when it is carried out already, or taken by
+    /// another (a gateway task, the reconciler) whose hold has not passed.
+    pub fn claim_continuation(
+        conn: &mut DbConnection,
+        id: &str,
+        now: NaiveDateTime,
+        until: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        let updated = diesel::update(
+            jobs::table
+                .find(id)
+                .filter(jobs::continued_at.is_null())
+                .filter(jobs::status.ne_all(OPEN))
+                .filter(
+                    jobs::continue_after
+                        .is_null()
+                        .or(jobs::continue_after.le(now)),
+                ),
+        )
+        .set(jobs::continue_after.eq(Some(until)))
+        .execute(conn)?;
+        Ok(updated == 1)
+    }
+
+    /// The continuation was carried out.
+    pub fn continued(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> Result<(), DbError> {
+        diesel::update(jobs::table.find(id))
+            .set(jobs::continued_at.eq(Some(at)))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// The continuation failed for a passing reason: try again after `at`.
+    pub fn continue_later(
+        conn: &mut DbConnection,
+        id: &str,
+        at: NaiveDateTime,
+    ) -> Result<(), DbError> {
+        diesel::update(jobs::table.find(id).filter(jobs::continued_at.is_null()))
+            .set(jobs::continue_after.eq(Some(at)))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Runs still running as local processes (`local:<pid>`).
+    pub fn running_locally(conn: &mut DbConnection) -> Result<Vec<JobRecord>, DbError> {
+        Ok(jobs::table
+            .filter(jobs::status.eq(RUNNING))
+            .filter(jobs::task_ref.like("local:%"))
+            .select(JobRecord::as_select())
+            .load(conn)?)
     }
 
     /// Open runs whose deadline passed before `now`.

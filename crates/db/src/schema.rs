@@ -171,6 +171,8 @@ diesel::table! {
         started_at -> Nullable<Timestamp>,
         finished_at -> Nullable<Timestamp>,
         deadline_at -> Timestamp,
+        continued_at -> Nullable<Timestamp>,
+        continue_after -> Nullable<Timestamp>,
     }
 }
 

@@ -21,6 +21,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::job::Module;
 
+/// The file types the seed lists, and archives of them.
+pub const FILE_TYPES: [&str; 7] = ["CSV", "TXT", "TSV", "XLS", "XLSX", "ZIP", "GZ"];
+
+/// The type a file's name says it is, if it is one of [`FILE_TYPES`].
+pub fn type_of_name(name: &str) -> Option<&'static str> {
+    let (_, extension) = name.rsplit_once('.')?;
+    FILE_TYPES
+        .into_iter()
+        .find(|t| t.eq_ignore_ascii_case(extension))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FileStatus {
@@ -175,24 +186,24 @@ pub fn act(status: FileStatus, action: FileAction) -> Result<Step, Conflict> {
     }
 }
 
+/// What a finished run leaves the file at, and the action that then
+/// follows by itself, if any (decided with [`act`] like an operator's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct After {
+    pub status: FileStatus,
+    pub then: Option<FileAction>,
+}
+
 /// What a module run's end does to the file it worked on. `None` when the
 /// file has moved on meanwhile (a late or stray event changes nothing).
-pub fn after_run(status: FileStatus, module: Module, succeeded: bool) -> Option<Step> {
+pub fn after_run(status: FileStatus, module: Module, succeeded: bool) -> Option<After> {
     use FileStatus::*;
+    let after = |status, then| Some(After { status, then });
     match (status, module, succeeded) {
-        (Cleaning, Module::Uploads, true) => Some(Step {
-            status: Cleaned,
-            module: Some(Module::Importer),
-        }),
-        (Processing | Reimport, Module::Importer, true) => Some(Step {
-            status: Finalized,
-            module: None,
-        }),
+        (Cleaning, Module::Uploads, true) => after(Cleaned, Some(FileAction::Import)),
+        (Processing | Reimport, Module::Importer, true) => after(Finalized, None),
         (Cleaning, Module::Uploads, false) | (Processing | Reimport, Module::Importer, false) => {
-            Some(Step {
-                status: Failed,
-                module: None,
-            })
+            after(Failed, None)
         }
         _ => None,
     }
@@ -247,9 +258,12 @@ mod tests {
             after_run(Cleaning, Module::Uploads, true).unwrap().status,
             Cleaned
         );
+        let cleaned = after_run(Cleaning, Module::Uploads, true).unwrap();
+        assert_eq!(cleaned.then, Some(FileAction::Import));
         assert_eq!(
-            after_run(Cleaning, Module::Uploads, true).unwrap().module,
-            Some(Module::Importer)
+            act(cleaned.status, FileAction::Import).unwrap().module,
+            Some(Module::Importer),
+            "what follows a run is an action like an operator's"
         );
         assert_eq!(
             after_run(Processing, Module::Importer, true)
@@ -282,6 +296,14 @@ mod tests {
             "another module's event"
         );
         assert_eq!(after_run(Failed, Module::Importer, false), None);
+    }
+
+    #[test]
+    fn a_file_type_is_read_from_its_name_without_case() {
+        assert_eq!(type_of_name("report.xlsx"), Some("XLSX"));
+        assert_eq!(type_of_name("Report.Tsv"), Some("TSV"));
+        assert_eq!(type_of_name("notes.pdf"), None);
+        assert_eq!(type_of_name("no-extension"), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::io::Read;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use oas_domain::job::{Job, JobEvent, Module};
+use oas_domain::job::{FailureCode, Job, JobEvent, Module};
 use secrecy::ExposeSecret;
 use tracing::Instrument;
 
@@ -33,14 +33,14 @@ pub struct ModuleInfo {
 /// Why a run failed, as the job's error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    pub code: String,
+    pub code: FailureCode,
     pub message: String,
 }
 
 impl Failure {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: FailureCode, message: impl Into<String>) -> Self {
         Self {
-            code: code.to_owned(),
+            code,
             message: message.into(),
         }
     }
@@ -48,9 +48,14 @@ impl Failure {
 
 pub const EXIT_INVALID_JOB: u8 = 2;
 
-/// Delivery attempts of the completion webhook, and the first pause.
-const ATTEMPTS: u32 = 6;
+/// The completion webhook is retried with pauses from `FIRST_BACKOFF`,
+/// doubling up to `MAX_BACKOFF`, for `DELIVERY_WINDOW` in all: long enough
+/// for a gateway to be restarted or redeployed while the run finishes,
+/// bounded so a run whose gateway is gone for good ends (the gateway's
+/// sweep then ends its job).
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+const DELIVERY_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 fn help(info: &ModuleInfo) -> String {
     format!(
@@ -191,7 +196,7 @@ where
                 Err(failure) => {
                     tracing::warn!(code = %failure.code, message = %failure.message, "failed");
                     (
-                        JobEvent::failed(&job, &failure.code, &failure.message),
+                        JobEvent::failed(&job, failure.code, &failure.message),
                         false,
                     )
                 }
@@ -234,8 +239,9 @@ pub async fn report(job: &Job, event: &JobEvent, settings: &Settings) -> bool {
     delivered
 }
 
-/// POSTs the signed event, retrying network errors and 5xx with backoff.
-/// A 4xx is final: retrying an unauthorised or malformed delivery cannot help.
+/// POSTs the signed event (signed anew at each attempt), retrying network
+/// errors and 5xx with backoff. A 4xx is final: retrying an unauthorised or
+/// malformed delivery cannot help.
 pub async fn deliver_webhook(url: &str, secret: &[u8], event: &JobEvent) -> bool {
     let Ok(body) = serde_json::to_vec(event) else {
         return false;
@@ -245,7 +251,8 @@ pub async fn deliver_webhook(url: &str, secret: &[u8], event: &JobEvent) -> bool
         .build();
     let Ok(client) = client else { return false };
     let mut pause = FIRST_BACKOFF;
-    for attempt in 1..=ATTEMPTS {
+    let give_up = std::time::Instant::now() + DELIVERY_WINDOW;
+    for attempt in 1.. {
         let signature = webhook::sign(
             secret,
             event.job_id(),
@@ -278,11 +285,13 @@ pub async fn deliver_webhook(url: &str, secret: &[u8], event: &JobEvent) -> bool
                 tracing::warn!(attempt, error = %e, "completion webhook unreachable; retrying")
             }
         }
-        if attempt < ATTEMPTS {
-            tokio::time::sleep(pause).await;
-            pause *= 2;
+        if std::time::Instant::now() + pause > give_up {
+            break;
         }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_BACKOFF);
     }
+    tracing::error!("the completion webhook could not be delivered; giving up");
     false
 }
 

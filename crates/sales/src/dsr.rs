@@ -332,16 +332,8 @@ pub fn message_of(text: &str) -> Result<MessagePart, DsrError> {
 /// Files a message may have: more is taken for a malformed `HEAD`.
 pub const MAX_FILES: u32 = 999;
 
-/// A file's place in its DSR message.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct MessagePart {
-    /// The sender: `HEAD` SenderPartyId, else SenderName, else empty. A
-    /// MessageId is unique only among one sender's messages.
-    pub sender: String,
-    pub message_id: String,
-    pub file_number: u32,
-    pub number_of_files: u32,
-}
+/// A file's place in its DSR message: the uploads module reports it as read here.
+pub use oas_domain::job::contract::uploads::MessagePart;
 
 /// Joins the files of one message into one report, and shares out the
 /// revenue of its summary records between the lines of all its files.

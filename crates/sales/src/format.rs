@@ -1,9 +1,10 @@
 //! Report formats: how a source lays out its report, and how each of its
 //! lines becomes a standard sales line.
 //!
-//! A format names the source, a detection signature (header names that
-//! must all be present, compared without regard to case, spacing or a
-//! byte-order mark), and a mapping from standard fields to source columns
+//! A format names the source, a detection signature (header columns that
+//! must all be present, each under one name or one of several a source
+//! uses, compared without regard to case, spacing or a byte-order mark),
+//! and a mapping from standard fields to source columns
 //! (each field lists candidate columns; the first present is used). The
 //! built-in formats live in `formats/builtin.json`; organisations add or
 //! correct their own through the API, stored beside them in the database.
@@ -145,8 +146,8 @@ pub struct FormatSpec {
     /// Dates written day first (`31/12/2024`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub day_first: bool,
-    /// Header names that must all be present.
-    pub signature: Vec<String>,
+    /// Header columns that must all be present.
+    pub signature: Vec<SignatureColumn>,
     /// Source columns for each standard field, in order of preference.
     pub columns: BTreeMap<Field, Vec<String>>,
     /// Preamble keys (the lines before the header) for standard fields,
@@ -160,6 +161,44 @@ pub struct FormatSpec {
     /// quantity is then made negative.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub returns: Vec<String>,
+}
+
+/// A column of a format's signature: one header name, or the names a
+/// source gives the same column in different exports (The Orchard's store
+/// column is `Retailer` in some and `DMS` in others): `["Retailer", "DMS"]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SignatureColumn {
+    Name(String),
+    AnyOf(Vec<String>),
+}
+
+impl SignatureColumn {
+    /// Every name the column may have.
+    pub fn names(&self) -> &[String] {
+        match self {
+            SignatureColumn::Name(name) => std::slice::from_ref(name),
+            SignatureColumn::AnyOf(names) => names,
+        }
+    }
+
+    /// Whether a header (names already normalised) has the column.
+    fn found_in(&self, present: &[String]) -> bool {
+        self.names()
+            .iter()
+            .any(|name| present.contains(&normalise_name(name)))
+    }
+
+    /// How a message names it: `Retailer or DMS`.
+    pub fn describe(&self) -> String {
+        self.names().join(" or ")
+    }
+}
+
+impl From<&str> for SignatureColumn {
+    fn from(name: &str) -> Self {
+        SignatureColumn::Name(name.to_owned())
+    }
 }
 
 /// A header name compared as reports vary it: case, spacing, a BOM,
@@ -190,8 +229,15 @@ impl FormatSpec {
         if self.name.trim().is_empty() || self.name.len() > 200 {
             problems.push("name: 1 to 200 characters.".to_owned());
         }
-        if self.signature.iter().all(|s| s.trim().is_empty()) {
+        if self.signature.is_empty() {
             problems.push("signature: name at least one header column.".to_owned());
+        }
+        if self.signature.iter().any(|column| {
+            column.names().is_empty() || column.names().iter().any(|n| n.trim().is_empty())
+        }) {
+            problems.push(
+                "signature: every column needs a name (or a list of the names it may have), none of them empty.".to_owned(),
+            );
         }
         if self
             .columns
@@ -201,7 +247,6 @@ impl FormatSpec {
             problems
                 .push("columns.net_revenue: name the column with the amount earned.".to_owned());
         }
-        let signed: Vec<String> = self.signature.iter().map(|s| normalise_name(s)).collect();
         for (field, candidates) in &self.columns {
             if candidates.is_empty() {
                 problems.push(format!(
@@ -209,11 +254,16 @@ impl FormatSpec {
                     field_name(*field)
                 ));
             }
-            // A required field must be found in every file that matches.
+            // A required field must be found in every file that matches:
+            // some signature column has only names among its candidates.
+            let candidates: Vec<String> = candidates.iter().map(|c| normalise_name(c)).collect();
             if *field == Field::NetRevenue
-                && !candidates
-                    .iter()
-                    .any(|c| signed.contains(&normalise_name(c)))
+                && !self.signature.iter().any(|column| {
+                    column
+                        .names()
+                        .iter()
+                        .all(|name| candidates.contains(&normalise_name(name)))
+                })
             {
                 problems.push(
                     "columns.net_revenue: one of its columns must be in the signature.".to_owned(),
@@ -228,13 +278,13 @@ impl FormatSpec {
         problems
     }
 
-    /// Signature names missing from `header`.
+    /// Signature columns missing from `header`, as a message names them.
     pub fn missing(&self, header: &[String]) -> Vec<String> {
         let present: Vec<String> = header.iter().map(|h| normalise_name(h)).collect();
         self.signature
             .iter()
-            .filter(|s| !present.contains(&normalise_name(s)))
-            .cloned()
+            .filter(|column| !column.found_in(&present))
+            .map(SignatureColumn::describe)
             .collect()
     }
 }
@@ -705,6 +755,41 @@ mod tests {
         assert!(missing.contains(&"USD Payable".to_owned()), "{missing:?}");
         assert!(err.to_string().contains("closest is Spotify"));
         assert_eq!(detect(&[], &almost).unwrap_err(), DetectError::NoFormats);
+    }
+
+    #[test]
+    fn a_signature_column_may_have_several_names() {
+        let formats = builtin().unwrap();
+        let orchard = |store: &str| {
+            header(&[
+                "Period",
+                store,
+                "Territory",
+                "Product UPC",
+                "Artist Name",
+                "ISRC",
+                "Quantity",
+                "Label Share Net Receipts",
+            ])
+        };
+        assert_eq!(
+            detect(&formats, &orchard("Retailer")).unwrap().slug,
+            "orchard"
+        );
+        assert_eq!(detect(&formats, &orchard("dms")).unwrap().slug, "orchard");
+        let err = detect(&formats, &orchard("Shop")).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("which also needs the column(s): Retailer or DMS."),
+            "{err}"
+        );
+        let spec = formats.iter().find(|f| f.slug == "orchard").unwrap();
+        let json = serde_json::to_value(spec).unwrap();
+        assert_eq!(json["signature"][0], serde_json::json!(["Retailer", "DMS"]));
+        assert_eq!(json["signature"][1], "Territory");
+        let mut empty = spec.clone();
+        empty.signature.push(SignatureColumn::AnyOf(vec![]));
+        assert!(empty.problems().iter().any(|p| p.starts_with("signature:")));
     }
 
     #[test]

@@ -14,14 +14,15 @@ pub mod totals;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use oas_domain::job::{Job, Module};
+use oas_domain::job::contract::{importer, uploads};
+use oas_domain::job::{FailureCode, Job, Module};
 use oas_domain::money::{Amount, parse_rate};
 use oas_platform::config::Settings;
 use oas_platform::module::{Failure, ModuleInfo};
 use oas_platform::snapshots::{Snapshot, SnapshotTotals};
 use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore};
 use oas_sales::format::{self, FormatSpec, Line};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use ledger::{Context, Ledger};
 use lines::{Batch, Constants, LinesFile};
@@ -30,89 +31,19 @@ use totals::Totals;
 pub const INFO: ModuleInfo = ModuleInfo {
     module: Module::Importer,
     about: "maps a cleaned report to standard sales lines, writes them as Parquet and saves the file's snapshot",
-    actions: &["import", "reimport"],
+    actions: &[importer::IMPORT, importer::REIMPORT],
     params: "clean (the uploads module's output), formats, base_currency, file_rate, rates, reporting_period, lines_prefix",
 };
 
-/// A failure that is the file's fault: its message is the file's cause.
-pub const REJECTED: &str = "rejected";
+/// The job's params, formats parsed.
+pub type Params = importer::Params<FormatSpec>;
 
 fn rejected(message: impl Into<String>) -> Failure {
-    Failure::new(REJECTED, message)
+    Failure::new(FailureCode::Rejected, message)
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> Failure {
-    Failure::new("internal", format!("{what}: {e}"))
-}
-
-/// What the uploads module reported.
-#[derive(Debug, Clone, Deserialize)]
-pub struct CleanOutput {
-    pub kind: String,
-    pub clean_key: String,
-    #[serde(default)]
-    pub preamble: Vec<(String, String)>,
-    /// The upload itself is the clean copy (see the uploads module).
-    #[serde(default)]
-    pub as_uploaded: bool,
-    #[serde(default)]
-    pub skip_lines: usize,
-    #[serde(default)]
-    pub delimiter: Option<String>,
-    /// Data lines in the clean copy.
-    #[serde(default)]
-    pub rows: Option<u64>,
-    /// Where the data lines end in the clean copy, when a trailing block
-    /// (a summary) follows them.
-    #[serde(default)]
-    pub data_end: Option<u64>,
-    /// The content hash of the upload as it was cleaned.
-    #[serde(default)]
-    pub content_hash: Option<String>,
-    /// The clean copy of an upload that was already clean is cleaning's
-    /// own copy of the bytes it cleaned (local storage), not the upload
-    /// itself, which could be replaced: nothing to check.
-    #[serde(default)]
-    pub own_copy: bool,
-}
-
-/// An organisation's rate from a currency to its base currency.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct RateParam {
-    pub currency: String,
-    /// `YYYY-MM`.
-    pub period: String,
-    pub rate: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Params {
-    pub clean: CleanOutput,
-    /// The organisation's own formats first, then the built-ins.
-    pub formats: Vec<FormatSpec>,
-    pub base_currency: String,
-    /// The file's own rate (file currency to base), if set.
-    #[serde(default)]
-    pub file_rate: Option<String>,
-    #[serde(default)]
-    pub rates: Vec<RateParam>,
-    /// The file's reporting period, if the operator gave one.
-    #[serde(default)]
-    pub reporting_period: Option<String>,
-    /// Where Parquet lines go, e.g. `org-7/lines`.
-    pub lines_prefix: String,
-    /// For a file of a DDEX DSR message sent in several files: the clean
-    /// copies of the message's other files, whose summary records' revenue
-    /// is shared across all of them.
-    #[serde(default)]
-    pub message_parts: Vec<MessagePartParam>,
-}
-
-/// Another file of the same DSR message.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct MessagePartParam {
-    pub file_number: u32,
-    pub clean_key: String,
+    Failure::new(FailureCode::Internal, format!("{what}: {e}"))
 }
 
 /// Exchange rates as the import needs them: to the base currency, by
@@ -259,38 +190,32 @@ fn imported(
 /// import found.
 pub fn import_table(
     clean: &Path,
+    table: &uploads::Table,
     params: &Params,
     constants: Constants,
     parquet: &Path,
 ) -> Result<Imported, Failure> {
-    let as_uploaded = params.clean.as_uploaded;
-    let expected = params
-        .clean
-        .content_hash
-        .clone()
-        .filter(|_| as_uploaded && !params.clean.own_copy);
+    let as_uploaded = table.as_uploaded;
+    let expected =
+        Some(params.clean.content_hash.clone()).filter(|_| as_uploaded && !table.own_copy);
     // A clean copy is comma-separated with its header first; an upload that
     // was already clean is read as it came, past its preamble.
     let source = table::Source {
         path: clean,
-        skip_lines: if as_uploaded {
-            params.clean.skip_lines
-        } else {
-            0
-        },
-        delimiter: match params.clean.delimiter.as_deref() {
-            Some(d) if as_uploaded && d.len() == 1 => d.as_bytes()[0],
+        skip_lines: if as_uploaded { table.skip_lines } else { 0 },
+        delimiter: match table.delimiter.as_bytes() {
+            [d] if as_uploaded => *d,
             _ => b',',
         },
-        data_end: params.clean.data_end.filter(|_| as_uploaded),
-        rows: params.clean.rows,
+        data_end: table.data_end.filter(|_| as_uploaded),
+        rows: Some(table.rows),
         block: table::BLOCK,
         hash: expected.is_some(),
     };
     let mut hashed = None;
     let imported = table::import(
         &source,
-        &params.clean.preamble,
+        &table.preamble,
         params,
         constants,
         parquet,
@@ -314,9 +239,18 @@ pub fn import_table(
 
 pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Failure> {
     let params: Params = serde_json::from_value(job.params.clone())
-        .map_err(|e| Failure::new("invalid_params", e.to_string()))?;
+        .map_err(|e| Failure::new(FailureCode::InvalidParams, e.to_string()))?;
     let Some(file_id) = job.file_id else {
-        return Err(Failure::new("invalid_params", "the job names no file"));
+        return Err(Failure::new(
+            FailureCode::InvalidParams,
+            "the job names no file",
+        ));
+    };
+    let Some(clean_key) = params.clean.cleaned.clean_key() else {
+        return Err(Failure::new(
+            FailureCode::InvalidParams,
+            "an archive is not imported: its members are",
+        ));
     };
     let organisation_id = job.org_id;
     let storage = AnyStorage::for_module(&settings)
@@ -324,8 +258,7 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         .map_err(|e| internal("storage", e))?;
     let work = tempfile::tempdir().map_err(|e| internal("temporary folder", e))?;
     let clean_path = work.path().join("clean");
-    let clean_key =
-        ObjectKey::parse(&params.clean.clean_key).map_err(|e| internal("clean key", e))?;
+    let clean_key = ObjectKey::parse(clean_key).map_err(|e| internal("clean key", e))?;
     storage
         .download(&clean_key, &clean_path)
         .await
@@ -352,18 +285,21 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         base_currency: params.base_currency.clone(),
     };
     let started = std::time::Instant::now();
-    let mut imported = tokio::task::spawn_blocking(move || {
-        if blocking_params.clean.kind == "dsr" {
-            dsr::import(
-                &clean_path,
-                &other_parts,
-                &blocking_params,
-                constants,
-                &parquet,
-            )
-        } else {
-            import_table(&clean_path, &blocking_params, constants, &parquet)
+    let mut imported = tokio::task::spawn_blocking(move || match &blocking_params.clean.cleaned {
+        uploads::Cleaned::Dsr(_) => dsr::import(
+            &clean_path,
+            &other_parts,
+            &blocking_params,
+            constants,
+            &parquet,
+        ),
+        uploads::Cleaned::Table(table) => {
+            import_table(&clean_path, table, &blocking_params, constants, &parquet)
         }
+        uploads::Cleaned::Archive(_) => Err(Failure::new(
+            FailureCode::InvalidParams,
+            "an archive is not imported: its members are",
+        )),
     })
     .await
     .map_err(|e| internal("importing", e))??;
@@ -413,10 +349,22 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "lines stored");
     save_snapshot(&settings, &snapshot).await?;
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "snapshot saved");
-    let mut output = serde_json::to_value(&imported).map_err(|e| internal("output", e))?;
-    output["parquet_key"] = parquet_key.as_str().into();
     tracing::info!(lines = imported.lines, format = %imported.format, "imported");
-    Ok(output)
+    let output = importer::Output {
+        format: imported.format,
+        format_name: imported.format_name,
+        lines: imported.lines,
+        currency: imported.currency,
+        base_currency: imported.base_currency,
+        rate: imported.rate,
+        total: imported.total,
+        base_total: imported.base_total,
+        quantity: imported.quantity,
+        artists: imported.artists as u64,
+        period: imported.period,
+        parquet_key: parquet_key.as_str().to_owned(),
+    };
+    serde_json::to_value(&output).map_err(|e| internal("output", e))
 }
 
 async fn save_snapshot(settings: &Settings, snapshot: &Snapshot) -> Result<(), Failure> {
@@ -577,7 +525,11 @@ mod tests {
         let params: Params = serde_json::from_value(serde_json::json!({
             "clean": {
                 "kind": "table",
+                "source_type": "text",
+                "encoding": "UTF-8",
                 "clean_key": "org-1/files/1/clean.txt",
+                "header": ["dsp", "territory", "artist", "track_title", "quantity", "net_revenue", "currency"],
+                "rows": 1,
                 "as_uploaded": true,
                 "delimiter": ",",
                 "content_hash": hash,
@@ -588,6 +540,9 @@ mod tests {
             "lines_prefix": "org-1/lines",
         }))
         .unwrap();
+        let uploads::Cleaned::Table(table) = &params.clean.cleaned else {
+            panic!("a table")
+        };
         let constants = Constants {
             organisation_id: 1,
             file_id: 1,
@@ -595,6 +550,7 @@ mod tests {
         };
         import_table(
             &path,
+            table,
             &params,
             constants,
             &folder.path().join("lines.parquet"),
@@ -612,7 +568,7 @@ mod tests {
         let imported = import_cleaned(cleaned, &hash, false).unwrap();
         assert_eq!(imported.total, Amount::parse("0.50").unwrap());
         let failure = import_cleaned(&replaced, &hash, false).expect_err("other bytes fail");
-        assert_eq!(failure.code, REJECTED);
+        assert_eq!(failure.code, FailureCode::Rejected);
         assert!(
             failure
                 .message

@@ -641,7 +641,9 @@ mod tests {
     fn params() -> Params {
         let formats: serde_json::Value = serde_json::from_str(format::BUILTIN_JSON).unwrap();
         serde_json::from_value(serde_json::json!({
-            "clean": {"kind": "table", "clean_key": "org-1/uploads/1/report.csv"},
+            "clean": {"kind": "table", "content_hash": "blake3:00", "source_type": "text",
+                      "encoding": "UTF-8", "clean_key": "org-1/uploads/1/report.csv",
+                      "delimiter": ",", "header": [], "rows": 0},
             "formats": formats,
             "base_currency": "USD",
             "lines_prefix": "org-1/lines",

@@ -110,10 +110,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         std::time::Duration::from_secs(1),
         std::time::Duration::from_secs(60),
     );
-    crate::jobs::spawn_sweeper(state.clone(), sweep_every);
+    crate::runs::spawn_sweeper(state.clone(), sweep_every);
+    crate::workflows::spawn(state.clone());
     if let Some(url) = &state.settings.events_queue_url {
         let queue = oas_platform::events::sqs::EventQueue::from_environment(url).await;
-        crate::jobs::spawn_queue_consumer(state.clone(), queue);
+        crate::runs::spawn_queue_consumer(state.clone(), queue);
         tracing::info!(queue = %url, "consuming module events from SQS");
     }
     let server = Server::bind(state, None)?;
@@ -135,6 +136,7 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
         .migrate()
         .await
         .with_context(|| format!("cannot migrate {}", settings.database_url))?;
+    startup::sync_builtin_formats(&db).await?;
     if applied.is_empty() {
         println!("No migrations to apply.");
     } else {

@@ -47,7 +47,42 @@ pub async fn database(settings: &Settings) -> anyhow::Result<Database> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied database migrations");
     }
+    sync_builtin_formats(&db).await?;
     Ok(db)
+}
+
+/// Makes the database's built-in report formats this binary's own
+/// (`crates/sales/formats/builtin.json`).
+pub async fn sync_builtin_formats(db: &Database) -> anyhow::Result<()> {
+    let builtins = oas_sales::format::builtin()
+        .context("the built-in formats do not parse")?
+        .into_iter()
+        .map(|spec| {
+            Ok(oas_db::formats::BuiltinFormat {
+                slug: spec.slug.clone(),
+                name: spec.name.clone(),
+                source: serde_json::to_value(spec.source)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                spec: serde_json::to_string(&spec)?,
+            })
+        })
+        .collect::<Result<Vec<_>, serde_json::Error>>()?;
+    let changed = db
+        .run(move |conn| {
+            oas_db::formats::FormatRecord::sync_builtins(
+                conn,
+                &builtins,
+                chrono::Utc::now().naive_utc(),
+            )
+        })
+        .await
+        .context("cannot update the built-in report formats")?;
+    if changed > 0 {
+        tracing::info!(changed, "updated the built-in report formats");
+    }
+    Ok(())
 }
 
 /// Everything `serve` needs before binding: keys, database, storage, app state.
@@ -186,6 +221,8 @@ pub fn state(
         base_url: Arc::new(std::sync::RwLock::new(base_url)),
         metrics: Arc::new(HttpMetrics::new().context("cannot register metrics")?),
         openapi_json: openapi_json.into(),
+        run_ended: Arc::new(tokio::sync::Notify::new()),
+        watched: crate::runs::Watched::default(),
     })
 }
 

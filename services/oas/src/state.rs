@@ -28,6 +28,11 @@ pub struct AppState {
     pub metrics: Arc<HttpMetrics>,
     /// The OpenAPI document, serialized once at start.
     pub openapi_json: Arc<str>,
+    /// Woken when a module run's end is recorded: the workflows carry out
+    /// what follows (`crate::workflows`).
+    pub run_ended: Arc<tokio::sync::Notify>,
+    /// The local runs this process watches (`crate::runs`).
+    pub watched: crate::runs::Watched,
 }
 
 impl AppState {

@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
-use oas_domain::job::{Job, Module};
+use oas_domain::job::contract::ping::{self, Output, Params};
+use oas_domain::job::{FailureCode, Job, Module};
 use oas_platform::config::Settings;
 use oas_platform::module::{Failure, ModuleInfo};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The longest `hold_ms` honoured: a day.
 const MAX_HOLD_MS: u64 = 86_400_000;
@@ -16,17 +17,27 @@ const MAX_HOLD_MS: u64 = 86_400_000;
 pub const INFO: ModuleInfo = ModuleInfo {
     module: Module::Ping,
     about: "checks the module plumbing of a deployment end to end",
-    actions: &["ping"],
+    actions: &[ping::ACTION],
     params: "{\"hold_ms\": N} waits N milliseconds before reporting (to check timeouts); \
              {\"fail\": \"message\"} reports a failure with that message",
 };
 
 pub async fn run(job: Job, _settings: Settings) -> Result<Value, Failure> {
-    if let Some(hold) = job.params.get("hold_ms").and_then(Value::as_u64) {
+    let params: Params = match job.params {
+        Value::Null => Params::default(),
+        params => serde_json::from_value(params)
+            .map_err(|e| Failure::new(FailureCode::InvalidParams, e.to_string()))?,
+    };
+    if let Some(hold) = params.hold_ms {
         tokio::time::sleep(Duration::from_millis(hold.min(MAX_HOLD_MS))).await;
     }
-    if let Some(message) = job.params.get("fail").and_then(Value::as_str) {
-        return Err(Failure::new("requested_failure", message));
+    if let Some(message) = params.fail {
+        // The failure asked for: the operator's own words.
+        return Err(Failure::new(FailureCode::Rejected, message));
     }
-    Ok(json!({"pong": true, "version": env!("CARGO_PKG_VERSION")}))
+    let output = Output {
+        pong: true,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    serde_json::to_value(output).map_err(|e| Failure::new(FailureCode::Internal, e.to_string()))
 }

@@ -183,7 +183,7 @@ fn a_failing_run_reports_the_failure_and_exits_1() {
     assert_eq!(event["status"], "failed");
     assert_eq!(
         event["error"],
-        serde_json::json!({"code": "requested_failure", "message": "disk full"})
+        serde_json::json!({"code": "rejected", "message": "disk full"})
     );
 }
 

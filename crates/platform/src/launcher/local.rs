@@ -9,6 +9,11 @@ use super::LaunchError;
 
 /// Runs modules as child processes: the module's binary from `dir`, the job
 /// in `OAS_JOB`, its output in `logs/{job_id}.log`, killed after `timeout`.
+///
+/// A run outlives the gateway that started it, as an ECS task does: it is
+/// in a process group of its own (a Ctrl-C or a signal to the gateway does
+/// not reach it) and is not killed when the gateway stops, so a gateway
+/// restarted meanwhile hears its completion webhook.
 #[derive(Debug, Clone)]
 pub struct LocalLauncher {
     dir: PathBuf,
@@ -81,13 +86,15 @@ impl LocalLauncher {
         if std::env::var_os(ALLOCATOR_SETTING.0).is_none() {
             command.env(ALLOCATOR_SETTING.0, ALLOCATOR_SETTING.1);
         }
-        let mut child = command
+        command
             .env("OAS_JOB", json)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err))
-            .kill_on_drop(true)
+            .stderr(Stdio::from(log_err));
+        #[cfg(unix)]
+        command.process_group(0);
+        let mut child = command
             .spawn()
             .map_err(|e| LaunchError::Start(format!("{}: {e}", binary.display())))?;
         let task_ref = format!("local:{}", child.id().unwrap_or_default());

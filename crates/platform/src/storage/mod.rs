@@ -130,6 +130,20 @@ pub trait ObjectStore {
     }
 }
 
+/// Where a sales file's own objects are kept: `org-<id>/files/<id>`
+/// (its upload, clean copy, archive members).
+pub fn file_prefix(organisation_id: i64, file_id: i64) -> String {
+    format!("org-{organisation_id}/files/{file_id}")
+}
+
+/// Where a sales file's uploaded bytes are kept.
+pub fn original_key(organisation_id: i64, file_id: i64) -> Result<ObjectKey, StorageError> {
+    ObjectKey::parse(&format!(
+        "{}/original",
+        file_prefix(organisation_id, file_id)
+    ))
+}
+
 /// The folder of an organisation's standard sales lines, one Parquet file
 /// per sales file under its period: `org-<id>/lines/<YYYY-MM>/file-<id>.parquet`.
 pub fn lines_prefix(organisation_id: i64) -> String {

@@ -206,6 +206,26 @@ impl From<DbError> for ApiError {
     }
 }
 
+/// A workflow's failure, answered to the operator who called it.
+impl From<crate::background::BackgroundError> for ApiError {
+    fn from(error: crate::background::BackgroundError) -> Self {
+        use crate::background::BackgroundError as E;
+        match error {
+            E::Passing(source) => {
+                let mut e = Self::unavailable(
+                    "A service OAS depends on is temporarily unavailable; try again shortly.",
+                );
+                e.source = Some(source);
+                e
+            }
+            E::Refused(detail) => Self::conflict(detail),
+            E::Invalid(detail) => Self::bad_request(detail),
+            E::NotFound => Self::not_found(),
+            E::Final(source) => Self::internal(source),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::body::to_bytes;

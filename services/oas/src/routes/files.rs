@@ -4,30 +4,26 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{NaiveDateTime, Utc};
-use oas_db::sales_files::{NewSalesFile, SalesFile, StatusChange, UUID_KEY};
+use oas_db::sales_files::{NewSalesFile, SalesFile};
 use oas_domain::access::Permission;
-use oas_domain::file::{FileAction, FileStatus, act};
+use oas_domain::file::{FILE_TYPES, FileAction, FileStatus};
 use oas_domain::period::Period;
 use oas_platform::snapshots::SnapshotStore;
-use oas_platform::storage::{ObjectKey, ObjectStore, PresignMethod};
-use rand::Rng;
-use rand::distr::Alphanumeric;
+use oas_platform::storage::ObjectStore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::access;
 use crate::auth::Authenticated;
-use crate::files as file_runs;
 use crate::http::error::ErrorBody;
 use crate::http::pagination::{Page, PageQuery, Pagination};
 use crate::http::time::utc;
 use crate::http::{ApiError, ApiJson};
 use crate::routes::views::RateValue;
 use crate::state::AppState;
+use crate::workflows::files::{self as file_workflow, Acted};
 
-/// The file types the seed lists, and ZIP archives of them.
-pub const FILE_TYPES: [&str; 7] = ["CSV", "TXT", "TSV", "XLS", "XLSX", "ZIP", "GZ"];
 pub const UPLOAD_MODES: [&str; 2] = ["MANUALLY", "AUTOMATICALLY"];
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -147,25 +143,11 @@ pub struct CreateSalesFile {
     pub exchange_rate: Option<RateValue>,
 }
 
-pub fn short_id() -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(8)
-        .map(char::from)
-        .collect()
-}
-
-/// Where a file's uploaded bytes are kept.
-pub fn original_key(file: &SalesFile) -> Result<ObjectKey, ApiError> {
-    ObjectKey::parse(&format!(
-        "org-{}/files/{}/original",
-        file.organisation_id, file.id
-    ))
-    .map_err(ApiError::internal)
-}
-
 fn files_prefix(file: &SalesFile) -> String {
-    format!("org-{}/files/{}/", file.organisation_id, file.id)
+    format!(
+        "{}/",
+        oas_platform::storage::file_prefix(file.organisation_id, file.id)
+    )
 }
 
 /// Removes what processing stored for a file: its bytes, cleaned copies,
@@ -196,9 +178,7 @@ async fn remove_data(state: &AppState, file: &SalesFile) -> Result<(), ApiError>
 
 /// The stored status; only ever written from `FileStatus::as_str`.
 fn status_of(file: &SalesFile) -> Result<FileStatus, ApiError> {
-    file.status
-        .parse()
-        .map_err(|e: String| ApiError::internal(anyhow::anyhow!(e)))
+    Ok(file_workflow::status_of(file)?)
 }
 
 /// Loads a file the caller may act on with `permission`; others' files do not exist.
@@ -306,35 +286,26 @@ pub async fn create_file(
         .db
         .run(move |conn| {
             let now = Utc::now().naive_utc();
-            // A clash of the random reference is retried, never shared.
-            let mut attempts = 0;
-            loop {
-                let uuid = short_id();
-                let inserted = SalesFile::insert(
-                    conn,
-                    &NewSalesFile {
-                        uuid: &uuid,
-                        organisation_id: org.id,
-                        filename: &filename,
-                        filetype: &filetype,
-                        filesize,
-                        mongo_db_id: &mongo_db_id,
-                        status: FileStatus::Initialized.as_str(),
-                        reporting_period: period.as_deref(),
-                        upload_mode: &upload_mode,
-                        response_module: &response_module,
-                        exchange_rate: rate.as_deref(),
-                        parent_id: None,
-                        created_by: Some(created_by),
-                        created_at: now,
-                        updated_at: now,
-                    },
-                );
-                match inserted {
-                    Err(e) if e.is_conflict_on(UUID_KEY) && attempts < 3 => attempts += 1,
-                    other => return other,
-                }
-            }
+            file_workflow::insert_with_fresh_reference(
+                conn,
+                &NewSalesFile {
+                    uuid: "",
+                    organisation_id: org.id,
+                    filename: &filename,
+                    filetype: &filetype,
+                    filesize,
+                    mongo_db_id: &mongo_db_id,
+                    status: FileStatus::Initialized.as_str(),
+                    reporting_period: period.as_deref(),
+                    upload_mode: &upload_mode,
+                    response_module: &response_module,
+                    exchange_rate: rate.as_deref(),
+                    parent_id: None,
+                    created_by: Some(created_by),
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(SalesFileOut::from(file)))
@@ -552,73 +523,26 @@ pub async fn process_file(
             )
         })?;
     let file = file_for(&state, &auth, *id, Permission::ProcessFiles).await?;
-    let status = status_of(&file)?;
-    let step = act(status, action).map_err(|e| ApiError::conflict(e.to_string()))?;
-    let key = original_key(&file)?;
-    if matches!(action, FileAction::Import | FileAction::Reimport)
-        && let Some(cause) = file_runs::waiting_for(&state, &file).await?
-    {
-        return Err(ApiError::conflict(cause));
-    }
-    match (action, step.module) {
-        (FileAction::Upload, _) => {
-            let url = state
-                .storage
-                .presign(PresignMethod::Put, &key, state.settings.upload_url_ttl)
-                .await
-                .map_err(ApiError::internal)?;
-            let change = StatusChange {
-                status: Some(step.status.as_str().to_owned()),
-                status_cause: Some(None),
-                error_message: Some(None),
-                updated_at: Some(Utc::now().naive_utc()),
-                ..Default::default()
-            };
-            let (file_id, from) = (file.id, status.as_str());
-            if !state
-                .db
-                .run(move |conn| SalesFile::transition(conn, file_id, from, &change))
-                .await?
-            {
-                return Err(ApiError::conflict(
-                    "The file changed meanwhile; read it again.",
-                ));
-            }
-            Ok(web::Json(ProcessResponse {
+    Ok(web::Json(
+        match file_workflow::act(&state, &file, action).await? {
+            Acted::Upload {
+                status,
+                url,
+                expires_at,
+            } => ProcessResponse {
                 id: file.id,
-                status: step.status.as_str().to_owned(),
-                presigned_url: Some(url.url),
-                expires_at: Some(url.expires_at),
+                status: status.as_str().to_owned(),
+                presigned_url: Some(url),
+                expires_at: Some(expires_at),
                 job: None,
-            }))
-        }
-        (_, Some(module)) => {
-            if action == FileAction::Clean
-                && state
-                    .storage
-                    .head(&key)
-                    .await
-                    .map_err(ApiError::internal)?
-                    .is_none()
-            {
-                return Err(ApiError::conflict(
-                    "Upload the file's bytes to its presigned URL before cleaning it.",
-                ));
-            }
-            let job = file_runs::start(&state, &file, status, step.status, module, action.as_str())
-                .await?;
-            let id = file.id;
-            let now = state.db.run(move |conn| SalesFile::find(conn, id)).await?;
-            Ok(web::Json(ProcessResponse {
-                id,
-                status: now.status,
+            },
+            Acted::Started { job, file } => ProcessResponse {
+                id: file.id,
+                status: file.status,
                 presigned_url: None,
                 expires_at: None,
                 job: Some(job.id),
-            }))
-        }
-        (_, None) => Err(ApiError::internal(anyhow::anyhow!(
-            "action {action:?} starts no module"
-        ))),
-    }
+            },
+        },
+    ))
 }

@@ -4,7 +4,8 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDateTime;
 use oas_db::jobs::JobRecord;
 use oas_domain::access::Permission;
-use oas_domain::job::{EventError, Module};
+use oas_domain::job::Module;
+use oas_domain::job::contract::ping as contract;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -14,7 +15,7 @@ use crate::auth::Authenticated;
 use crate::http::error::ErrorBody;
 use crate::http::time::{utc, utc_opt};
 use crate::http::{ApiError, ApiJson};
-use crate::jobs::{self, Launch};
+use crate::runs::{self, Launch, Subject};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,8 +34,8 @@ pub struct JobOut {
     /// ECS task ARN, or `local:<pid>`.
     pub task: Option<String>,
     pub exit_code: Option<i32>,
-    #[schema(value_type = Option<Object>)]
-    pub error: Option<EventError>,
+    /// Why the run failed, once failed.
+    pub error: Option<JobError>,
     /// What the module reported, once succeeded.
     #[schema(value_type = Option<Object>)]
     pub output: Option<serde_json::Value>,
@@ -49,10 +50,22 @@ pub struct JobOut {
     pub finished_at: Option<NaiveDateTime>,
 }
 
+/// Why a run failed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobError {
+    /// Machine-readable: `rejected`, `invalid_params`, `internal`,
+    /// `launch_failed`, `timed_out`, `exited_without_report`, `lost`,
+    /// `invalid_output`.
+    #[schema(example = "rejected")]
+    pub code: String,
+    /// For a person.
+    pub message: String,
+}
+
 impl From<JobRecord> for JobOut {
     fn from(job: JobRecord) -> Self {
         let error = match (job.error_code, job.error_message) {
-            (Some(code), Some(message)) => Some(EventError { code, message }),
+            (Some(code), Some(message)) => Some(JobError { code, message }),
             _ => None,
         };
         Self {
@@ -139,21 +152,16 @@ pub async fn ping(
     let org = access::require(&state, &auth, organisation, Permission::ManageSettings)
         .await?
         .organisation;
-    let mut params = serde_json::Map::new();
-    if let Some(hold_ms) = hold_ms {
-        params.insert("hold_ms".into(), hold_ms.into());
-    }
-    if let Some(fail) = fail {
-        params.insert("fail".into(), fail.into());
-    }
-    let job = jobs::launch(
+    let params =
+        serde_json::to_value(contract::Params { hold_ms, fail }).map_err(ApiError::internal)?;
+    let job = runs::launch(
         &state,
         Launch {
             module: Module::Ping,
-            action: "ping".into(),
+            action: contract::ACTION.into(),
             organisation_id: org.id,
-            file_id: None,
-            params: serde_json::Value::Object(params),
+            subject: Subject::None,
+            params,
         },
     )
     .await?;

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::http::ApiError;
 use crate::http::error::{ErrorBody, ErrorCode};
-use crate::jobs::{self, Applied};
+use crate::runs::{self, Applied};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,7 +70,7 @@ pub async fn job_webhook(
             "The event's job id does not match X-OAS-Event-Id.",
         ));
     }
-    let applied = jobs::apply_event(&state, event).await?;
+    let applied = runs::apply_event(&state, event).await?;
     Ok(web::Json(WebhookAnswer {
         status: match applied {
             Applied::Recorded => "recorded",

@@ -14,11 +14,7 @@ use serde_json::{Value, json};
 use crate::support::TestApp;
 
 fn moto() -> Option<String> {
-    let endpoint = std::env::var("OAS_TEST_MOTO_ENDPOINT").ok();
-    if endpoint.is_none() {
-        eprintln!("OAS_TEST_MOTO_ENDPOINT is not set: SQS and ECS not exercised");
-    }
-    endpoint
+    crate::support::stand_in("OAS_TEST_MOTO_ENDPOINT")
 }
 
 async fn aws(endpoint: &str) -> aws_config::SdkConfig {
@@ -288,7 +284,7 @@ async fn a_local_run_also_reports_through_sqs_and_the_gateway_consumes_it() {
         assert!(Instant::now() < deadline, "no event reached the queue");
         consumed = queue
             .consume_once(Duration::from_secs(2), |event| {
-                oas::jobs::handle_queued(&app.state, event)
+                oas::runs::handle_queued(&app.state, event)
             })
             .await
             .unwrap();

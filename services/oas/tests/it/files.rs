@@ -6,28 +6,13 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
+use crate::support::files::call;
 
 /// The Spotify sample, from the package folder as cargo runs the tests
 /// (a shared target directory may hold a build from another checkout).
 fn spotify() -> std::path::PathBuf {
     std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap())
         .join("../../../shared/samples/spotify/Spotify_streaming_via_finetunes_201710_example.txt")
-}
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.with_key(method, path, key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn seed_file() -> Value {

@@ -89,7 +89,7 @@ async fn a_failing_run_and_a_missing_module_end_failed_with_their_reason() {
     assert_eq!(done["status"], "failed");
     assert_eq!(
         done["error"],
-        json!({"code": "requested_failure", "message": "disk full"})
+        json!({"code": "rejected", "message": "disk full"})
     );
 
     let lost = TestApp::builder()
@@ -154,6 +154,8 @@ async fn running_job(app: &TestApp, org: i64, deadline: chrono::Duration) -> Str
         started_at: Some(now),
         finished_at: None,
         deadline_at: now + deadline,
+        continued_at: None,
+        continue_after: None,
     };
     app.state
         .db
@@ -307,8 +309,8 @@ async fn the_sweep_times_out_silent_runs_once() {
     let org = app.organisation(&key).await;
     let overdue = running_job(&app, org, chrono::Duration::seconds(-5)).await;
     let current = running_job(&app, org, chrono::Duration::hours(1)).await;
-    assert_eq!(oas::jobs::sweep_once(&app.state).await.unwrap(), 1);
-    assert_eq!(oas::jobs::sweep_once(&app.state).await.unwrap(), 0);
+    assert_eq!(oas::runs::sweep_once(&app.state).await.unwrap(), 1);
+    assert_eq!(oas::runs::sweep_once(&app.state).await.unwrap(), 0);
     let job: Value = app
         .with_key(Method::GET, &format!("/api/jobs/{overdue}/"), &key)
         .send()
@@ -459,22 +461,6 @@ async fn running_on(
     id
 }
 
-/// The deployment's webhook key.
-fn webhook_key(app: &TestApp) -> Vec<u8> {
-    app.state
-        .secrets
-        .webhook
-        .expose_secret()
-        .as_bytes()
-        .to_vec()
-}
-
-/// Delivers `body` as the event of job `id`, signed now.
-async fn deliver_signed(app: &TestApp, id: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let signature = webhook::sign(&webhook_key(app), id, Utc::now().timestamp(), &body);
-    deliver(app, id, Some(signature), body).await
-}
-
 #[actix_web::test]
 async fn a_silent_run_fails_its_file_with_a_readable_cause() {
     let app = TestApp::spawn().await;
@@ -490,7 +476,8 @@ async fn a_silent_run_fails_its_file_with_a_readable_cause() {
         chrono::Duration::seconds(-1),
     )
     .await;
-    assert_eq!(oas::jobs::sweep_once(&app.state).await.unwrap(), 1);
+    assert_eq!(oas::runs::sweep_once(&app.state).await.unwrap(), 1);
+    app.continued().await;
     let failed = file_status(&app, file).await;
     assert_eq!(failed.status, "FAILED");
     assert_eq!(
@@ -521,13 +508,27 @@ async fn a_cleaned_file_goes_on_to_import_and_a_late_event_changes_nothing() {
         "status": "succeeded", "output": {}, "emitted_at": Utc::now()}),
     )
     .unwrap();
-    let (status, _) = deliver_signed(&app, &cleaning, body).await;
+    let (status, _) = app.deliver_event(&cleaning, body).await;
     assert_eq!(status, StatusCode::OK);
-    // Cleaned, so the importer would start at once; but this run reported
-    // no cleaned copy, so the file fails saying so rather than importing.
+    app.continued().await;
+    // A cleaning that reports no cleaned copy breaks the uploads module's
+    // contract: the run is recorded as failed, and so is the file, rather
+    // than importing nothing.
     let after = file_status(&app, file).await;
     assert_eq!(after.status, "FAILED", "{after:?}");
-    assert_eq!(after.status_cause.as_deref(), Some(oas::files::NOT_CLEANED));
+    assert_eq!(
+        after.status_cause.as_deref(),
+        Some("The uploads module failed (invalid_output).")
+    );
+    let job: Value = app
+        .with_key(Method::GET, &format!("/api/jobs/{cleaning}/"), &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job["error"]["code"], "invalid_output", "{job}");
 
     let done = file_in(&app, org, "FINALIZED").await;
     let stray = running_on(
@@ -544,8 +545,9 @@ async fn a_cleaned_file_goes_on_to_import_and_a_late_event_changes_nothing() {
         "status": "failed", "error": {"code": "x", "message": "y"}, "emitted_at": Utc::now()}),
     )
     .unwrap();
-    let (status, _) = deliver_signed(&app, &stray, body).await;
+    let (status, _) = app.deliver_event(&stray, body).await;
     assert_eq!(status, StatusCode::OK);
+    app.continued().await;
     assert_eq!(
         file_status(&app, done).await.status,
         "FINALIZED",
@@ -577,12 +579,13 @@ async fn an_archive_whose_members_cannot_be_stored_fails_instead_of_staying_clea
             "members": [{"name": "report.csv", "size": 120,
                          "key": format!("org-{org}/files/gone/members/0")}],
             "skipped": [],
-            "content_hash": "0".repeat(64),
+            "content_hash": format!("blake3:{}", "0".repeat(64)),
         },
     }))
     .unwrap();
-    let (status, _) = deliver_signed(&app, &cleaning, body).await;
+    let (status, _) = app.deliver_event(&cleaning, body).await;
     assert_eq!(status, StatusCode::OK);
+    app.continued().await;
     let after = file_status(&app, file).await;
     assert_eq!(after.status, "FAILED", "{after:?}");
     let cause = after.status_cause.unwrap_or_default();

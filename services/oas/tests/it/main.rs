@@ -9,6 +9,7 @@ mod auth;
 mod binary;
 mod cloud;
 mod conventions;
+mod faults;
 mod files;
 mod jobs;
 mod openapi;

@@ -1,6 +1,8 @@
 //! Test harness: the real gateway on a free port with a fresh database
 //! (either engine) and a temporary data directory.
 
+pub mod chaos;
+pub mod files;
 pub mod process;
 
 use std::net::SocketAddr;
@@ -36,6 +38,8 @@ pub struct TestAppBuilder {
     vars: Vec<(String, String)>,
     extra: Option<ExtraRoutes>,
     unreachable_database: bool,
+    workflows: bool,
+    database_through: Option<SocketAddr>,
 }
 
 /// Where cargo puts the workspace's binaries (`oas-ping`, …): the folder
@@ -46,6 +50,24 @@ pub fn modules_dir() -> std::path::PathBuf {
         .and_then(|deps| deps.parent())
         .expect("target/<profile>")
         .to_path_buf()
+}
+
+/// The value of a stand-in's variable (`OAS_TEST_S3_ENDPOINT`, …), which the
+/// test script sets when it starts the stand-in. Outside it, a test that
+/// needs a stand-in not given is skipped, saying so; under the script
+/// (`OAS_TEST_STAND_INS=required`) a missing one fails the test.
+pub fn stand_in(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ => {
+            assert!(
+                std::env::var("OAS_TEST_STAND_INS").as_deref() != Ok("required"),
+                "{name} is not set, but the test script starts every stand-in"
+            );
+            eprintln!("{name} is not set: skipped");
+            None
+        }
+    }
 }
 
 /// Set `OAS_TEST_LOG=1` to see the servers' logs while tests run.
@@ -65,6 +87,8 @@ impl TestApp {
             vars: Vec::new(),
             extra: None,
             unreachable_database: false,
+            workflows: true,
+            database_through: None,
         }
     }
 
@@ -146,6 +170,62 @@ impl TestApp {
         body["id"].as_i64().expect("an id")
     }
 
+    /// Delivers `body` as job `id`'s completion webhook, signed now with
+    /// the deployment's key; the answer's status and JSON body.
+    pub async fn deliver_event(
+        &self,
+        id: &str,
+        body: Vec<u8>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        use oas_platform::events::webhook;
+        use secrecy::ExposeSecret;
+        let key = self
+            .state
+            .secrets
+            .webhook
+            .expose_secret()
+            .as_bytes()
+            .to_vec();
+        let signature = webhook::sign(&key, id, chrono::Utc::now().timestamp(), &body);
+        let response = self
+            .client
+            .post(self.url("/api/webhooks/jobs/"))
+            .header("content-type", "application/json")
+            .header(webhook::ID_HEADER, id)
+            .header(webhook::SIGNATURE_HEADER, signature)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Waits (up to 60 s) until what follows every ended run is carried
+    /// out (`oas::workflows`).
+    pub async fn continued(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let pending = self
+                .state
+                .db
+                .run(oas_db::jobs::JobRecord::continuations_pending)
+                .await
+                .expect("count pending continuations");
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{pending} continuation(s) still pending"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn stop(self) {
         self.handle.stop(true).await;
     }
@@ -168,6 +248,20 @@ impl TestAppBuilder {
         routes: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
     ) -> Self {
         self.extra = Some(Arc::new(routes));
+        self
+    }
+
+    /// No background workflows: ended runs are carried on only when the
+    /// test calls `oas::workflows::reconcile_once`.
+    pub fn without_workflows(mut self) -> Self {
+        self.workflows = false;
+        self
+    }
+
+    /// The gateway (and the module runs it starts) reach PostgreSQL through
+    /// `proxy` (a [`chaos::ChaosProxy`]).
+    pub fn database_through(mut self, proxy: SocketAddr) -> Self {
+        self.database_through = Some(proxy);
         self
     }
 
@@ -217,13 +311,24 @@ impl TestAppBuilder {
         } else {
             let database = TestDatabase::new(self.backend)
                 .unwrap_or_else(|| panic!("{} needs OAS_TEST_DATABASE_URL", self.backend));
-            settings.database_url = database.url().clone();
+            settings.database_url = match self.database_through {
+                None => database.url().clone(),
+                Some(proxy) => {
+                    let mut url = url::Url::parse(&database.url().expose()).expect("a URL");
+                    url.set_ip_host(proxy.ip()).expect("an address");
+                    url.set_port(Some(proxy.port())).expect("a port");
+                    DatabaseUrl::parse(url.as_str()).expect("a database URL")
+                }
+            };
             (
                 Some(database),
                 startup::prepare(settings).await.expect("prepare the app"),
             )
         };
 
+        if self.workflows {
+            oas::workflows::spawn(state.clone());
+        }
         let server = Server::bind(state.clone(), self.extra).expect("bind");
         let address = server.address();
         let handle = server.handle();

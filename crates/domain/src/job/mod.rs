@@ -6,6 +6,8 @@
 //!  "file_id": 42, "params": {}, "callback": {"webhook_url": "…", "queue_url": "…"}}
 //! ```
 
+pub mod contract;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -126,10 +128,72 @@ pub enum EventStatus {
     Failed,
 }
 
+/// Why a run failed, machine-readable: what the modules report and what
+/// the gateway records for runs that could not report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCode {
+    /// The input's fault (a file that is not a report, a bad line): the
+    /// message is written for the operator and becomes the subject's cause.
+    Rejected,
+    /// The job's params do not fit the module.
+    InvalidParams,
+    /// The module failed on its own account (storage, a bug).
+    Internal,
+    /// The run could not start.
+    LaunchFailed,
+    /// The run did not finish in time.
+    TimedOut,
+    /// The process ended without reporting its outcome.
+    ExitedWithoutReport,
+    /// Waiting for the run failed, or it ended while nobody watched it.
+    Lost,
+    /// The run reported success with an output its module's contract
+    /// does not allow.
+    InvalidOutput,
+    /// A code this gateway does not know (a newer module): kept readable
+    /// rather than refusing the event.
+    #[serde(other)]
+    Other,
+}
+
+impl FailureCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCode::Rejected => "rejected",
+            FailureCode::InvalidParams => "invalid_params",
+            FailureCode::Internal => "internal",
+            FailureCode::LaunchFailed => "launch_failed",
+            FailureCode::TimedOut => "timed_out",
+            FailureCode::ExitedWithoutReport => "exited_without_report",
+            FailureCode::Lost => "lost",
+            FailureCode::InvalidOutput => "invalid_output",
+            FailureCode::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for FailureCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FailureCode {
+    type Err = std::convert::Infallible;
+
+    /// Any text: an unknown code reads as [`FailureCode::Other`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            serde_json::from_value(serde_json::Value::String(s.to_owned()))
+                .unwrap_or(FailureCode::Other),
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventError {
-    /// Stable and machine-readable, e.g. `unsupported_format`.
-    pub code: String,
+    pub code: FailureCode,
     /// For the person reading the file's `status_cause`.
     pub message: String,
 }
@@ -171,7 +235,7 @@ impl JobEvent {
         })
     }
 
-    pub fn failed(job: &Job, code: &str, message: &str) -> Self {
+    pub fn failed(job: &Job, code: FailureCode, message: &str) -> Self {
         JobEvent::V1(EventV1 {
             job_id: job.job_id.clone(),
             module: job.module,
@@ -179,7 +243,7 @@ impl JobEvent {
             status: EventStatus::Failed,
             output: serde_json::Value::Null,
             error: Some(EventError {
-                code: code.to_owned(),
+                code,
                 message: message.to_owned(),
             }),
             emitted_at: Utc::now(),
@@ -229,13 +293,33 @@ mod tests {
 
     #[test]
     fn events_are_tagged_with_their_version_and_round_trip() {
-        let event = JobEvent::failed(&job(), "unsupported_format", "Not a sales report.");
+        let event = JobEvent::failed(&job(), FailureCode::Rejected, "Not a sales report.");
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["version"], "1");
         assert_eq!(json["status"], "failed");
-        assert_eq!(json["error"]["code"], "unsupported_format");
+        assert_eq!(json["error"]["code"], "rejected");
         assert_eq!(serde_json::from_value::<JobEvent>(json).unwrap(), event);
         let unknown = serde_json::json!({"version": "9", "job_id": "x"});
         assert!(serde_json::from_value::<JobEvent>(unknown).is_err());
+    }
+
+    #[test]
+    fn failure_codes_read_back_and_an_unknown_one_stays_readable() {
+        for code in [
+            FailureCode::Rejected,
+            FailureCode::InvalidParams,
+            FailureCode::Internal,
+            FailureCode::LaunchFailed,
+            FailureCode::TimedOut,
+            FailureCode::ExitedWithoutReport,
+            FailureCode::Lost,
+            FailureCode::InvalidOutput,
+        ] {
+            assert_eq!(code.as_str().parse::<FailureCode>().unwrap(), code);
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+        let newer: EventError =
+            serde_json::from_value(serde_json::json!({"code": "quota", "message": "m"})).unwrap();
+        assert_eq!(newer.code, FailureCode::Other);
     }
 }

@@ -1,0 +1,308 @@
+//! What each module takes (`Params`, the job's `params`) and gives back
+//! (`Output`, a succeeded event's `output`): one type per side, shared by
+//! the gateway that builds the params and reads the output and the module
+//! that does the opposite, so neither reads the other's JSON by key.
+//!
+//! [`check_output`] is the gateway's gate: a succeeded event whose output
+//! does not read as its module's `Output` is recorded as a failed run
+//! (`invalid_output`), never handed on half-read.
+
+use serde::{Deserialize, Serialize};
+
+use super::Module;
+
+/// Whether `output` is what `module` promises on success; the reason if not.
+pub fn check_output(module: Module, output: &serde_json::Value) -> Result<(), String> {
+    fn read<T: serde::de::DeserializeOwned>(output: &serde_json::Value) -> Result<(), String> {
+        T::deserialize(output)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    match module {
+        Module::Uploads => read::<uploads::Output>(output),
+        Module::Importer => read::<importer::Output>(output),
+        Module::Ping => read::<ping::Output>(output),
+        // Modules whose contract is not written yet promise nothing.
+        Module::CatalogueMatching | Module::Report | Module::Statement => Ok(()),
+    }
+}
+
+/// The uploads module: an uploaded file, cleaned.
+pub mod uploads {
+    use super::*;
+
+    pub const ACTION: &str = "clean";
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Params {
+        /// The uploaded object's key.
+        pub source: String,
+        /// The folder key the results go under.
+        pub target: String,
+        /// Bytes any one decompressed file (gzip, archive member) may reach.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_expanded_bytes: Option<u64>,
+        /// Members an archive may hold.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_members: Option<usize>,
+        /// Largest ratio of expanded to compressed size of a member.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_ratio: Option<u64>,
+    }
+
+    /// What cleaning made of the upload.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Output {
+        /// The upload's content hash (`blake3:<hex>`).
+        pub content_hash: String,
+        #[serde(flatten)]
+        pub cleaned: Cleaned,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(tag = "kind", rename_all = "snake_case")]
+    pub enum Cleaned {
+        /// A table, with its clean copy.
+        Table(Table),
+        /// A DDEX DSR flat file, as UTF-8 text.
+        Dsr(Dsr),
+        /// An archive: its members, stored one by one, to be cleaned each.
+        Archive(Archive),
+    }
+
+    impl Cleaned {
+        /// `table`, `dsr` or `archive`, as the `kind` field says.
+        pub fn kind(&self) -> &'static str {
+            match self {
+                Cleaned::Table(_) => "table",
+                Cleaned::Dsr(_) => "dsr",
+                Cleaned::Archive(_) => "archive",
+            }
+        }
+
+        /// The clean copy's key, for what has one (a table, a DSR).
+        pub fn clean_key(&self) -> Option<&str> {
+            match self {
+                Cleaned::Table(table) => Some(&table.clean_key),
+                Cleaned::Dsr(dsr) => Some(&dsr.clean_key),
+                Cleaned::Archive(_) => None,
+            }
+        }
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Table {
+        /// What the upload was: `text`, `gzip`, `xlsx`, `xls`.
+        pub source_type: String,
+        pub encoding: String,
+        /// Where the clean copy is.
+        pub clean_key: String,
+        /// The delimiter found, as text (`\t`, `,`, `;`, `|`).
+        pub delimiter: String,
+        pub header: Vec<String>,
+        /// Values before the header, e.g. `["Currency", "AUD"]`.
+        #[serde(default)]
+        pub preamble: Vec<(String, String)>,
+        /// Data lines in the clean copy.
+        pub rows: u64,
+        /// Lines after the table that are not part of it (a summary block).
+        #[serde(default)]
+        pub trailing_lines: u64,
+        /// For spreadsheets: the sheet read.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sheet: Option<String>,
+        /// Lines before the header in the clean copy (a preamble).
+        #[serde(default)]
+        pub skip_lines: usize,
+        /// The upload was already clean UTF-8: it is its own clean copy,
+        /// read with its own delimiter, `skip_lines` lines in, for `rows`
+        /// lines.
+        #[serde(default)]
+        pub as_uploaded: bool,
+        /// In an upload that is its own clean copy, where a trailing block
+        /// (a summary, left out) starts: the data lines end before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub data_end: Option<u64>,
+        /// The clean copy is cleaning's own copy of the very bytes it read
+        /// (local storage), not the upload itself, which a presigned URL
+        /// could still replace: the import need not check its hash.
+        #[serde(default)]
+        pub own_copy: bool,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Dsr {
+        pub source_type: String,
+        pub encoding: String,
+        pub clean_key: String,
+        /// Which file of which message it is, when its `HEAD` says.
+        #[serde(default)]
+        pub message: Option<MessagePart>,
+    }
+
+    /// A DDEX DSR file's place in its message, from its `HEAD` record.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub struct MessagePart {
+        /// The sender: `HEAD` SenderPartyId, else SenderName, else empty. A
+        /// MessageId is unique only among one sender's messages.
+        pub sender: String,
+        pub message_id: String,
+        pub file_number: u32,
+        pub number_of_files: u32,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Archive {
+        pub members: Vec<Member>,
+        /// Entries not taken, with the reason.
+        #[serde(default)]
+        pub skipped: Vec<Skipped>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Member {
+        /// Its name inside the archive.
+        pub name: String,
+        pub size: u64,
+        /// Where its bytes were stored.
+        pub key: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Skipped {
+        pub name: String,
+        pub reason: String,
+    }
+}
+
+/// The importer: a cleaned file to standard lines, Parquet and a snapshot.
+pub mod importer {
+    use super::*;
+    use crate::money::Amount;
+
+    pub const IMPORT: &str = "import";
+    pub const REIMPORT: &str = "reimport";
+
+    /// `F` is a report format: JSON for the gateway, which passes formats
+    /// on as stored, and the parsed format for the importer.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Params<F> {
+        /// What cleaning made of the file (a table or a DSR).
+        pub clean: uploads::Output,
+        /// The organisation's own formats first, then the built-ins.
+        pub formats: Vec<F>,
+        pub base_currency: String,
+        /// The file's own rate (file currency to base), if set.
+        #[serde(default)]
+        pub file_rate: Option<String>,
+        /// The organisation's rates into its base currency.
+        #[serde(default)]
+        pub rates: Vec<Rate>,
+        /// The file's reporting period, if the operator gave one.
+        #[serde(default)]
+        pub reporting_period: Option<String>,
+        /// Where Parquet lines go, e.g. `org-7/lines`.
+        pub lines_prefix: String,
+        /// For a file of a DDEX DSR message sent in several files: the
+        /// clean copies of the message's other files, whose summary
+        /// records' revenue is shared across all of them.
+        #[serde(default)]
+        pub message_parts: Vec<OtherPart>,
+    }
+
+    /// An organisation's rate from a currency to its base currency.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Rate {
+        pub currency: String,
+        /// `YYYY-MM`.
+        pub period: String,
+        /// Exact decimal text.
+        pub rate: String,
+    }
+
+    /// Another file of the same DSR message.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct OtherPart {
+        pub file_number: u32,
+        pub clean_key: String,
+    }
+
+    /// What an import found.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Output {
+        /// The format's slug and name.
+        pub format: String,
+        pub format_name: String,
+        pub lines: i64,
+        /// The file's currency.
+        pub currency: String,
+        pub base_currency: String,
+        /// The single rate used, when there was one.
+        pub rate: Option<String>,
+        /// The sum of the lines' amounts, exact.
+        pub total: Amount,
+        pub base_total: Amount,
+        pub quantity: i64,
+        pub artists: u64,
+        /// The file's reporting period (`YYYY-MM`), if known.
+        pub period: Option<String>,
+        /// Where the lines were written.
+        pub parquet_key: String,
+    }
+}
+
+/// The ping module: checks a deployment's module plumbing.
+pub mod ping {
+    use super::*;
+
+    pub const ACTION: &str = "ping";
+
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Params {
+        /// Milliseconds to wait before reporting (to check timeouts).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub hold_ms: Option<u64>,
+        /// Report a failure with this message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fail: Option<String>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Output {
+        pub pong: bool,
+        /// The module's version.
+        #[serde(default)]
+        pub version: String,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_uploads_output_reads_by_its_kind_with_the_hash_beside_it() {
+        let json = serde_json::json!({
+            "kind": "archive", "content_hash": "blake3:00",
+            "members": [{"name": "a.csv", "size": 3, "key": "org-1/files/2/members/0"}],
+            "skipped": [{"name": "__MACOSX/x", "reason": "a system file"}],
+        });
+        let output: uploads::Output = serde_json::from_value(json.clone()).unwrap();
+        let uploads::Cleaned::Archive(archive) = &output.cleaned else {
+            panic!("{output:?}")
+        };
+        assert_eq!(archive.members[0].key, "org-1/files/2/members/0");
+        assert_eq!(serde_json::to_value(&output).unwrap(), json);
+        assert!(check_output(Module::Uploads, &json).is_ok());
+        let reason = check_output(Module::Uploads, &serde_json::json!({})).unwrap_err();
+        assert!(reason.contains("content_hash"), "{reason}");
+        let unkinded = serde_json::json!({"content_hash": "blake3:00", "members": []});
+        let reason = check_output(Module::Uploads, &unkinded).unwrap_err();
+        assert!(reason.contains("kind"), "{reason}");
+        assert!(check_output(Module::Importer, &serde_json::json!({"lines": 1})).is_err());
+        assert!(check_output(Module::Report, &serde_json::json!({"any": 1})).is_ok());
+    }
+}

@@ -1,0 +1,310 @@
+//! A sales file's side of module runs: the operator's actions (`act`), a
+//! run started on a file (`start`), and the generic end of a run (`finish`)
+//! that the per-module workflows (`clean`, `import`) build on. The status
+//! machine itself is `oas_domain::file`.
+
+use chrono::{DateTime, Utc};
+use oas_db::jobs::{self as job_status, JobRecord};
+use oas_db::sales_files::{NewSalesFile, SalesFile, StatusChange, UUID_KEY};
+use oas_db::{DbConnection, DbError};
+use oas_domain::file::{After, FileAction, FileStatus, act as decide, after_run};
+use oas_domain::job::{FailureCode, Module};
+use oas_platform::storage::{ObjectStore, PresignMethod};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+use super::{clean, dsr_message, import};
+use crate::background::{BackgroundError, BackgroundResult};
+use crate::runs::{self, Launch, Subject};
+use crate::state::AppState;
+
+/// Why a file cannot be imported before it is cleaned.
+pub const NOT_CLEANED: &str =
+    "No cleaned copy of the file is known: process it with the action \"clean\" first.";
+
+/// The status a file was stored with (only ever written from `FileStatus`).
+pub fn status_of(file: &SalesFile) -> BackgroundResult<FileStatus> {
+    file.status
+        .parse()
+        .map_err(|e: String| BackgroundError::final_(anyhow::anyhow!(e)))
+}
+
+/// A change that moves a file to `status`, clearing the last cause.
+pub fn moving_to(status: FileStatus) -> StatusChange {
+    StatusChange {
+        status: Some(status.as_str().to_owned()),
+        status_cause: Some(None),
+        error_message: Some(None),
+        updated_at: Some(Utc::now().naive_utc()),
+        ..Default::default()
+    }
+}
+
+/// A change that fails a file with a cause for the operator and the full
+/// message, after a run of `module` that ended `ended`.
+pub fn failing(cause: &str, message: &str, module: Module, ended: &str) -> StatusChange {
+    StatusChange {
+        status: Some(FileStatus::Failed.as_str().to_owned()),
+        status_cause: Some(Some(cause.to_owned())),
+        error_message: Some(Some(message.to_owned())),
+        module_response: Some(Some(format!("{module}: {ended}"))),
+        updated_at: Some(Utc::now().naive_utc()),
+        ..Default::default()
+    }
+}
+
+/// Applies `change` if the file is still `from`; `false` if it moved on.
+pub async fn transition(
+    state: &AppState,
+    file_id: i64,
+    from: FileStatus,
+    change: StatusChange,
+) -> BackgroundResult<bool> {
+    Ok(state
+        .db
+        .run(move |conn| SalesFile::transition(conn, file_id, from.as_str(), &change))
+        .await?)
+}
+
+/// Fails the file, if still `from`, with `cause` after a run of `module`
+/// that itself succeeded (what it found is the file's fault).
+pub async fn fail(
+    state: &AppState,
+    file_id: i64,
+    from: FileStatus,
+    module: Module,
+    cause: &str,
+    message: &str,
+) -> BackgroundResult<()> {
+    let change = failing(cause, message, module, job_status::SUCCEEDED);
+    transition(state, file_id, from, change).await?;
+    Ok(())
+}
+
+/// A short cause for the file's `status_cause`: the module's own words when
+/// the file itself was at fault.
+pub fn cause(module: Module, job: &JobRecord) -> String {
+    let code = job
+        .error_code
+        .as_deref()
+        .map(|c| c.parse::<FailureCode>().unwrap_or(FailureCode::Other));
+    match (code, &job.error_message) {
+        (Some(FailureCode::Rejected), Some(message)) => message.clone(),
+        _ if job.status == job_status::TIMED_OUT => {
+            format!("The {module} module did not finish in time.")
+        }
+        (Some(FailureCode::LaunchFailed), _) => format!("The {module} module could not start."),
+        (Some(_), _) => format!(
+            "The {module} module failed ({}).",
+            job.error_code.as_deref().unwrap_or_default()
+        ),
+        (None, _) => format!("The {module} module failed."),
+    }
+}
+
+/// Applies a run's end to its file by the status machine: the file moves
+/// on (with `succeeded`'s extra fields) or fails with the run's reason.
+/// Returns where it went, or `None` when the file had moved on meanwhile
+/// (a late or stray event changes nothing).
+pub async fn finish(
+    state: &AppState,
+    job: &JobRecord,
+    file: &SalesFile,
+    module: Module,
+    succeeded: Option<StatusChange>,
+) -> BackgroundResult<Option<After>> {
+    let status = status_of(file)?;
+    let Some(after) = after_run(status, module, succeeded.is_some()) else {
+        tracing::info!(file.id = file.id, file.status = %status, "file has moved on; run outcome not applied");
+        return Ok(None);
+    };
+    let mut change = match (after.status, succeeded) {
+        (FileStatus::Failed, _) | (_, None) => {
+            let message = job
+                .error_message
+                .clone()
+                .unwrap_or_else(|| format!("The {module} module failed."));
+            let cause = cause(module, job);
+            tracing::warn!(file.id = file.id, error.cause = %cause, error.message = %message, "module run failed");
+            failing(&cause, &message, module, &job.status)
+        }
+        (_, Some(extra)) => StatusChange {
+            status: Some(after.status.as_str().to_owned()),
+            status_cause: extra.status_cause.or(Some(None)),
+            error_message: Some(None),
+            ..extra
+        },
+    };
+    change.module_response = Some(Some(format!("{module}: {}", job.status)));
+    change.updated_at = Some(Utc::now().naive_utc());
+    let moved = transition(state, file.id, status, change).await?;
+    Ok(moved.then_some(after))
+}
+
+/// Moves the file from `from` by `action` (as [`decide`] says) and launches
+/// the module the action runs on it. A file that cannot be given what the
+/// module needs is failed with the reason.
+pub async fn start(
+    state: &AppState,
+    file: &SalesFile,
+    from: FileStatus,
+    action: FileAction,
+) -> BackgroundResult<JobRecord> {
+    let step = decide(from, action).map_err(|e| BackgroundError::refused(e.to_string()))?;
+    let Some(module) = step.module else {
+        return Err(BackgroundError::final_(anyhow::anyhow!(
+            "the action {} starts no module",
+            action.as_str()
+        )));
+    };
+    if !transition(state, file.id, from, moving_to(step.status)).await? {
+        return Err(BackgroundError::refused(
+            "The file changed meanwhile; read it again.",
+        ));
+    }
+    let params = match module {
+        Module::Uploads => clean::params(state, file).await,
+        Module::Importer => import::params(state, file).await,
+        Module::CatalogueMatching | Module::Report | Module::Statement | Module::Ping => {
+            Err(BackgroundError::final_(anyhow::anyhow!(
+                "the {module} module does not work on a sales file"
+            )))
+        }
+    };
+    let params = match params {
+        Ok(params) => params,
+        Err(e) => {
+            let cause = match &e {
+                BackgroundError::Refused(cause) => cause.clone(),
+                other => format!("The {module} module could not be given its job: {other}"),
+            };
+            fail(state, file.id, step.status, module, &cause, &cause).await?;
+            return Err(e);
+        }
+    };
+    runs::launch(
+        state,
+        Launch {
+            module,
+            action: action.as_str().to_owned(),
+            organisation_id: file.organisation_id,
+            subject: Subject::File(file.id),
+            params,
+        },
+    )
+    .await
+}
+
+/// What an operator's action did.
+pub enum Acted {
+    /// `upload`: PUT the bytes to `url` before `expires_at`.
+    Upload {
+        status: FileStatus,
+        url: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// A module run started on the file (the file as it is now).
+    Started {
+        job: Box<JobRecord>,
+        file: Box<SalesFile>,
+    },
+}
+
+/// An operator's action on a file: a presigned URL for `upload`, a module
+/// run for the others; refused (409) when it does not fit.
+pub async fn act(
+    state: &AppState,
+    file: &SalesFile,
+    action: FileAction,
+) -> BackgroundResult<Acted> {
+    let status = status_of(file)?;
+    let step = decide(status, action).map_err(|e| BackgroundError::refused(e.to_string()))?;
+    let key = oas_platform::storage::original_key(file.organisation_id, file.id)?;
+    match action {
+        FileAction::Upload => {
+            let url = state
+                .storage
+                .presign(PresignMethod::Put, &key, state.settings.upload_url_ttl)
+                .await?;
+            if !transition(state, file.id, status, moving_to(step.status)).await? {
+                return Err(BackgroundError::refused(
+                    "The file changed meanwhile; read it again.",
+                ));
+            }
+            Ok(Acted::Upload {
+                status: step.status,
+                url: url.url,
+                expires_at: url.expires_at,
+            })
+        }
+        FileAction::Clean | FileAction::Import | FileAction::Reimport => {
+            if action == FileAction::Clean && state.storage.head(&key).await?.is_none() {
+                return Err(BackgroundError::refused(
+                    "Upload the file's bytes to its presigned URL before cleaning it.",
+                ));
+            }
+            if action != FileAction::Clean
+                && let Some(cause) = dsr_message::waiting_for(state, file).await?
+            {
+                return Err(BackgroundError::Refused(cause));
+            }
+            let job = start(state, file, status, action).await?;
+            let id = file.id;
+            let file = state.db.run(move |conn| SalesFile::find(conn, id)).await?;
+            Ok(Acted::Started {
+                job: Box::new(job),
+                file: Box::new(file),
+            })
+        }
+    }
+}
+
+/// Whether a file has a clean copy to import: it is cleaned or further on,
+/// or only its import failed.
+pub fn has_clean_copy(file: &SalesFile) -> bool {
+    match file.status.parse::<FileStatus>() {
+        Ok(
+            FileStatus::Cleaned
+            | FileStatus::Processing
+            | FileStatus::Processed
+            | FileStatus::Finalized
+            | FileStatus::Reimport,
+        ) => true,
+        Ok(FileStatus::Failed) => file
+            .module_response
+            .as_deref()
+            .is_some_and(|r| r.starts_with(Module::Importer.as_str())),
+        _ => false,
+    }
+}
+
+/// A short random reference for a new file (8 letters and digits).
+fn new_reference() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(8)
+        .map(char::from)
+        .collect()
+}
+
+/// Inserts a new file under a fresh random reference; a clash of the
+/// reference is retried, never shared. `new.uuid` is ignored.
+pub fn insert_with_fresh_reference(
+    conn: &mut DbConnection,
+    new: &NewSalesFile<'_>,
+) -> Result<SalesFile, DbError> {
+    let mut attempts = 0;
+    loop {
+        let uuid = new_reference();
+        match SalesFile::insert(
+            conn,
+            &NewSalesFile {
+                uuid: &uuid,
+                ..*new
+            },
+        ) {
+            Err(e) if e.is_conflict_on(UUID_KEY) && attempts < 3 => attempts += 1,
+            other => return other,
+        }
+    }
+}
