@@ -368,36 +368,14 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
 }
 
 async fn save_snapshot(settings: &Settings, snapshot: &Snapshot) -> Result<(), Failure> {
-    use oas_platform::snapshots::{MongoSnapshots, SnapshotStore, SqlSnapshots};
-    use secrecy::ExposeSecret;
-    match &settings.snapshots_url {
-        Some(uri) => {
-            let store = MongoSnapshots::connect(uri.expose_secret())
-                .await
-                .map_err(|e| internal("the snapshot store", e))?;
-            store
-                .save(snapshot)
-                .await
-                .map_err(|e| internal("saving the snapshot", e))
-        }
-        None => {
-            let db = oas_db::Database::new(
-                &settings.database_url,
-                oas_db::PoolSettings {
-                    max_size: 2,
-                    ..Default::default()
-                },
-            )
-            .map_err(|e| internal("the database", e))?;
-            let store = SqlSnapshots::new(db.clone());
-            let saved = store
-                .save(snapshot)
-                .await
-                .map_err(|e| internal("saving the snapshot", e));
-            db.close();
-            saved
-        }
-    }
+    use oas_platform::snapshots::{AnySnapshots, SnapshotStore};
+    let store = AnySnapshots::open(settings, None)
+        .await
+        .map_err(|e| internal("the snapshot store", e))?;
+    store
+        .save(snapshot)
+        .await
+        .map_err(|e| internal("saving the snapshot", e))
 }
 
 mod dsr {

@@ -15,7 +15,7 @@ use oas_platform::config::LauncherKind;
 use oas_platform::config::Settings;
 use oas_platform::launcher::{AnyLauncher, EcsLauncher, LocalLauncher};
 use oas_platform::secrets::Secrets;
-use oas_platform::snapshots::{AnySnapshots, MongoSnapshots, SqlSnapshots};
+use oas_platform::snapshots::AnySnapshots;
 use oas_platform::storage::signing::UrlSigner;
 use oas_platform::storage::{AnyStorage, LocalStorage, S3Storage, StorageUrl};
 use secrecy::ExposeSecret;
@@ -97,14 +97,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
 
 /// The configured snapshot store (MongoDB's indexes are created here).
 pub async fn snapshots(settings: &Settings, db: &Database) -> anyhow::Result<AnySnapshots> {
-    Ok(match &settings.snapshots_url {
-        None => AnySnapshots::Sql(SqlSnapshots::new(db.clone())),
-        Some(uri) => AnySnapshots::Mongo(
-            MongoSnapshots::connect(uri.expose_secret())
-                .await
-                .context("cannot use the MongoDB snapshot store")?,
-        ),
-    })
+    AnySnapshots::open(settings, Some(db.clone()))
+        .await
+        .context("cannot use the snapshot store")
 }
 
 /// `OAS_PUBLIC_URL`, else the configured bind address (corrected once bound).
@@ -170,6 +165,14 @@ pub fn local_launcher(settings: &Settings, secrets: &Secrets) -> LocalLauncher {
         ),
         ("OAS_LOG_FORMAT".to_owned(), "json".to_owned()),
     ];
+    let mut env = env;
+    if let Some(url) = &settings.snapshots_url {
+        // Where the importer writes snapshots must be where the gateway reads them.
+        env.push((
+            "OAS_SNAPSHOTS_URL".to_owned(),
+            url.expose_secret().to_owned(),
+        ));
+    }
     let dir = settings
         .modules_dir
         .clone()

@@ -205,6 +205,31 @@ pub enum AnySnapshots {
     Mongo(MongoSnapshots),
 }
 
+impl AnySnapshots {
+    /// The store `OAS_SNAPSHOTS_URL` names: MongoDB (its indexes are
+    /// created here), or the OAS database through `db`, which is opened
+    /// (a small pool) when not given, as in a module run.
+    pub async fn open(
+        settings: &crate::config::Settings,
+        db: Option<oas_db::Database>,
+    ) -> Result<Self, SnapshotError> {
+        use secrecy::ExposeSecret;
+        Ok(match (&settings.snapshots_url, db) {
+            (Some(uri), _) => Self::Mongo(MongoSnapshots::connect(uri.expose_secret()).await?),
+            (None, Some(db)) => Self::Sql(SqlSnapshots::new(db)),
+            (None, None) => {
+                let pool = oas_db::PoolSettings {
+                    max_size: 2,
+                    ..Default::default()
+                };
+                let db = oas_db::Database::new(&settings.database_url, pool)
+                    .map_err(|e| SnapshotError::Store(e.to_string()))?;
+                Self::Sql(SqlSnapshots::new(db))
+            }
+        })
+    }
+}
+
 impl SnapshotStore for AnySnapshots {
     async fn save(&self, snapshot: &Snapshot) -> Result<(), SnapshotError> {
         match self {

@@ -249,7 +249,11 @@ fn rate(currency: &str) -> rust_decimal::Decimal {
 }
 
 async fn app_with_rates() -> (TestApp, String, i64) {
-    let app = TestApp::spawn().await;
+    rates_for(TestApp::spawn().await).await
+}
+
+/// An owner of an organisation (base USD) with rates from AUD and GBP.
+async fn rates_for(app: TestApp) -> (TestApp, String, i64) {
     let (_, key) = app.user_with_key("petra").await;
     let org = app.organisation(&key).await;
     let (status, body) = call(
@@ -320,20 +324,56 @@ async fn check_imported(
 #[actix_web::test]
 async fn every_sample_imports_with_exact_totals_or_fails_with_a_clear_cause() {
     let (app, key, _) = app_with_rates().await;
+    import_every_sample(&app, &key).await;
+}
+
+/// The same, with snapshots kept in MongoDB: the importer writes them there
+/// and the snapshot and summary routes read them back.
+#[actix_web::test]
+async fn every_sample_imports_with_its_snapshot_in_mongodb() {
+    let Some(uri) = crate::support::stand_in("OAS_TEST_MONGODB_URI") else {
+        return;
+    };
+    let mut url = url::Url::parse(&uri).unwrap();
+    url.set_path(&format!("/oas_pipeline_{}", uuid::Uuid::new_v4().simple()));
+    let app = TestApp::builder()
+        .var("OAS_SNAPSHOTS_URL", url.as_str())
+        .start()
+        .await;
+    let (app, key, _) = rates_for(app).await;
+    import_every_sample(&app, &key).await;
+    // The organisation's summary adds the imported files up.
+    let summary = summary(&app, &key).await;
+    assert_eq!(
+        summary["files"].as_i64(),
+        Some(imported_samples() as i64),
+        "{summary}"
+    );
+}
+
+/// How many of the samples import.
+fn imported_samples() -> usize {
+    CASES
+        .iter()
+        .filter(|(_, _, e)| !matches!(e, Expect::Refused(_)))
+        .count()
+}
+
+async fn import_every_sample(app: &TestApp, key: &str) {
     for (path, filetype, expect) in CASES {
         let full = sample(path);
-        let id = submit(&app, &key, &full, filetype).await;
+        let id = submit(app, key, &full, filetype).await;
         match expect {
             Expect::Imported(column, currency) => {
                 let (total, lines) = source_total(&full, column);
-                check_imported(&app, &key, id, total, lines, currency).await;
+                check_imported(app, key, id, total, lines, currency).await;
             }
             Expect::Dsr => {
                 let (total, lines) = dsr_total(&full);
-                check_imported(&app, &key, id, total, lines, "USD").await;
+                check_imported(app, key, id, total, lines, "USD").await;
             }
             Expect::Refused(cause) => {
-                let file = settled(&app, &key, id).await;
+                let file = settled(app, key, id).await;
                 assert_eq!(file["status"], "FAILED", "{path}: {file}");
                 let said = file["status_cause"].as_str().unwrap();
                 assert!(said.contains(cause), "{path}: {said}");
