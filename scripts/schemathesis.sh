@@ -24,10 +24,11 @@ port="$(free_port)"
 run_oas() {
   env -u OAS_DATABASE_URL -u OAS_STORAGE_URL -u OAS_SNAPSHOTS_URL \
     OAS_DATA_DIR="$data" OAS_BIND="127.0.0.1:$port" OAS_MODULES_DIR="$CARGO_TARGET_DIR/debug" \
-    OAS_LOG_FORMAT=json "$oas" "$@"
+    OAS_LOG_FORMAT=json OAS_ACCESS_TOKEN_TTL=3600 "$oas" "$@"
 }
 # The administrator the run acts as (its key is the last line printed).
-key="$(echo 'violet-harbour-tangent-41' | run_oas createsuperuser --username schemathesis \
+password='violet-harbour-tangent-41'
+key="$(echo "$password" | run_oas createsuperuser --username schemathesis \
   --email schemathesis@label.com --password-stdin | tail -n 1)"
 run_oas serve >"$OAS_SERVICES_DIR/gateway.log" 2>&1 &
 OAS_SERVICE_PIDS+=("$!")
@@ -38,11 +39,16 @@ base="http://127.0.0.1:$port"
 curl -sf -X POST "$base/api/organisations/" -H "X-Api-Key: $key" -H 'Content-Type: application/json' \
   -d '{"name": "Contract Records", "base_currency": "USD", "currencies": ["USD", "EUR"]}' >/dev/null
 
+# A bearer access token too (for an hour): both schemes are exercised.
+token="$(curl -sf -X POST "$base/api/auth/login/" -H 'Content-Type: application/json' \
+  -d "{\"username\": \"schemathesis\", \"email\": \"schemathesis@label.com\", \"password\": \"$password\"}" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["access"])')"
+
 out="$CARGO_TARGET_DIR/schemathesis"
 rm -rf "$out" && mkdir -p "$out"
 echo "schemathesis against $base" >&2
 status=0
-(cd "$OAS_SERVICES_DIR" && OAS_API_KEY="$key" NO_PROXY=127.0.0.1 \
+(cd "$OAS_SERVICES_DIR" && OAS_API_KEY="$key" OAS_ACCESS_TOKEN="$token" NO_PROXY=127.0.0.1 \
   "$bin/st" --config-file "$OLDPWD/scripts/schemathesis/schemathesis.toml" \
   run "$base/api/openapi.json" \
   --report junit --report-junit-path "$out/junit.xml") 2>&1 | tee "$out/output.txt" || status=$?
@@ -50,4 +56,5 @@ if [[ $status -ne 0 ]]; then
   echo "schemathesis found contract failures (exit $status); the gateway's log: $OAS_SERVICES_DIR/gateway.log" >&2
   tail -n 50 "$OAS_SERVICES_DIR/gateway.log" >&2 || true
 fi
+cp "$OAS_SERVICES_DIR/gateway.log" "$out/gateway.log" 2>/dev/null || true
 exit "$status"

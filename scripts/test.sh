@@ -29,3 +29,6 @@ export OAS_TEST_STAND_INS=required
 # their own.
 cargo build --workspace --bins
 cargo test --workspace --all-targets "$@"
+
+# The API contract from outside: schemathesis against a live gateway.
+scripts/schemathesis.sh

@@ -38,6 +38,17 @@ impl CurrencyCode {
     }
 }
 
+/// Every code [`CurrencyCode::parse`] accepts, sorted.
+pub fn currency_codes() -> Vec<&'static str> {
+    // Every currency has a numeric code below 1000.
+    let mut codes: Vec<&'static str> = (0..1000u16)
+        .filter_map(iso_currency::Currency::from_numeric)
+        .map(|c| c.code())
+        .collect();
+    codes.sort_unstable();
+    codes
+}
+
 impl fmt::Display for CurrencyCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -307,6 +318,18 @@ impl<'de> serde::Deserialize<'de> for Amount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_listed_currency_code_parses_and_the_common_ones_are_listed() {
+        let codes = currency_codes();
+        assert!(codes.len() > 150, "{}", codes.len());
+        for code in &codes {
+            assert_eq!(CurrencyCode::parse(code).unwrap().code(), *code);
+        }
+        for common in ["EUR", "USD", "GBP", "JPY", "MXN", "AUD"] {
+            assert!(codes.contains(&common), "{common}");
+        }
+    }
 
     fn a(text: &str) -> Amount {
         Amount::parse(text).unwrap()

@@ -54,6 +54,30 @@ pub enum Field {
     Currency,
 }
 
+impl Field {
+    pub const ALL: [Field; 19] = [
+        Field::ReportingPeriod,
+        Field::SalePeriod,
+        Field::SaleStart,
+        Field::SaleEnd,
+        Field::Dsp,
+        Field::SubService,
+        Field::Territory,
+        Field::Artist,
+        Field::ReleaseTitle,
+        Field::TrackTitle,
+        Field::Isrc,
+        Field::Upc,
+        Field::Label,
+        Field::CatalogNumber,
+        Field::SaleType,
+        Field::Quantity,
+        Field::GrossRevenue,
+        Field::NetRevenue,
+        Field::Currency,
+    ];
+}
+
 /// Where a source stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -163,6 +187,51 @@ pub struct FormatSpec {
     pub returns: Vec<String>,
 }
 
+/// The JSON Schema of a [`FormatSpec`] as the API takes it: what can be
+/// said of a format's shape. One rule is beyond it, and checked by
+/// [`FormatSpec::problems`]: a column of `net_revenue` must be in the
+/// signature.
+pub fn json_schema() -> serde_json::Value {
+    use serde_json::json;
+    let fields: Vec<String> = Field::ALL.iter().map(|f| field_name(*f)).collect();
+    let name = json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"});
+    let names = json!({"type": "array", "items": name, "minItems": 1, "maxItems": 20});
+    let mapping = |required: &[&str]| {
+        json!({
+            "type": "object",
+            "propertyNames": {"enum": fields},
+            "additionalProperties": names,
+            "required": required,
+        })
+    };
+    json!({
+        "type": "object",
+        "required": ["slug", "name", "source", "signature", "columns"],
+        "properties": {
+            "slug": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$",
+                     "description": "A stable short name, unique among the organisation's formats; a built-in's slug replaces that built-in."},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+            "source": {"enum": ["dsp", "distributor", "standard", "other"]},
+            "dsp": {"type": "string", "minLength": 1, "maxLength": 200,
+                    "description": "The store, for sources whose lines do not name one."},
+            "currency": {"enum": oas_domain::money::currency_codes(),
+                         "description": "The currency, for sources that always pay in one."},
+            "decimal": {"enum": ["point", "comma"]},
+            "day_first": {"type": "boolean"},
+            "signature": {
+                "type": "array", "minItems": 1, "maxItems": 50,
+                "description": "Header columns that must all be present; a column sources name differently is the list of its names.",
+                "items": {"oneOf": [name, names]},
+            },
+            "columns": mapping(&["net_revenue"]),
+            "preamble": mapping(&[]),
+            "sale_type": {"enum": ["stream", "download", "physical", "other"]},
+            "returns": {"type": "array", "items": name, "maxItems": 20},
+        },
+        "additionalProperties": false,
+    })
+}
+
 /// A column of a format's signature: one header name, or the names a
 /// source gives the same column in different exports (The Orchard's store
 /// column is `Retailer` in some and `DMS` in others): `["Retailer", "DMS"]`.
@@ -226,7 +295,7 @@ impl FormatSpec {
         if !slug_ok {
             problems.push("slug: 1 to 64 lower-case letters, digits, '-' or '_'.".to_owned());
         }
-        if self.name.trim().is_empty() || self.name.len() > 200 {
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             problems.push("name: 1 to 200 characters.".to_owned());
         }
         if self.signature.is_empty() {

@@ -202,9 +202,10 @@ pub fn state(
     launcher: AnyLauncher,
     snapshots: AnySnapshots,
 ) -> anyhow::Result<AppState> {
-    let openapi_json = openapi::document()
-        .to_json()
-        .context("cannot serialize the OpenAPI document")?;
+    let document = openapi::document_json();
+    let routes = openapi::contract::Routes::of(&document);
+    let openapi_json =
+        serde_json::to_string(&document).context("cannot serialize the OpenAPI document")?;
     let tokens = Tokens::new(
         &secrets.jwt,
         settings.access_token_ttl,
@@ -224,6 +225,7 @@ pub fn state(
         base_url: Arc::new(std::sync::RwLock::new(base_url)),
         metrics: Arc::new(HttpMetrics::new().context("cannot register metrics")?),
         openapi_json: openapi_json.into(),
+        routes: Arc::new(routes),
         run_ended: Arc::new(tokio::sync::Notify::new()),
         watched: crate::runs::Watched::default(),
     })

@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: Arc<HttpMetrics>,
     /// The OpenAPI document, serialized once at start.
     pub openapi_json: Arc<str>,
+    /// The methods each documented path serves (a 405's `Allow`).
+    pub routes: Arc<crate::openapi::contract::Routes>,
     /// Woken when a module run's end is recorded: the workflows carry out
     /// what follows (`crate::workflows`).
     pub run_ended: Arc<tokio::sync::Notify>,

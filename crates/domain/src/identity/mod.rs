@@ -34,6 +34,11 @@ pub fn parse_language(raw: &str) -> Result<String, Invalid> {
     }
 }
 
+/// Every name [`parse_timezone`] accepts.
+pub fn timezone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+}
+
 /// An IANA time zone name such as `Europe/Madrid` or `UTC`.
 pub fn parse_timezone(raw: &str) -> Result<String, Invalid> {
     let value = raw.trim();

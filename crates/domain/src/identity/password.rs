@@ -54,7 +54,8 @@ impl PasswordPolicy {
         let mut reasons = vec!["This password is too easy to guess.".to_owned()];
         if let Some(feedback) = estimate.feedback() {
             if let Some(warning) = feedback.warning() {
-                reasons.push(format!("{warning}."));
+                let warning = warning.to_string();
+                reasons.push(format!("{}.", warning.trim_end_matches('.')));
             }
             reasons.extend(feedback.suggestions().iter().map(|s| s.to_string()));
         }

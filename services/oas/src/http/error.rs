@@ -56,8 +56,10 @@ pub type FieldErrors = BTreeMap<String, Vec<String>>;
 pub struct ErrorBody {
     /// What went wrong, for a person.
     pub detail: String,
-    /// For validation errors: the problems of each field.
+    /// For validation errors: the problems of each field (`parent.child`
+    /// for a nested one).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>)]
     pub errors: Option<FieldErrors>,
 }
 
@@ -68,6 +70,8 @@ pub struct ApiError {
     detail: Cow<'static, str>,
     errors: Option<FieldErrors>,
     retry_after_secs: Option<u64>,
+    /// For `MethodNotAllowed`: the methods the path serves (`Allow`).
+    allow: Option<String>,
     /// For `Internal`: the cause, logged, never sent.
     source: Option<anyhow::Error>,
 }
@@ -83,6 +87,7 @@ impl ApiError {
             detail: detail.into(),
             errors: None,
             retry_after_secs: None,
+            allow: None,
             source: None,
         }
     }
@@ -135,6 +140,16 @@ impl ApiError {
         Self::new(ErrorCode::Unavailable, detail)
     }
 
+    /// 405, naming the methods the path serves in `Allow` (RFC 9110).
+    pub fn method_not_allowed(method: &str, allowed: &[String]) -> Self {
+        let mut e = Self::new(
+            ErrorCode::MethodNotAllowed,
+            format!("Method \"{method}\" not allowed."),
+        );
+        e.allow = Some(allowed.join(", "));
+        e
+    }
+
     pub fn throttled(retry_after_secs: u64) -> Self {
         let mut e = Self::new(
             ErrorCode::Throttled,
@@ -184,6 +199,13 @@ impl ResponseError for ApiError {
         }
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
+        }
+        if let Some(allow) = self
+            .allow
+            .as_deref()
+            .and_then(|a| HeaderValue::from_str(a).ok())
+        {
+            response.insert_header((header::ALLOW, allow));
         }
         response.json(ErrorBody {
             detail: self.detail.to_string(),

@@ -19,7 +19,7 @@ pub fn query_config() -> web::QueryConfig {
 }
 
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|error, _| path_error(error).into())
+    web::PathConfig::default().error_handler(|error, req| path_error(error, req).into())
 }
 
 fn json_error(error: JsonPayloadError, req: &HttpRequest) -> ApiError {
@@ -70,7 +70,14 @@ fn query_error(error: QueryPayloadError) -> ApiError {
 }
 
 /// A path parameter that does not parse (`/files/abc/` where an id is
-/// expected) names no resource: 404, as Django's URL converters answer.
-fn path_error(_: PathError) -> ApiError {
-    ApiError::not_found()
+/// expected) names no resource: 404, as Django's URL converters answer. A
+/// literal path that a parameter route took for another method (`DELETE
+/// /api/users/me/`, served for GET and PATCH only) is a 405.
+fn path_error(_: PathError, req: &HttpRequest) -> ApiError {
+    match super::fallback::allowed_at(req) {
+        Some(allowed) if !allowed.iter().any(|m| m == req.method().as_str()) => {
+            ApiError::method_not_allowed(req.method().as_str(), &allowed)
+        }
+        _ => ApiError::not_found(),
+    }
 }

@@ -7,19 +7,22 @@ use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
-use super::error::{ApiError, ErrorBody, ErrorCode};
+use super::error::{ApiError, ErrorBody};
 
-/// The default service: 405 when the path exists for other methods, else 404.
+/// The default service: 405 when the path exists for other methods (with
+/// `Allow` naming them, as RFC 9110 asks), else 404.
 pub async fn no_route(req: HttpRequest) -> HttpResponse {
-    let error = if req.resource_map().has_resource(req.path()) {
-        ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            format!("Method \"{}\" not allowed.", req.method()),
-        )
-    } else {
-        ApiError::not_found()
-    };
-    error.error_response()
+    if !req.resource_map().has_resource(req.path()) {
+        return ApiError::not_found().error_response();
+    }
+    let allowed = allowed_at(&req).unwrap_or_default();
+    ApiError::method_not_allowed(req.method().as_str(), &allowed).error_response()
+}
+
+/// The methods the documented path that `req`'s path resolves to serves.
+pub fn allowed_at(req: &HttpRequest) -> Option<Vec<String>> {
+    req.app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .and_then(|state| state.routes.allowed(req.path()))
 }
 
 pub fn json_error_bodies<B: MessageBody + 'static>() -> ErrorHandlers<B> {

@@ -27,7 +27,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
         // The standard extractor enforces content type, size and syntax.
         let value = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
-            let web::Json(value) = value.await?;
+            let web::Json(mut value) = value.await?;
+            whole_numbers(&mut value);
             let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
                 let path = e.path().to_string();
                 let field = if path == "." {
@@ -47,10 +48,47 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
     }
 }
 
-/// serde's messages, without the position suffix that means nothing here.
+/// Numbers written with a zero fraction (`3.0`) read as the whole numbers
+/// they are, as JSON Schema counts them: a field that takes an integer
+/// takes them too.
+fn whole_numbers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+            {
+                // Within ±2^53 a float is an exact integer; beyond, the
+                // conversions saturate and the value stays a float.
+                if (-9_007_199_254_740_992.0..=9_007_199_254_740_992.0).contains(&float) {
+                    *number = serde_json::Number::from(float as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
+/// serde's messages, without the position suffix that means nothing here,
+/// and with Rust's type names in words.
 fn type_message(message: &str) -> String {
     let trimmed = message.split(" at line ").next().unwrap_or(message);
     let mut text = trimmed.to_owned();
+    for (rust, words) in [
+        ("expected u64", "expected a whole number, not negative"),
+        ("expected u32", "expected a whole number, not negative"),
+        ("expected u16", "expected a whole number, not negative"),
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("invalid type: floating point", "invalid type: the number"),
+        ("invalid type: integer", "invalid type: the number"),
+    ] {
+        text = text.replace(rust, words);
+    }
     if let Some(first) = text.get(..1) {
         text.replace_range(..1, &first.to_uppercase());
     }
@@ -125,4 +163,32 @@ pub fn invalid(message: impl Into<Cow<'static, str>>) -> ValidationError {
     let mut error = ValidationError::new("invalid");
     error.message = Some(message.into());
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_read_as_integers() {
+        let mut value = serde_json::json!({"hold_ms": 2136004.0, "rate": 1.5, "list": [3.0, -2.0]});
+        whole_numbers(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({"hold_ms": 2136004, "rate": 1.5, "list": [3, -2]})
+        );
+        let mut huge = serde_json::json!(1e300);
+        whole_numbers(&mut huge);
+        assert!(huge.is_f64(), "beyond 2^53 a float stays a float");
+    }
+
+    #[test]
+    fn messages_name_types_in_words() {
+        let message =
+            type_message("invalid type: floating point `2.5`, expected u64 at line 1 column 9");
+        assert_eq!(
+            message,
+            "Invalid type: the number `2.5`, expected a whole number, not negative."
+        );
+    }
 }

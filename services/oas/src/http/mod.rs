@@ -14,6 +14,7 @@ pub mod fallback;
 pub mod json;
 pub mod metrics;
 pub mod pagination;
+pub mod schema;
 pub mod time;
 
 pub use error::ApiError;

@@ -13,9 +13,11 @@ use super::error::{ApiError, ErrorCode};
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number, from 1.
-    pub page: Option<u64>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
     /// Results per page; larger values are capped at the server's maximum.
-    pub page_size: Option<u64>,
+    #[param(minimum = 1)]
+    pub page_size: Option<i64>,
 }
 
 /// A validated page request.
@@ -27,14 +29,21 @@ pub struct Pagination {
 
 impl Pagination {
     pub fn new(query: &PageQuery, settings: &Settings) -> Result<Self, ApiError> {
-        let page = query.page.unwrap_or(1);
-        if page == 0 {
-            return Err(invalid_page());
-        }
+        let page = match query.page {
+            None => 1,
+            Some(page) => u64::try_from(page)
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(invalid_page)?,
+        };
         let page_size = match query.page_size {
             None => settings.page_size,
-            Some(0) => return Err(ApiError::bad_request("page_size must be at least 1.")),
-            Some(n) => n.min(settings.max_page_size),
+            Some(n) if n < 1 => {
+                return Err(ApiError::bad_request("page_size must be at least 1."));
+            }
+            Some(n) => u64::try_from(n)
+                .unwrap_or(u64::MAX)
+                .min(settings.max_page_size),
         };
         Ok(Self { page, page_size })
     }

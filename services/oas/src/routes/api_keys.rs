@@ -60,6 +60,7 @@ pub struct ApiKeyCreated {
 pub struct CreateApiKey {
     /// What the key is for, e.g. "nightly import script".
     #[validate(required, length(min = 1, max = 100))]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// When the key stops working (RFC 3339); never when absent.
     #[validate(custom(function = "in_the_future"))]

@@ -27,13 +27,31 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$YWJjZGVmZ2hpamtsbW5vcA$
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(required, length(min = 1, max = 150))]
-    #[schema(example = "your_username")]
+    #[schema(
+        example = "your_username",
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 150
+    )]
     pub username: Option<String>,
     #[validate(required, length(min = 1, max = 254))]
-    #[schema(example = "your@email.com")]
+    #[schema(
+        example = "your@email.com",
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 254
+    )]
     pub email: Option<String>,
     #[validate(required, length(min = 1, max = 256))]
-    #[schema(example = "your_password")]
+    #[schema(
+        example = "your_password",
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 256
+    )]
     pub password: Option<String>,
 }
 
@@ -50,6 +68,7 @@ pub struct LoginResponse {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(required, length(min = 1, max = 4096))]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 4096)]
     pub refresh: Option<String>,
 }
 

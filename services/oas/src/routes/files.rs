@@ -102,19 +102,29 @@ impl From<SalesFile> for SalesFileOut {
 #[serde(deny_unknown_fields)]
 pub struct CreateSalesFile {
     #[validate(required, length(min = 1, max = 255))]
-    #[schema(example = "Spotify_streaming_via_finetunes_201710.txt")]
+    #[schema(
+        example = "Spotify_streaming_via_finetunes_201710.txt",
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 255
+    )]
     pub filename: Option<String>,
-    /// CSV, TXT, TSV, XLS, XLSX or ZIP.
+    /// CSV, TXT, TSV, XLS, XLSX, ZIP (of those) or GZ (one of those, gzipped).
     #[validate(required, length(min = 1, max = 10))]
-    #[schema(example = "TXT")]
+    #[schema(example = "TXT", required = true, nullable = false, value_type = String, schema_with = file_type_schema)]
     pub filetype: Option<String>,
+    /// The declared size.
     #[validate(required, range(min = 0))]
+    #[schema(required = true, nullable = false, minimum = 0)]
     pub filesize: Option<i64>,
     /// The client's reference of the file's data in the snapshot store.
-    #[validate(required, length(min = 1, max = 64))]
+    #[validate(required, length(min = 1, max = 255))]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 255)]
     pub mongo_db_id: Option<String>,
     /// Only INITIALIZED, the default: statuses then follow processing.
     #[validate(length(max = 20))]
+    #[schema(value_type = Option<String>, schema_with = initialized_schema)]
     pub status: Option<String>,
     /// Calculated by processing; ignored when given.
     pub total_rows: Option<i64>,
@@ -127,20 +137,43 @@ pub struct CreateSalesFile {
     #[validate(length(max = 10000))]
     pub error_message: Option<String>,
     /// Calculated by processing; ignored when given.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub total_local: Option<serde_json::Value>,
     /// `YYYY-MM`; taken from the report when not given.
     #[validate(length(max = 7))]
+    #[schema(
+        pattern = r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$",
+        example = "2024-01"
+    )]
     pub reporting_period: Option<String>,
     /// MANUALLY (the default) or AUTOMATICALLY.
     #[validate(length(max = 20))]
+    #[schema(value_type = Option<String>, schema_with = upload_mode_schema)]
     pub upload_mode: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub response_module: Option<String>,
     /// The organisation the file belongs to; the caller's active one by default.
     pub organisation: Option<i64>,
     /// Converts the file's currency into the organisation's base currency.
     pub exchange_rate: Option<RateValue>,
+}
+
+fn file_type_schema() -> utoipa::openapi::Object {
+    crate::http::schema::one_of(&FILE_TYPES, false)
+}
+
+fn initialized_schema() -> utoipa::openapi::Object {
+    crate::http::schema::one_of(&[FileStatus::Initialized.as_str()], true)
+}
+
+fn upload_mode_schema() -> utoipa::openapi::Object {
+    crate::http::schema::one_of(&UPLOAD_MODES, true)
+}
+
+fn status_schema() -> utoipa::openapi::Object {
+    let all: Vec<&str> = FileStatus::ALL.iter().map(|s| s.as_str()).collect();
+    crate::http::schema::one_of(&all, true)
 }
 
 fn files_prefix(file: &SalesFile) -> String {
@@ -317,11 +350,15 @@ pub struct FileFilter {
     /// The organisation; the caller's active one by default.
     pub organisation: Option<i64>,
     /// One of the statuses, e.g. FAILED.
+    #[param(value_type = Option<String>, schema_with = status_schema)]
     pub status: Option<String>,
     /// `YYYY-MM`.
+    #[param(pattern = r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$")]
     pub period: Option<String>,
-    pub page: Option<u64>,
-    pub page_size: Option<u64>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1)]
+    pub page_size: Option<i64>,
 }
 
 /// An organisation's files, newest first.
@@ -465,8 +502,13 @@ pub async fn delete_file(
 pub struct ProcessRequest {
     /// `upload`, `clean`, `import` or `reimport`.
     #[validate(required, length(min = 1, max = 20))]
-    #[schema(example = "upload")]
+    #[schema(example = "upload", required = true, nullable = false, value_type = String, schema_with = action_schema)]
     pub action: Option<String>,
+}
+
+fn action_schema() -> utoipa::openapi::Object {
+    let all: Vec<&str> = FileAction::ALL.iter().map(|a| a.as_str()).collect();
+    crate::http::schema::one_of(&all, false)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

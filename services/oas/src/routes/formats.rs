@@ -65,6 +65,17 @@ pub struct FormatBody {
     pub format: serde_json::Map<String, Value>,
 }
 
+/// The schema of [`FormatBody`] as served: the format's own
+/// (`oas_sales::format::json_schema`) and the organisation.
+pub fn body_schema() -> Value {
+    let mut schema = oas_sales::format::json_schema();
+    schema["properties"]["organisation"] = serde_json::json!({
+        "type": ["integer", "null"], "format": "int64",
+        "description": "The organisation; the caller's active one by default.",
+    });
+    schema
+}
+
 fn organisation_of(auth: &Authenticated, given: Option<i64>) -> Result<i64, ApiError> {
     given.or(auth.user.active_organisation_id).ok_or_else(|| {
         ApiError::field(

@@ -116,9 +116,11 @@ pub struct PingRequest {
     pub organisation: Option<i64>,
     /// Milliseconds the run waits before reporting (to check timeouts).
     #[validate(range(max = 86_400_000))]
+    #[schema(minimum = 0, maximum = 86_400_000)]
     pub hold_ms: Option<u64>,
     /// Makes the run report a failure with this message.
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub fail: Option<String>,
 }
 

@@ -21,16 +21,21 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct UpdateMe {
     #[validate(length(min = 1, max = 254))]
+    #[schema(format = Email, min_length = 1, max_length = 254)]
     pub email: Option<String>,
     #[validate(length(max = 150))]
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
     #[validate(length(max = 150))]
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
     /// BCP 47 tag such as `en`, `es`, `pt-BR`.
     #[validate(length(min = 2, max = 20))]
+    #[schema(pattern = r"^[a-z]{2,3}(-[A-Z]{2})?$", example = "en")]
     pub language: Option<String>,
     /// IANA time zone such as `Europe/Madrid`.
     #[validate(length(min = 1, max = 64))]
+    #[schema(value_type = Option<String>, schema_with = crate::http::schema::timezone_or_null)]
     pub timezone: Option<String>,
 }
 
@@ -38,12 +43,16 @@ pub struct UpdateMe {
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     #[validate(required, length(min = 1, max = 256))]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 256)]
     pub old_password: Option<String>,
+    /// At least 10 characters, and hard to guess (a zxcvbn score of 3).
     #[validate(required, length(min = 1, max = 256))]
+    #[schema(required = true, nullable = false, min_length = 10, max_length = 256)]
     pub new_password: Option<String>,
     /// The caller's current refresh token, to keep this session signed in;
     /// every other refresh token is revoked.
     #[validate(length(max = 4096))]
+    #[schema(max_length = 4096)]
     pub refresh: Option<String>,
 }
 

@@ -72,21 +72,36 @@ impl From<Registration> for RegistrationOut {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    /// Letters, digits and `@.+-_`.
     #[validate(required, length(min = 1, max = 150))]
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"^\s*[\w@.+-]+\s*$",
+        min_length = 1,
+        max_length = 150
+    )]
     pub username: Option<String>,
     #[validate(required, length(min = 1, max = 254))]
+    #[schema(required = true, nullable = false, format = Email, min_length = 1, max_length = 254)]
     pub email: Option<String>,
+    /// At least 10 characters, and hard to guess (a zxcvbn score of 3).
     #[validate(required, length(min = 1, max = 256))]
+    #[schema(required = true, nullable = false, min_length = 10, max_length = 256)]
     pub password: Option<String>,
     #[validate(length(max = 150))]
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
     #[validate(length(max = 150))]
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
     /// The label or distributor the account is for.
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub company: Option<String>,
     /// Anything the administrators should know.
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub message: Option<String>,
 }
 
@@ -95,16 +110,24 @@ pub struct RegisterRequest {
 pub struct DenyRequest {
     /// Told to the person in the denial email.
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
+}
+
+fn registration_status() -> utoipa::openapi::Object {
+    crate::http::schema::one_of(&[PENDING, APPROVED, DENIED], true)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RegistrationFilter {
     /// `pending`, `approved` or `denied`; all when absent.
+    #[param(value_type = Option<String>, schema_with = registration_status)]
     pub status: Option<String>,
-    pub page: Option<u64>,
-    pub page_size: Option<u64>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1)]
+    pub page_size: Option<i64>,
 }
 
 /// Ask for an account. The request waits for an administrator; the answer

@@ -72,8 +72,10 @@ pub struct SnapshotOut {
 pub struct SnapshotQuery {
     /// Groups per list (default 100, at most 1000): large files have
     /// hundreds of thousands of tracks.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// Groups to skip in each list.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

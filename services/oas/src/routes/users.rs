@@ -50,23 +50,39 @@ pub fn email_conflict(error: DbError) -> ApiError {
 #[into_params(parameter_in = Query)]
 pub struct UserSearch {
     /// Part of a username, email or name, any case.
+    #[param(max_length = 254)]
     pub search: Option<String>,
-    pub page: Option<u64>,
-    pub page_size: Option<u64>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1)]
+    pub page_size: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    /// Letters, digits and `@.+-_`.
     #[validate(required, length(min = 1, max = 150))]
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"^\s*[\w@.+-]+\s*$",
+        min_length = 1,
+        max_length = 150
+    )]
     pub username: Option<String>,
     #[validate(required, length(min = 1, max = 254))]
+    #[schema(required = true, nullable = false, format = Email, min_length = 1, max_length = 254)]
     pub email: Option<String>,
+    /// At least 10 characters, and hard to guess (a zxcvbn score of 3).
     #[validate(required, length(min = 1, max = 256))]
+    #[schema(required = true, nullable = false, min_length = 10, max_length = 256)]
     pub password: Option<String>,
     #[validate(length(max = 150))]
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
     #[validate(length(max = 150))]
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
     pub is_staff: Option<bool>,
     /// Superusers only.
@@ -77,14 +93,21 @@ pub struct CreateUser {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[validate(length(min = 1, max = 254))]
+    #[schema(format = Email, min_length = 1, max_length = 254)]
     pub email: Option<String>,
     #[validate(length(max = 150))]
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
     #[validate(length(max = 150))]
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
+    /// BCP 47 tag such as `en`, `es`, `pt-BR`.
     #[validate(length(min = 2, max = 20))]
+    #[schema(pattern = r"^[a-z]{2,3}(-[A-Z]{2})?$", example = "en")]
     pub language: Option<String>,
+    /// IANA time zone such as `Europe/Madrid`.
     #[validate(length(min = 1, max = 64))]
+    #[schema(value_type = Option<String>, schema_with = crate::http::schema::timezone_or_null)]
     pub timezone: Option<String>,
     pub is_active: Option<bool>,
     pub is_staff: Option<bool>,
@@ -156,6 +179,11 @@ pub async fn list_users(
         page,
         page_size,
     } = query.into_inner();
+    if search.as_deref().is_some_and(|s| s.chars().count() > 254) {
+        return Err(ApiError::bad_request(
+            "search may have at most 254 characters.",
+        ));
+    }
     let pagination = Pagination::new(&PageQuery { page, page_size }, &state.settings)?;
     let (offset, limit) = (pagination.offset(), pagination.limit());
     let (rows, total) = state

@@ -104,21 +104,60 @@ impl From<&User> for UserRef {
     }
 }
 
-/// An exchange rate as given: text (exact, preferred) or a JSON number.
-#[derive(Debug, Deserialize, ToSchema)]
+/// An exchange rate as given: decimal text (exact, preferred: positive, at
+/// most 16 digits before the point and 12 after it) or a JSON number
+/// (positive, rounded to 12 decimal places).
+#[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum RateValue {
     Text(String),
-    #[schema(value_type = f64)]
     Number(serde_json::Number),
 }
+
+impl utoipa::PartialSchema for RateValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaType, Type};
+        let text = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some(RATE_PATTERN))
+            .examples([serde_json::json!("1.0823")]);
+        let number = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Number))
+            .minimum(Some(0.000_000_000_001))
+            .maximum(Some(1e15));
+        OneOfBuilder::new()
+            .item(text)
+            .item(number)
+            .description(Some(
+                "Decimal text (exact, preferred) or a JSON number (rounded to 12 places).",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RateValue {}
+
+/// Positive decimal text: at most 16 digits before the point, 12 after.
+pub const RATE_PATTERN: &str = r"^([1-9][0-9]{0,15}(\.[0-9]{1,12})?|0\.[0-9]{0,11}[1-9])$";
 
 impl RateValue {
     /// The rate, validated (positive, at most 12 decimal places).
     pub fn parse(&self) -> Result<Decimal, Invalid> {
         match self {
             RateValue::Text(text) => parse_rate(text),
-            RateValue::Number(number) => parse_rate(&number.to_string()),
+            RateValue::Number(number) => {
+                // A JSON number is a binary float: its shortest decimal
+                // form, rounded to the 12 places a rate keeps.
+                let decimal = match (number.as_u64(), number.as_f64()) {
+                    (Some(whole), _) => Decimal::from(whole),
+                    (None, Some(float)) => Decimal::try_from(float)
+                        .map_err(|_| Invalid(format!("{number} is not a usable exchange rate.")))?,
+                    (None, None) => {
+                        return Err(Invalid(format!("{number} is not a usable exchange rate.")));
+                    }
+                };
+                parse_rate(&decimal.round_dp(12).normalize().to_string())
+            }
         }
     }
 }

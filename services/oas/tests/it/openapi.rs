@@ -321,3 +321,139 @@ fn the_scan_catches_undocumented_handlers_and_manual_routes() {
     assert_eq!(handlers, [("documented", true), ("hidden", false)]);
     assert_eq!(scan.manual.len(), 3, "{:?}", scan.manual);
 }
+
+/// The statuses every operation can answer by the shared rules are in the
+/// document, each with the `{"detail"}` body: 401 where credentials are
+/// taken, 400/413/415 where a body is, 404 where a path names something.
+#[actix_web::test]
+async fn every_operation_lists_the_statuses_the_shared_rules_can_answer() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    for (method, path, _) in operations(&doc) {
+        let operation = &doc["paths"][&path][method.to_lowercase()];
+        let responses = operation["responses"].as_object().unwrap();
+        let has = |status: &str| responses.contains_key(status);
+        let secured = operation["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|r| !r.as_object().unwrap().is_empty()));
+        assert!(
+            operation["security"].is_array(),
+            "{method} {path} names its security"
+        );
+        if secured {
+            assert!(has("401"), "{method} {path}: 401");
+        }
+        if operation.get("requestBody").is_some() {
+            for status in ["400", "413", "415"] {
+                assert!(has(status), "{method} {path}: {status}");
+            }
+        }
+        if path.contains('{') {
+            assert!(has("404"), "{method} {path}: 404");
+        }
+        for (status, response) in responses {
+            if status.starts_with('4') {
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn required_fields_are_required_and_limits_are_in_the_schemas() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let schema = &doc["components"]["schemas"]["CreateSalesFile"];
+    let required: BTreeSet<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        required,
+        BTreeSet::from(["filename", "filetype", "filesize", "mongo_db_id"])
+    );
+    let filename = &schema["properties"]["filename"];
+    assert_eq!(filename["type"], "string", "required, so not nullable");
+    assert_eq!(filename["maxLength"], 255);
+    assert_eq!(schema["properties"]["filesize"]["minimum"], 0);
+    let types: Vec<&str> = schema["properties"]["filetype"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(types, oas_domain::file::FILE_TYPES);
+    let currencies =
+        &doc["components"]["schemas"]["CreateOrganisation"]["properties"]["currencies"];
+    assert_eq!(currencies["uniqueItems"], true);
+    assert!(
+        currencies["items"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("EUR"))
+    );
+    // A paged list documents its page.
+    let list = &doc["paths"]["/api/files/salesfiles/"]["get"]["responses"]["200"];
+    assert_eq!(
+        list["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Page_SalesFileOut"
+    );
+}
+
+#[actix_web::test]
+async fn a_create_operation_links_to_what_it_creates() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let links = &doc["paths"]["/api/files/salesfiles/"]["post"]["responses"]["201"]["links"];
+    assert_eq!(links["GetFile"]["operationId"], "get_file");
+    assert_eq!(links["GetFile"]["parameters"]["id"], "$response.body#/id");
+    assert_eq!(links["DeleteFile"]["operationId"], "delete_file");
+    let contact = &doc["paths"]["/api/organisations/{id}/contacts/"]["post"]["responses"]["201"]["links"]
+        ["UpdateContact"];
+    assert_eq!(contact["parameters"]["contact_id"], "$response.body#/id");
+    assert_eq!(contact["parameters"]["id"], "$request.path.id");
+}
+
+/// A method a path does not serve is 405 with `Allow` naming those it
+/// does, also where a parameter route would have taken the path.
+#[actix_web::test]
+async fn a_method_not_served_is_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("alma").await;
+    for (method, path, allow) in [
+        (reqwest::Method::PUT, "/api/files/salesfiles/", "GET, POST"),
+        (reqwest::Method::DELETE, "/api/users/me/", "GET, PATCH"),
+        (reqwest::Method::OPTIONS, "/api/jobs/ping/", "POST"),
+        (reqwest::Method::POST, "/healthz", "GET"),
+    ] {
+        let response = app
+            .with_key(method.clone(), path, &key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["detail"], format!("Method \"{method}\" not allowed."));
+    }
+    let unknown = app
+        .with_key(reqwest::Method::GET, "/api/users/abc/", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unknown.status(),
+        StatusCode::NOT_FOUND,
+        "an id that does not parse"
+    );
+}

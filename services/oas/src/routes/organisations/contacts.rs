@@ -69,13 +69,24 @@ fn valid_phone(value: &str) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CreateContact {
     #[validate(required, length(min = 1, max = 200))]
-    #[schema(example = "Royalties desk")]
+    #[schema(
+        example = "Royalties desk",
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: Option<String>,
+    /// An email address, or empty.
     #[validate(length(max = 254), custom(function = "valid_email"))]
+    #[schema(value_type = Option<String>, schema_with = crate::http::schema::email_or_empty)]
     pub email: Option<String>,
+    /// Digits, spaces and `+ - ( ) .`.
     #[validate(length(max = 50), custom(function = "valid_phone"))]
+    #[schema(max_length = 50, pattern = r"^[0-9 +().-]*$")]
     pub phone: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub role: Option<String>,
 }
 
@@ -83,12 +94,18 @@ pub struct CreateContact {
 #[serde(deny_unknown_fields)]
 pub struct UpdateContact {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    /// An email address, or empty.
     #[validate(length(max = 254), custom(function = "valid_email"))]
+    #[schema(value_type = Option<String>, schema_with = crate::http::schema::email_or_empty)]
     pub email: Option<String>,
+    /// Digits, spaces and `+ - ( ) .`.
     #[validate(length(max = 50), custom(function = "valid_phone"))]
+    #[schema(max_length = 50, pattern = r"^[0-9 +().-]*$")]
     pub phone: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub role: Option<String>,
 }
 

@@ -72,18 +72,30 @@ impl From<Invitation> for InvitationOut {
     }
 }
 
+/// What [`AddMember`]'s derive cannot say: a username or an email, not both.
+pub fn add_member_one_of() -> serde_json::Value {
+    serde_json::json!([
+        {"required": ["username"],
+         "properties": {"username": {"type": "string"}, "email": {"type": "null"}}},
+        {"required": ["email"],
+         "properties": {"email": {"type": "string"}, "username": {"type": "null"}}},
+    ])
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
     /// An existing account's username…
     #[validate(length(min = 1, max = 150))]
+    #[schema(min_length = 1, max_length = 150)]
     pub username: Option<String>,
     /// …or an email: an existing account joins at once, anyone else is
     /// invited and joins when their account is created.
     #[validate(length(min = 1, max = 254))]
+    #[schema(format = Email, min_length = 1, max_length = 254)]
     pub email: Option<String>,
     #[validate(required)]
-    #[schema(value_type = String, example = "member")]
+    #[schema(example = "member", required = true, nullable = false, value_type = String, schema_with = crate::http::schema::role)]
     pub role: Option<Role>,
 }
 
@@ -91,7 +103,7 @@ pub struct AddMember {
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
     #[validate(required)]
-    #[schema(value_type = String, example = "admin")]
+    #[schema(example = "admin", required = true, nullable = false, value_type = String, schema_with = crate::http::schema::role)]
     pub role: Option<Role>,
 }
 
@@ -131,7 +143,7 @@ fn conflict_detail(error: DbError) -> ApiError {
     params(("id" = i64, Path, description = "Organisation id"), PageQuery),
     responses(
         (status = 200, description = "A page of members", body = Page<MemberOut>),
-        (status = 404, description = "Not found, or not a member", body = ErrorBody),
+        (status = 404, description = "Not found, not a member, or no account has the username given", body = ErrorBody),
     ),
 )]
 #[get("/api/organisations/{id}/members/")]
@@ -178,7 +190,7 @@ enum Added {
         (status = 202, description = "Invited by email", body = InvitationOut),
         (status = 400, description = "Invalid input", body = ErrorBody),
         (status = 403, description = "The caller's role may not (only owners add owners)", body = ErrorBody),
-        (status = 404, description = "Not found, or not a member", body = ErrorBody),
+        (status = 404, description = "Not found, not a member, or no account has the username given", body = ErrorBody),
         (status = 409, description = "Already a member or already invited", body = ErrorBody),
     ),
 )]
@@ -252,7 +264,12 @@ pub async fn add_member(
             DbError::Conflict(c) if c.contains(INVITATION_KEY) || c.contains("invitations") => {
                 ApiError::conflict("This email is already invited.")
             }
-            DbError::NotFound => ApiError::field("username", "No account has this username."),
+            // The account named does not exist: 404, as for any missing
+            // thing a request names.
+            DbError::NotFound => ApiError::new(
+                crate::http::error::ErrorCode::NotFound,
+                "No account has this username.",
+            ),
             other => other.into(),
         })?;
     match added {

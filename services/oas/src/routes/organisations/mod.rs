@@ -89,18 +89,27 @@ async fn respond(
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganisation {
     #[validate(required, length(min = 1, max = 200))]
-    #[schema(example = "Acme Corp")]
+    #[schema(
+        example = "Acme Corp",
+        required = true,
+        nullable = false,
+        pattern = r"\S",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: Option<String>,
     /// ISO 4217 code of the currency reports are converted to.
     #[validate(required, length(min = 1, max = 10))]
-    #[schema(example = "USD")]
+    #[schema(example = "USD", required = true, nullable = false, value_type = String, schema_with = crate::http::schema::currency)]
     pub base_currency: Option<String>,
-    /// ISO 4217 codes of every currency the organisation deals in, the base one included.
-    #[validate(required, length(min = 1, max = 50))]
-    #[schema(example = json!(["USD", "EUR", "MXN"]))]
+    /// ISO 4217 codes of every currency the organisation deals in, each
+    /// once; the base currency is always among them (added when missing).
+    #[validate(required, length(max = 50))]
+    #[schema(example = json!(["USD", "EUR", "MXN"]), required = true, nullable = false, value_type = Vec<String>, schema_with = crate::http::schema::currencies)]
     pub currencies: Option<Vec<String>>,
     /// URL of the organisation's logo.
     #[validate(url, length(max = 2048))]
+    #[schema(format = "uri", max_length = 2048)]
     pub image: Option<String>,
 }
 
@@ -108,14 +117,21 @@ pub struct CreateOrganisation {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganisation {
     #[validate(length(min = 1, max = 200))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    /// ISO 4217; must be among the currencies (those given, else the
+    /// organisation's), and is added to them when missing.
     #[validate(length(min = 1, max = 10))]
+    #[schema(value_type = Option<String>, schema_with = crate::http::schema::currency_or_null)]
     pub base_currency: Option<String>,
-    #[validate(length(min = 1, max = 50))]
+    /// Replaces the list; the base currency is always among them.
+    #[validate(length(max = 50))]
+    #[schema(value_type = Option<Vec<String>>, schema_with = crate::http::schema::currencies_or_null)]
     pub currencies: Option<Vec<String>>,
     /// A URL, or null to remove the image.
     #[validate(url, length(max = 2048))]
     #[serde(default, deserialize_with = "present")]
+    #[schema(format = "uri", max_length = 2048)]
     pub image: Option<Option<String>>,
 }
 
@@ -128,8 +144,9 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// Checks the currency pair of fields together: valid codes, no repeats, the
-/// base among the list. Returns (base, list) normalised to upper case.
+/// Checks the currency pair of fields together: valid codes, no repeats.
+/// The base currency is always among the list: added first when missing.
+/// Returns (base, list) normalised to upper case.
 fn check_currencies(base: &str, list: &[String]) -> Result<(String, Vec<String>), ApiError> {
     let mut errors = FieldErrors::new();
     let base = match CurrencyCode::parse(base) {
@@ -153,13 +170,9 @@ fn check_currencies(base: &str, list: &[String]) -> Result<(String, Vec<String>)
         }
     }
     if let Some(base) = &base
-        && !errors.contains_key("currencies")
         && !codes.contains(base)
     {
-        errors
-            .entry("currencies".into())
-            .or_default()
-            .push(format!("The list must include the base currency ({base})."));
+        codes.insert(0, base.clone());
     }
     match base {
         Some(base) if errors.is_empty() => Ok((base, codes)),
@@ -403,6 +416,7 @@ pub struct StatusRequest {
     /// `false` deactivates: the organisation stays readable, but cannot be
     /// made active and its files are not processed.
     #[validate(required)]
+    #[schema(required = true, nullable = false)]
     pub is_active: Option<bool>,
 }
 

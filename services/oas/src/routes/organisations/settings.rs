@@ -103,8 +103,17 @@ pub struct SettingsOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateIn {
+    /// One of the organisation's currencies.
+    #[schema(schema_with = crate::http::schema::currency)]
     pub from_currency: String,
+    /// Another of the organisation's currencies.
+    #[schema(schema_with = crate::http::schema::currency)]
     pub to_currency: String,
+    /// `YYYY-MM`.
+    #[schema(
+        pattern = r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$",
+        example = "2024-01"
+    )]
     pub period: String,
     pub rate: RateValue,
 }
@@ -112,7 +121,11 @@ pub struct RateIn {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchingPatch {
+    /// 0 to 1, at least the review threshold.
+    #[schema(minimum = 0, maximum = 1)]
     pub auto_match_threshold: Option<f64>,
+    /// 0 to 1, at most the auto-match threshold.
+    #[schema(minimum = 0, maximum = 1)]
     pub review_threshold: Option<f64>,
     pub match_on_isrc: Option<bool>,
     pub match_on_upc: Option<bool>,
@@ -121,17 +134,33 @@ pub struct MatchingPatch {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportsPatch {
+    /// `,`, `;` or a tab.
+    #[schema(value_type = Option<String>, schema_with = delimiter_schema)]
     pub csv_delimiter: Option<String>,
+    #[schema(minimum = 2, maximum = 10)]
     pub decimal_places: Option<u8>,
     pub include_zero_revenue: Option<bool>,
+    /// BCP 47 tag such as `en`, `es`, `pt-BR`.
+    #[schema(pattern = r"^[a-z]{2,3}(-[A-Z]{2})?$", example = "en")]
     pub statement_language: Option<String>,
+    /// `artist` or `label`.
+    #[schema(value_type = Option<String>, schema_with = grouping_schema)]
     pub statement_grouping: Option<String>,
+}
+
+fn delimiter_schema() -> utoipa::openapi::Object {
+    crate::http::schema::one_of(&[",", ";", "\t"], true)
+}
+
+fn grouping_schema() -> utoipa::openapi::Object {
+    crate::http::schema::one_of(&["artist", "label"], true)
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
     /// Replaces the whole table of rates when given.
+    #[schema(max_items = 10_000)]
     pub exchange_rates: Option<Vec<RateIn>>,
     pub matching: Option<MatchingPatch>,
     pub reports: Option<ReportsPatch>,

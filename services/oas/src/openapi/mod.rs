@@ -1,5 +1,8 @@
-//! The OpenAPI 3 document, generated from the handlers' annotations, and
-//! the interactive docs that render it.
+//! The OpenAPI 3 document, generated from the handlers' annotations and
+//! completed by the rules every route follows (`contract`), and the
+//! interactive docs that render it.
+
+pub mod contract;
 
 use actix_web::{App, HttpResponse, get, web};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -66,6 +69,17 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .configure(crate::routes::configure)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// The document as served: [`document`], completed (`contract::complete`).
+pub fn document_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(document()).unwrap_or_default();
+    // A format's shape is described by the crate that reads it.
+    doc["components"]["schemas"]["FormatBody"] = crate::routes::formats::body_schema();
+    doc["components"]["schemas"]["AddMember"]["oneOf"] =
+        crate::routes::organisations::members::add_member_one_of();
+    contract::complete(&mut doc);
     doc
 }
 
