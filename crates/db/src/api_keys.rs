@@ -59,6 +59,21 @@ impl ApiKey {
             .optional()?)
     }
 
+    /// The key with `prefix` and the account it belongs to, in one query:
+    /// what authenticating a request by key needs.
+    pub fn find_with_user(
+        conn: &mut DbConnection,
+        prefix: &str,
+    ) -> Result<Option<(ApiKey, crate::users::User)>, DbError> {
+        use crate::schema::users;
+        Ok(api_keys::table
+            .inner_join(users::table)
+            .filter(api_keys::prefix.eq(prefix))
+            .select((ApiKey::as_select(), crate::users::User::as_select()))
+            .first(conn)
+            .optional()?)
+    }
+
     /// A page of a user's keys that are not revoked, newest first, with the total.
     pub fn list_for_user(
         conn: &mut DbConnection,

@@ -185,6 +185,26 @@ impl Membership {
             .first(conn)?)
     }
 
+    /// An organisation and `user_id`'s membership of it, in one query:
+    /// what authorising a request needs. `None` if there is no such
+    /// organisation.
+    pub fn organisation_for_user(
+        conn: &mut DbConnection,
+        organisation_id: i64,
+        user_id: i64,
+    ) -> Result<Option<(Organisation, Option<Membership>)>, DbError> {
+        Ok(organisations::table
+            .left_join(
+                memberships::table.on(memberships::organisation_id
+                    .eq(organisations::id)
+                    .and(memberships::user_id.eq(user_id))),
+            )
+            .filter(organisations::id.eq(organisation_id))
+            .select((Organisation::as_select(), Option::<Membership>::as_select()))
+            .first(conn)
+            .optional()?)
+    }
+
     pub fn find_for_user(
         conn: &mut DbConnection,
         organisation_id: i64,

@@ -131,14 +131,23 @@ impl SalesFile {
             }
             query
         };
-        let total = filtered().count().get_result(conn)?;
-        let page = filtered()
+        // The total comes with the page (a window over the filtered rows,
+        // on both engines), so a page is one query.
+        let rows: Vec<(SalesFile, i64)> = filtered()
             .order(sales_files::id.desc())
             .offset(offset)
             .limit(limit)
-            .select(SalesFile::as_select())
+            .select((
+                SalesFile::as_select(),
+                diesel::dsl::sql::<diesel::sql_types::BigInt>("COUNT(*) OVER ()"),
+            ))
             .load(conn)?;
-        Ok((page, total))
+        let total = match rows.first() {
+            Some((_, total)) => *total,
+            // Past the end: counted apart.
+            None => filtered().count().get_result(conn)?,
+        };
+        Ok((rows.into_iter().map(|(file, _)| file).collect(), total))
     }
 
     pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), DbError> {

@@ -7,5 +7,6 @@ pub mod dsr;
 pub mod format;
 pub mod ids;
 pub mod numbers;
+pub mod pipeline;
 pub mod sniff;
 pub mod territory;

@@ -11,7 +11,7 @@ use oas_platform::module::Failure;
 use oas_sales::format::Line;
 use rust_decimal::Decimal;
 
-use crate::lines::Batch;
+use crate::lines::{Batch, Entry};
 use crate::totals::Totals;
 use crate::{Rates, rejected};
 
@@ -22,16 +22,6 @@ pub struct Context {
     pub file_period: Option<String>,
     /// The currency of lines that do not name one (preamble or format).
     pub default_currency: Option<String>,
-}
-
-/// One line, accounted: what its Parquet row adds to the mapped line.
-pub struct Entry<'a> {
-    pub currency: &'a str,
-    pub rate: &'a str,
-    /// The amount in the base currency, as text.
-    pub base_revenue: &'a str,
-    /// The base amount is the amount, as written (rate 1).
-    pub base_is_revenue: bool,
 }
 
 /// A rate looked up for a currency and period, with its text.

@@ -6,6 +6,7 @@
 //! Nothing is skipped: a line that cannot be read fails the import with its
 //! line number and column, so a snapshot always reconciles to its source.
 
+pub mod dimension;
 pub mod ledger;
 pub mod lines;
 pub mod table;

@@ -26,8 +26,8 @@ use polars_parquet::write::{
 
 use oas_sales::format::Line;
 
-use crate::ledger::Entry;
-use crate::totals::Valued;
+use crate::dimension::Valued;
+use oas_platform::snapshots::Dimension;
 
 const TEXT_COLUMNS: [&str; 20] = [
     "reporting_period",
@@ -77,6 +77,16 @@ pub struct Batch {
     base_is_revenue: bool,
 }
 
+/// One line, accounted: what its Parquet row adds to the mapped line.
+pub struct Entry<'a> {
+    pub currency: &'a str,
+    pub rate: &'a str,
+    /// The amount in the base currency, as text.
+    pub base_revenue: &'a str,
+    /// The base amount is the amount, as written (rate 1).
+    pub base_is_revenue: bool,
+}
+
 /// The places of the amount and the base-currency amount among the text
 /// columns.
 const NET_REVENUE: usize = column("net_revenue");
@@ -85,29 +95,30 @@ const RELEASE_TITLE: usize = column("release_title");
 const UPC: usize = column("upc");
 const BASE_REVENUE: usize = column("base_revenue");
 
-/// The columns of the snapshot's dimensions, in the order of
-/// [`oas_platform::snapshots::Dimension::ALL`]: artist, store, territory,
-/// the ISRC a track is keyed by when it has one and the UPC a release is
-/// keyed by when it has one.
-const GROUP_COLUMNS: [usize; 5] = [
-    column("artist"),
-    column("dsp"),
-    column("territory"),
-    column("isrc"),
-    UPC,
-];
+/// The column a snapshot dimension's groups are keyed by: the artist,
+/// store and territory, the ISRC a track is keyed by when it has one and
+/// the UPC a release is keyed by when it has one.
+const fn group_column(dimension: Dimension) -> usize {
+    match dimension {
+        Dimension::Artist => ARTIST,
+        Dimension::Dsp => DSP,
+        Dimension::Territory => TERRITORY,
+        Dimension::Track => ISRC,
+        Dimension::Release => UPC,
+    }
+}
+
+const ARTIST: usize = column("artist");
+const DSP: usize = column("dsp");
+const TERRITORY: usize = column("territory");
+const ISRC: usize = column("isrc");
 
 // Every column named above is one of the text columns.
 const _: () = {
     assert!(NET_REVENUE < BASE_REVENUE && BASE_REVENUE < TEXT_COLUMNS.len());
-    let mut at = 0;
-    while at < GROUP_COLUMNS.len() {
-        assert!(
-            GROUP_COLUMNS[at] < TEXT_COLUMNS.len(),
-            "no such text column"
-        );
-        at += 1;
-    }
+    assert!(ARTIST < TEXT_COLUMNS.len() && DSP < TEXT_COLUMNS.len());
+    assert!(TERRITORY < TEXT_COLUMNS.len() && ISRC < TEXT_COLUMNS.len());
+    assert!(UPC < TEXT_COLUMNS.len());
 };
 
 /// The place of text column `name`: past the last if there is none.
@@ -452,13 +463,10 @@ impl<'b> ColumnValues<'b> {
 }
 
 impl Batch {
-    /// The values of the snapshot dimension `index`'s column
-    /// ([`GROUP_COLUMNS`]).
-    pub(crate) fn group_values(&self, index: usize) -> Option<ColumnValues<'_>> {
-        GROUP_COLUMNS
-            .get(index)
-            .and_then(|&column| self.text.get(column))
-            .map(ColumnValues)
+    /// The values of the column `dimension`'s groups are keyed by
+    /// ([`group_column`]).
+    pub(crate) fn group_values(&self, dimension: Dimension) -> Option<ColumnValues<'_>> {
+        self.text.get(group_column(dimension)).map(ColumnValues)
     }
 
     /// Line `line`'s value in text column `column`, once the block is
@@ -556,7 +564,7 @@ impl Batch {
             self.text[BASE_REVENUE] = self.text[NET_REVENUE].clone();
             self.base_is_revenue = false;
         }
-        let valued = GROUP_COLUMNS.map(|at| values[at].is_some());
+        let valued = Valued::from_fn(|dimension| values[group_column(dimension)].is_some());
         let columns = self.text.iter_mut().zip(values).zip(self.distinct);
         for (at, ((column, value), distinct)) in columns.enumerate() {
             if at == BASE_REVENUE && self.base_is_revenue {

@@ -4,21 +4,19 @@
 //! whole record (a line end outside quotes). Workers, one per core, each
 //! take a block, read its records, map them to standard lines, account for
 //! them in a ledger of their own and encode them as a Parquet row group.
-//! A writer puts the row groups in the file in the blocks' order, and the
-//! ledgers are merged at the end. The first fault in the file's order
-//! fails the import, as a line-by-line reading would have.
+//! The row groups are written in the blocks' order, and the ledgers are
+//! merged at the end (`oas_sales::pipeline::in_file_order`). The first
+//! fault in the file's order fails the import, as a line-by-line reading
+//! would have.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
 
 use oas_platform::module::Failure;
 use oas_platform::storage::ContentHasher;
 use oas_sales::format::{self, Cells, Line, Mapper, SplitLine};
+use oas_sales::pipeline::{Spares, in_file_order};
 use oas_sales::sniff::Scanner;
 
 use crate::ledger::{Context, Ledger};
@@ -57,7 +55,6 @@ fn reading(e: impl std::fmt::Display) -> Failure {
 
 /// A block of whole records, with the line its first byte is on.
 struct Block {
-    index: usize,
     bytes: Vec<u8>,
     /// Line ends before the block.
     lines_before: i64,
@@ -150,7 +147,6 @@ struct Blocks {
     /// Bytes of data left to read.
     left: u64,
     carry: Vec<u8>,
-    index: usize,
     lines_before: i64,
     fields: Vec<u8>,
     ends: Vec<usize>,
@@ -179,7 +175,6 @@ impl Blocks {
             size: source.block.max(1),
             left: end.saturating_sub(offset),
             carry: Vec::new(),
-            index: 0,
             lines_before,
             fields: vec![0; 1 << 16],
             ends: vec![0; 256],
@@ -231,11 +226,9 @@ impl Blocks {
             // A record longer than the block: read on.
         }
         let block = Block {
-            index: self.index,
             lines_before: self.lines_before,
             bytes: buffer,
         };
-        self.index += 1;
         self.lines_before += memchr::memchr_iter(b'\n', &block.bytes).count() as i64;
         Ok(Some(block))
     }
@@ -352,7 +345,8 @@ impl<'b> Records<'b> {
 /// ([`oas_sales::sniff::SOURCE_LINE`]).
 fn work(
     block: &Block,
-    (delimiter, numbered): (u8, bool),
+    delimiter: u8,
+    numbered: bool,
     mapper: &Mapper,
     context: &Context,
     ledger: &mut Ledger,
@@ -428,49 +422,6 @@ impl Cells for Row<'_> {
     }
 }
 
-/// Writes the workers' row groups in the blocks' order; returns the data
-/// lines written, or the first fault in the file's order.
-fn write_in_order(
-    done: Receiver<(usize, Result<Done, Failure>)>,
-    out: &LinesFile,
-    failed: &AtomicUsize,
-) -> Result<u64, Failure> {
-    let mut waiting: BTreeMap<usize, Result<Done, Failure>> = BTreeMap::new();
-    let mut next = 0usize;
-    let mut rows = 0u64;
-    let mut fault: Option<Failure> = None;
-    for (index, result) in done {
-        if fault.is_some() {
-            // Drain, so the workers are not left waiting.
-            continue;
-        }
-        waiting.insert(index, result);
-        while let Some(result) = waiting.remove(&next) {
-            next += 1;
-            let written = result.and_then(|done| {
-                if let Some(group) = done.group {
-                    out.write(group)
-                        .map_err(|e| internal("writing Parquet", e))?;
-                }
-                Ok(done.rows)
-            });
-            match written {
-                Ok(more) => rows += more,
-                Err(failure) => {
-                    failed.fetch_min(next - 1, Ordering::Relaxed);
-                    fault = Some(failure);
-                    waiting.clear();
-                    break;
-                }
-            }
-        }
-    }
-    match fault {
-        Some(failure) => Err(failure),
-        None => Ok(rows),
-    }
-}
-
 /// Imports the table of `source` into the Parquet file at `parquet`.
 /// With [`Source::hash`], `hashed` receives the file's content hash once
 /// the file has been read to its end, whether the import succeeds or not.
@@ -514,90 +465,56 @@ pub fn import(
         .map_err(|e| internal("creating the Parquet file", e))?;
 
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    // The first block that failed: later ones need not be read.
-    let failed = AtomicUsize::new(usize::MAX);
-    let (to_workers, blocks_in) = sync_channel::<Block>(workers);
-    let blocks_in = Arc::new(Mutex::new(blocks_in));
-    let (spares_out, spares) = sync_channel::<Vec<u8>>(workers * 2 + 2);
-    let (done_out, done) = sync_channel::<(usize, Result<Done, Failure>)>(workers * 2);
-
-    let (ledger, rows) = std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        for _ in 0..workers {
-            let blocks_in = Arc::clone(&blocks_in);
-            let done_out: SyncSender<_> = done_out.clone();
-            let spares_out = spares_out.clone();
-            let (mapper, context, out, failed) = (mapper.clone(), &context, &out, &failed);
-            handles.push(scope.spawn(move || {
-                let mut ledger = Ledger::default();
-                loop {
-                    let block = match blocks_in.lock() {
-                        Ok(receiver) => receiver.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok(block) = block else { break };
-                    let result = if block.index > failed.load(Ordering::Relaxed) {
-                        Ok(Done {
-                            group: None,
-                            rows: 0,
-                        })
-                    } else {
-                        let shape = (source.delimiter, numbered);
-                        work(&block, shape, &mapper, context, &mut ledger, out)
-                    };
-                    if result.is_err() {
-                        failed.fetch_min(block.index, Ordering::Relaxed);
-                    }
-                    let _ = spares_out.try_send(block.bytes);
-                    if done_out.send((block.index, result)).is_err() {
-                        break;
-                    }
-                }
-                ledger
-            }));
-        }
-        drop(done_out);
-        drop(spares_out);
-        let writer = scope.spawn(|| write_in_order(done, &out, &failed));
-
-        // This thread reads.
-        let mut read = Ok(());
-        let mut block = first;
-        while let Some(next) = block {
-            if failed.load(Ordering::Relaxed) != usize::MAX || to_workers.send(next).is_err() {
-                break;
+    let spares = Spares::new(workers * 2 + 2);
+    let mut first = Some(first);
+    let mut rows = 0u64;
+    // Each worker with a ledger and a mapper of its own.
+    let states = (0..workers)
+        .map(|_| (Ledger::default(), mapper.clone()))
+        .collect();
+    let imported = in_file_order(
+        states,
+        || match first.take() {
+            Some(block) => Ok(block),
+            None => blocks.next(
+                spares
+                    .take()
+                    .unwrap_or_else(|| Vec::with_capacity(capacity)),
+            ),
+        },
+        |(ledger, mapper), block| {
+            let done = work(
+                &block,
+                source.delimiter,
+                numbered,
+                mapper,
+                &context,
+                ledger,
+                &out,
+            );
+            spares.give(block.bytes);
+            done
+        },
+        |done| {
+            if let Some(group) = done.group {
+                out.write(group)
+                    .map_err(|e| internal("writing Parquet", e))?;
             }
-            let spare = spares
-                .try_recv()
-                .unwrap_or_else(|_| Vec::with_capacity(capacity));
-            block = match blocks.next(spare) {
-                Ok(block) => block,
-                Err(failure) => {
-                    read = Err(failure);
-                    None
-                }
-            };
-        }
-        drop(to_workers);
-        // The rest of the file, hashed while the workers finish.
-        match blocks.finish_hash() {
-            Ok(hash) => *hashed = hash,
-            Err(failure) if read.is_ok() => read = Err(failure),
-            Err(_) => {}
-        }
-        let mut ledger = Ledger::default();
-        for handle in handles {
-            let theirs = handle
-                .join()
-                .map_err(|_| internal("importing", "a worker failed"))?;
-            ledger.merge(theirs);
-        }
-        let rows = writer
-            .join()
-            .map_err(|_| internal("writing Parquet", "the writer failed"))??;
-        read?;
-        Ok::<_, Failure>((ledger, rows))
-    })?;
+            rows += done.rows;
+            Ok(())
+        },
+    );
+    // The rest of the file is hashed even past a fault: the caller
+    // compares it whether the import succeeded or not.
+    match blocks.finish_hash() {
+        Ok(hash) => *hashed = hash,
+        Err(failure) if imported.is_ok() => return Err(failure),
+        Err(_) => {}
+    }
+    let mut ledger = Ledger::default();
+    for (theirs, _) in imported? {
+        ledger.merge(theirs);
+    }
 
     out.finish().map_err(|e| internal("writing Parquet", e))?;
     if let Some(expected) = source.rows

@@ -8,6 +8,7 @@ use oas_domain::money::Amount;
 use oas_platform::snapshots::{Dimension, SnapshotRow};
 use oas_sales::format::Line;
 
+use crate::dimension::{PerDimension, Valued};
 use crate::lines::{Batch, ColumnValues};
 
 /// One dimension's groups. Each group has an index, in the order groups
@@ -284,7 +285,7 @@ struct Pending {
     lines: Vec<(Amount, i64)>,
     /// Each line's group in each dimension ([`DEFERRED`] where it is to be
     /// found from the line's value at the end of its block).
-    groups: [Vec<u32>; 5],
+    groups: PerDimension<Vec<u32>>,
     /// Lines whose group is deferred.
     deferred: usize,
     /// What converting a pending line added to its amount, by its place.
@@ -312,13 +313,6 @@ struct Info {
     base_extra: Amount,
 }
 
-/// Whether a line has a value, in its block's columns, for each
-/// dimension's group key ([`crate::lines::Batch::push`]): the artist,
-/// store and territory, the ISRC of a track that has one and the UPC of a
-/// release that has one. Such a line's group is found from the block's
-/// values at its end ([`Totals::finish_block`]).
-pub type Valued = [bool; 5];
-
 /// A pending line's group yet to be found from its value
 /// ([`Totals::finish_block`]).
 const DEFERRED: u32 = u32::MAX;
@@ -330,7 +324,7 @@ pub struct Totals {
     pub revenue: Amount,
     pub base_revenue: Amount,
     pub quantity: i64,
-    groups: [Groups; 5],
+    groups: PerDimension<Groups>,
     pending: Pending,
     /// A buffer for a group key, reused line after line.
     key: String,
@@ -416,13 +410,13 @@ impl Totals {
         self.quantity += line.quantity;
         let extra = (base != amount).then(|| base + -amount);
         let mut deferred = false;
-        for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
-            if valued[index] {
-                self.pending.groups[index].push(DEFERRED);
+        for dimension in Dimension::ALL {
+            if valued[dimension] {
+                self.pending.groups[dimension].push(DEFERRED);
                 deferred = true;
                 continue;
             }
-            let groups = &mut self.groups[index];
+            let groups = &mut self.groups[dimension];
             let name = group_of(dimension, line, &mut self.key);
             let (at, _) = groups.index(&self.key, || Info {
                 name: CompactString::from(name),
@@ -435,7 +429,7 @@ impl Totals {
                 },
                 ..Info::default()
             });
-            self.pending.groups[index].push(u32::try_from(at).unwrap_or(u32::MAX));
+            self.pending.groups[dimension].push(u32::try_from(at).unwrap_or(u32::MAX));
             let upc = line
                 .upc
                 .as_deref()
@@ -463,11 +457,11 @@ impl Totals {
         if self.pending.deferred > 0 {
             // The pending lines are the block's last.
             let offset = batch.len().saturating_sub(self.pending.lines.len());
-            for (index, dimension) in Dimension::ALL.into_iter().enumerate() {
-                let Some(values) = batch.group_values(index) else {
+            for dimension in Dimension::ALL {
+                let Some(values) = batch.group_values(dimension) else {
                     continue;
                 };
-                self.find_block_groups(index, dimension, &values, batch, offset);
+                self.find_block_groups(dimension, &values, batch, offset);
             }
             self.pending.deferred = 0;
             self.pending.extras.clear();
@@ -481,13 +475,12 @@ impl Totals {
     /// its value's group, its UPC and its converted amount in line order.
     fn find_block_groups(
         &mut self,
-        index: usize,
         dimension: Dimension,
         values: &ColumnValues<'_>,
         batch: &Batch,
         offset: usize,
     ) {
-        let groups = &mut self.groups[index];
+        let groups = &mut self.groups[dimension];
         let key = &mut self.key;
         let of_value: Vec<usize> = (0..values.len())
             .map(|v| {
@@ -519,7 +512,7 @@ impl Totals {
             .collect();
         let with_upc = matches!(dimension, Dimension::Release | Dimension::Track);
         let mut extras = self.pending.extras.iter().peekable();
-        for (place, slot) in self.pending.groups[index].iter_mut().enumerate() {
+        for (place, slot) in self.pending.groups[dimension].iter_mut().enumerate() {
             if *slot != DEFERRED {
                 continue;
             }
@@ -544,7 +537,7 @@ impl Totals {
     /// Adds the pending lines to their groups' sums.
     fn settle(&mut self) {
         let Pending { lines, groups, .. } = &mut self.pending;
-        for (dimension, at) in self.groups.iter_mut().zip(groups.iter_mut()) {
+        for ((_, dimension), (_, at)) in self.groups.iter_mut().zip(groups.iter_mut()) {
             for (&at, &(revenue, quantity)) in at.iter().zip(lines.iter()) {
                 if let Some(sums) = dimension.sums.get_mut(at as usize) {
                     sums.revenue += revenue;
@@ -568,7 +561,7 @@ impl Totals {
         self.base_revenue += other.base_revenue;
         self.quantity += other.quantity;
         std::thread::scope(|scope| {
-            for (groups, theirs) in self.groups.iter_mut().zip(other.groups) {
+            for ((_, groups), (_, theirs)) in self.groups.iter_mut().zip(other.groups) {
                 scope.spawn(move || groups.merge(theirs));
             }
         });
@@ -582,16 +575,16 @@ impl Totals {
 
     /// Distinct artists.
     pub fn artists(&self) -> usize {
-        self.groups[0].len()
+        self.groups[Dimension::Artist].len()
     }
 
     /// Each dimension's rows, each made on a thread of its own.
     pub fn rows(mut self) -> Vec<(Dimension, Vec<SnapshotRow>)> {
         self.settle();
         std::thread::scope(|scope| {
-            let made = Dimension::ALL
+            let made = self
+                .groups
                 .into_iter()
-                .zip(self.groups)
                 .map(|(dimension, groups)| (dimension, scope.spawn(|| groups.into_rows())))
                 .collect::<Vec<_>>();
             made.into_iter()
@@ -607,10 +600,13 @@ impl Totals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::Entry;
+    use crate::lines::Entry;
 
     /// A line without values of a batch: every group looked up by its key.
-    const NONE: Valued = [false; 5];
+    /// A line with no value in its block's columns: every group by key.
+    fn none() -> Valued {
+        Valued::default()
+    }
 
     /// A row as comparable fields: dimension, key, name, ISRC, UPC, sums.
     type Compared = (
@@ -737,17 +733,21 @@ mod tests {
             let number = n as i64 + 1;
             let amount = a(&format!("0.{number}"));
             let sums = (amount, amount + amount);
-            by_key.add(number, l, sums, &NONE);
+            by_key.add(number, l, sums, &none());
             if n == 4 {
                 by_value.finish_block(&mut batch);
                 batch = Batch::new(4);
             }
             let values = batch.push(number, l, None, &entry);
             assert!(
-                values[0] && values[2],
+                values[Dimension::Artist] && values[Dimension::Territory],
                 "artists and territories are dictionary values"
             );
-            assert_eq!(values[3], l.isrc.is_some(), "an ISRC, where given");
+            assert_eq!(
+                values[Dimension::Track],
+                l.isrc.is_some(),
+                "an ISRC, where given"
+            );
             by_value.add(number, l, sums, &values);
         }
         assert!(by_value.unfinished(), "groups wait for the block's end");
@@ -788,7 +788,7 @@ mod tests {
         .enumerate()
         {
             let l = line(artist, isrc, title, quantity);
-            totals.add(number as i64, &l, (a(amount), a(amount)), &NONE);
+            totals.add(number as i64, &l, (a(amount), a(amount)), &none());
         }
         assert_eq!(totals.lines, 4);
         assert_eq!(totals.revenue, a("0.3"));
@@ -842,14 +842,14 @@ mod tests {
         let base = |n: i64, amount: Amount| if n % 2 == 0 { amount + amount } else { amount };
         let mut in_order = Totals::default();
         for (n, l, amount) in &lines {
-            in_order.add(*n, l, (*amount, base(*n, *amount)), &NONE);
+            in_order.add(*n, l, (*amount, base(*n, *amount)), &none());
         }
         // Lines 2 and 4 summed on one side, the others on the other, and
         // the later side merged into the earlier one's.
         let (mut odd, mut even) = (Totals::default(), Totals::default());
         for (n, l, amount) in &lines {
             let side = if n % 2 == 0 { &mut even } else { &mut odd };
-            side.add(*n, l, (*amount, base(*n, *amount)), &NONE);
+            side.add(*n, l, (*amount, base(*n, *amount)), &none());
         }
         even.merge(odd);
         assert_eq!(even.lines, in_order.lines);

@@ -4,7 +4,6 @@
 //! exist" for them (404). A member without the permission gets 403. Global
 //! superusers act as owners of every organisation.
 
-use oas_db::DbError;
 use oas_db::organisations::{Membership, Organisation};
 use oas_domain::access::{Permission, Role};
 
@@ -38,15 +37,7 @@ pub async fn require(
     let user_id = auth.user.id;
     let found = state
         .db
-        .run(move |conn| {
-            let organisation = match Organisation::find(conn, organisation_id) {
-                Ok(organisation) => organisation,
-                Err(DbError::NotFound) => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            let membership = Membership::find_for_user(conn, organisation_id, user_id)?;
-            Ok(Some((organisation, membership)))
-        })
+        .run(move |conn| Membership::organisation_for_user(conn, organisation_id, user_id))
         .await?;
     let Some((organisation, membership)) = found else {
         return Err(organisation_not_found());

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use oas_sales::pipeline::{Spares, in_file_order};
 use oas_sales::{decode, dsr, sniff};
 use serde::Serialize;
 
@@ -539,138 +540,88 @@ fn plain_table_in_chunks(
         }
     }
     let delimiter = u8::try_from(layout.delimiter).unwrap_or(b',');
-    let number = lines.number;
+    let mut judge = Judge::after(lines.number);
     let mut chunks = Chunks::after(lines, chunk_size);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    let (to_workers, chunks_in) = std::sync::mpsc::sync_channel::<Chunk>(workers);
-    let chunks_in = std::sync::Mutex::new(chunks_in);
-    let (done_out, done) = std::sync::mpsc::sync_channel::<Chunk>(workers * 2);
-    let (spares_out, spares) = std::sync::mpsc::sync_channel::<Chunk>(workers * 2 + 2);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let done_out = done_out.clone();
-            let chunks_in = &chunks_in;
-            scope.spawn(move || {
-                loop {
-                    let next = match chunks_in.lock() {
-                        Ok(receiver) => receiver.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok(mut chunk) = next else { break };
-                    chunk.facts.clear();
-                    chunk.result =
-                        chunk_facts(&chunk.bytes, chunk.offset, delimiter, &mut chunk.facts);
-                    if done_out.send(chunk).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(done_out);
-        let stop = &stop;
-        let reader = scope.spawn(move || {
-            let mut index = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let spare = spares.try_recv().unwrap_or_default();
-                match chunks.next(spare, index) {
-                    Ok(Some(chunk)) => {
-                        if to_workers.send(chunk).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(refusal) => return Err(refusal),
-                }
-                index += 1;
-            }
+    let spares = Spares::new(workers * 2 + 2);
+    in_file_order(
+        vec![(); workers],
+        || chunks.next(spares.take().unwrap_or_default()),
+        |(), mut chunk| {
+            chunk.facts.clear();
+            chunk.names = chunk_facts(&chunk.bytes, chunk.offset, delimiter, &mut chunk.facts)?;
+            Ok(chunk)
+        },
+        |mut chunk| {
+            judge.take(&mut chunk)?;
+            spares.give(chunk);
             Ok(())
-        });
-        let judged = judge_in_order(&done, &spares_out, number);
-        // A fault stops the reading; the chunks in flight are let through.
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        for _ in done.iter() {}
-        let read = reader
-            .join()
-            .unwrap_or_else(|_| Err(io(std::io::Error::other("the reading thread failed"))));
-        match (judged, read) {
-            // The file's fault comes first, unless reading stopped early.
-            (Err(refusal), _) => Err(refusal),
-            (Ok(_), Err(refusal)) => Err(refusal),
-            (Ok(check), Ok(())) => check.finish(),
-        }
-    })
+        },
+    )?;
+    judge.check.finish()
 }
 
-/// Judges the checked chunks' lines in the file's order; `number` is the
-/// line before the first chunk's. Stops at the first fault.
-fn judge_in_order(
-    done: &std::sync::mpsc::Receiver<Chunk>,
-    spares: &std::sync::mpsc::SyncSender<Chunk>,
-    mut number: u64,
-) -> Result<TableCheck, Refusal> {
-    let mut check = TableCheck::default();
-    let mut waiting = std::collections::BTreeMap::new();
-    let mut next = 0usize;
-    // Where the lines since the last record began, blank ones included.
-    let mut start: Option<u64> = None;
-    let mut blank_lines = false;
-    for chunk in done {
-        waiting.insert(chunk.index, chunk);
-        while let Some(mut chunk) = waiting.remove(&next) {
-            next += 1;
-            let mut names = std::mem::replace(&mut chunk.result, Ok(None))?;
-            for fact in chunk.facts.drain(..) {
-                number += 1;
-                match fact {
-                    Fact::Blank { start: line_start } => {
-                        blank_lines = true;
-                        start.get_or_insert(line_start);
-                    }
-                    Fact::Line {
-                        start: line_start,
-                        len,
-                        cells,
-                        hides_text,
-                    } => {
-                        let place = Place {
-                            after_blank_lines: std::mem::take(&mut blank_lines),
-                            start: start.take().unwrap_or(line_start),
-                            line: number,
-                        };
-                        let names = || names.take().unwrap_or_default();
-                        check.take(&place, len, &cells, names, || hides_text)?;
-                    }
-                }
-            }
-            let _ = spares.try_send(chunk);
+/// Judges the checked chunks' lines, in the file's order: what the table
+/// makes of them, record after record. Stops at the first fault.
+struct Judge {
+    check: TableCheck,
+    /// The line before the next chunk's first.
+    number: u64,
+    /// Where the lines since the last record began, blank ones included.
+    start: Option<u64>,
+    blank_lines: bool,
+}
+
+impl Judge {
+    /// `number`: the line before the first chunk's.
+    fn after(number: u64) -> Judge {
+        Judge {
+            check: TableCheck::default(),
+            number,
+            start: None,
+            blank_lines: false,
         }
     }
-    Ok(check)
+
+    fn take(&mut self, chunk: &mut Chunk) -> Result<(), Refusal> {
+        let mut names = chunk.names.take();
+        for fact in chunk.facts.drain(..) {
+            self.number += 1;
+            match fact {
+                Fact::Blank { start: line_start } => {
+                    self.blank_lines = true;
+                    self.start.get_or_insert(line_start);
+                }
+                Fact::Line {
+                    start: line_start,
+                    len,
+                    cells,
+                    hides_text,
+                } => {
+                    let place = Place {
+                        after_blank_lines: std::mem::take(&mut self.blank_lines),
+                        start: self.start.take().unwrap_or(line_start),
+                        line: self.number,
+                    };
+                    let names = || names.take().unwrap_or_default();
+                    self.check.take(&place, len, &cells, names, || hides_text)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A block of whole lines, and what its check found.
+#[derive(Default)]
 struct Chunk {
-    index: usize,
     /// The file offset of its first byte.
     offset: u64,
     bytes: Vec<u8>,
     facts: Vec<Fact>,
     /// The cleaned cells of its first line with a filled cell (the header,
-    /// when the chunk holds it), or why the chunk cannot be read plain.
-    result: Result<Option<Vec<String>>, Refusal>,
-}
-
-impl Default for Chunk {
-    fn default() -> Chunk {
-        Chunk {
-            index: 0,
-            offset: 0,
-            bytes: Vec::new(),
-            facts: Vec::new(),
-            result: Ok(None),
-        }
-    }
+    /// when the chunk holds it).
+    names: Option<Vec<String>>,
 }
 
 /// What the table check needs of one line, found apart from the others.
@@ -778,7 +729,7 @@ impl Chunks {
 
     /// The next chunk (the last without its LF at the end of the file),
     /// filled into `spare`, or `None` at the end.
-    fn next(&mut self, mut spare: Chunk, index: usize) -> Result<Option<Chunk>, Refusal> {
+    fn next(&mut self, mut spare: Chunk) -> Result<Option<Chunk>, Refusal> {
         let bytes = &mut spare.bytes;
         bytes.clear();
         bytes.append(&mut self.carry);
@@ -806,7 +757,6 @@ impl Chunks {
             }
             // A line longer than the chunk: read on.
         }
-        spare.index = index;
         spare.offset = self.offset;
         self.offset += spare.bytes.len() as u64;
         Ok(Some(spare))

@@ -122,22 +122,27 @@ async fn by_api_key(state: &AppState, key: &str) -> Result<Authenticated, ApiErr
     let prefix = api_keys::prefix_of(key)
         .ok_or_else(ApiError::unauthenticated)?
         .to_owned();
-    let stored = state
-        .db
-        .run(move |conn| ApiKey::find_by_prefix(conn, &prefix))
-        .await?
-        .ok_or_else(ApiError::unauthenticated)?;
+    let key = key.to_owned();
     let now = Utc::now().naive_utc();
-    let live = stored.revoked_at.is_none() && stored.expires_at.is_none_or(|at| at > now);
-    if !live || !api_keys::matches(key, &stored) {
-        return Err(ApiError::unauthenticated());
-    }
-    let user = active_user(state, stored.user_id).await?;
-    let id = stored.id;
-    state
+    // One trip to the database: the key with its account, checked, and its
+    // use recorded when the last record is over a minute old.
+    let found = state
         .db
-        .run(move |conn| ApiKey::touch(conn, id, now, TOUCH_EVERY))
+        .run(move |conn| {
+            let Some((stored, user)) = ApiKey::find_with_user(conn, &prefix)? else {
+                return Ok(None);
+            };
+            let live = stored.revoked_at.is_none() && stored.expires_at.is_none_or(|at| at > now);
+            if !live || !api_keys::matches(&key, &stored) || !user.is_active {
+                return Ok(None);
+            }
+            if stored.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY) {
+                ApiKey::touch(conn, stored.id, now, TOUCH_EVERY)?;
+            }
+            Ok(Some((stored.id, user)))
+        })
         .await?;
+    let (id, user) = found.ok_or_else(ApiError::unauthenticated)?;
     Ok(Authenticated {
         user,
         credential: Credential::ApiKey { id },
