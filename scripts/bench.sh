@@ -12,7 +12,9 @@
 #   5. runs the polars peer (scripts/bench/peer.py) on the same file;
 #   6. repeats 4 and 5, alternating, BENCH_ROUNDS times (default 3);
 #   7. prints both side by side: each side's median seconds, lines per
-#      second, peak memory, and every round's seconds.
+#      second, peak memory, and every round's seconds;
+#   8. loads the running gateway from a second process (wrk), an
+#      authenticated paged list beside /healthz (scripts/bench/http.sh).
 #
 # Everything is written to a temporary folder, removed at the end
 # (BENCH_KEEP=1 keeps it and prints where it is). A large run needs free
@@ -98,7 +100,10 @@ python3 scripts/bench/summary.py \
   "${summary_args[@]}" \
   --peer-name "Python polars $polars_version" || summary_status=$?
 
-if ((oas_status != 0 || peer_status != 0 || summary_status != 0)); then
+http_status=0
+scripts/bench/http.sh || http_status=$?
+
+if ((oas_status != 0 || peer_status != 0 || summary_status != 0 || http_status != 0)); then
   echo "The benchmark failed: see the messages above." >&2
   exit 1
 fi

@@ -43,7 +43,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-[[ -n "${BENCH_HTTP_PAUSE:-}" ]] && echo "work: $work" >&2
 
 # PostgreSQL, as in production, when one answers.
 admin_url="${BENCH_DATABASE_URL:-${OAS_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}"

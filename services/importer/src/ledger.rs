@@ -11,9 +11,10 @@ use oas_platform::module::Failure;
 use oas_sales::format::Line;
 use rust_decimal::Decimal;
 
+use crate::failure::rejected;
 use crate::lines::{Batch, Entry};
+use crate::rates::Rates;
 use crate::totals::Totals;
-use crate::{Rates, rejected};
 
 /// What every line of a file shares.
 pub struct Context {

@@ -7,27 +7,32 @@
 //! line number and column, so a snapshot always reconciles to its source.
 
 pub mod dimension;
+mod dsr;
+mod failure;
+pub mod imported;
 pub mod ledger;
 pub mod lines;
+pub mod rates;
+#[cfg(test)]
+mod reference;
 pub mod table;
 pub mod totals;
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use oas_domain::job::contract::{importer, uploads};
 use oas_domain::job::{FailureCode, Job, Module};
-use oas_domain::money::{Amount, parse_rate};
+#[cfg(test)]
+use oas_domain::money::Amount;
 use oas_platform::config::Settings;
 use oas_platform::module::{Failure, ModuleInfo};
 use oas_platform::snapshots::{Snapshot, SnapshotTotals};
 use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore};
-use oas_sales::format::{self, FormatSpec, Line};
-use serde::Serialize;
 
-use ledger::{Context, Ledger};
-use lines::{Batch, Constants, LinesFile};
-use totals::Totals;
+use failure::{internal, rejected};
+use imported::Imported;
+use lines::Constants;
+pub use rates::{Params, Rates};
 
 pub const INFO: ModuleInfo = ModuleInfo {
     module: Module::Importer,
@@ -35,152 +40,6 @@ pub const INFO: ModuleInfo = ModuleInfo {
     actions: &[importer::IMPORT, importer::REIMPORT],
     params: "clean (the uploads module's output), formats, base_currency, file_rate, rates, reporting_period, lines_prefix",
 };
-
-/// The job's params, formats parsed.
-pub type Params = importer::Params<FormatSpec>;
-
-fn rejected(message: impl Into<String>) -> Failure {
-    Failure::new(FailureCode::Rejected, message)
-}
-
-fn internal(what: &str, e: impl std::fmt::Display) -> Failure {
-    Failure::new(FailureCode::Internal, format!("{what}: {e}"))
-}
-
-/// Exchange rates as the import needs them: to the base currency, by
-/// currency and period.
-pub struct Rates {
-    base: String,
-    file_rate: Option<rust_decimal::Decimal>,
-    /// Per currency, rates by period.
-    by_currency: HashMap<String, BTreeMap<String, rust_decimal::Decimal>>,
-    /// The file's currency: the one its own rate is from.
-    file_currency: Option<String>,
-}
-
-impl Rates {
-    /// The rates of `params`; `file_currency` is the currency the file's
-    /// own rate converts from (the file's stated currency, else its first
-    /// line's).
-    pub fn new(params: &Params, file_currency: Option<String>) -> Result<Rates, Failure> {
-        let file_rate = match &params.file_rate {
-            Some(raw) => Some(parse_rate(raw).map_err(|e| {
-                rejected(format!("The file's exchange rate is not usable: {}", e.0))
-            })?),
-            None => None,
-        };
-        let mut by_currency: HashMap<String, BTreeMap<String, rust_decimal::Decimal>> =
-            HashMap::new();
-        for r in &params.rates {
-            if let Ok(rate) = parse_rate(&r.rate) {
-                by_currency
-                    .entry(r.currency.to_ascii_uppercase())
-                    .or_default()
-                    .insert(r.period.clone(), rate);
-            }
-        }
-        Ok(Rates {
-            base: params.base_currency.to_ascii_uppercase(),
-            file_rate,
-            by_currency,
-            file_currency: file_currency.map(|c| c.trim().to_ascii_uppercase()),
-        })
-    }
-
-    /// The rate from `currency` to the base for a line of `period`: 1 for
-    /// the base itself; the file's rate for the file's currency; else the
-    /// organisation's rate for that month, or the latest month before it.
-    pub fn rate(
-        &self,
-        currency: &str,
-        period: Option<&str>,
-    ) -> Result<rust_decimal::Decimal, String> {
-        if currency == self.base {
-            return Ok(rust_decimal::Decimal::ONE);
-        }
-        if let Some(rate) = self.file_rate
-            && self.file_currency.as_deref() == Some(currency)
-        {
-            return Ok(rate);
-        }
-        let found = self
-            .by_currency
-            .get(currency)
-            .and_then(|periods| match period {
-                Some(p) => periods.range(..=p.to_owned()).next_back().map(|(_, r)| *r),
-                None => periods.values().next_back().copied(),
-            });
-        found.ok_or_else(|| {
-            format!(
-                "No exchange rate from {currency} to {base}{for_period}: set the file's exchange_rate, or the organisation's rate for {currency}.",
-                base = self.base,
-                for_period = period.map(|p| format!(" for {p}")).unwrap_or_default(),
-            )
-        })
-    }
-}
-
-/// What an import found.
-#[derive(Debug, Serialize)]
-pub struct Imported {
-    pub format: String,
-    pub format_name: String,
-    pub lines: i64,
-    pub currency: String,
-    pub base_currency: String,
-    /// The single rate used, when there was one.
-    pub rate: Option<String>,
-    pub total: Amount,
-    pub base_total: Amount,
-    pub quantity: i64,
-    pub artists: usize,
-    pub period: Option<String>,
-    #[serde(skip)]
-    pub totals: Totals,
-}
-
-/// What the ledger of all a file's lines comes to; `empty` is the cause
-/// when there was no line.
-fn imported(
-    ledger: Ledger,
-    format: &str,
-    format_name: &str,
-    base_currency: &str,
-    file_period: Option<String>,
-    empty: &str,
-) -> Result<Imported, Failure> {
-    if ledger.totals.lines == 0 {
-        return Err(rejected(empty));
-    }
-    if ledger.totals.unfinished() {
-        return Err(internal(
-            "importing",
-            "lines were left whose groups were not found",
-        ));
-    }
-    let rate = ledger.single_rate();
-    let currency = ledger
-        .currencies
-        .keys()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(",");
-    let totals = ledger.totals;
-    Ok(Imported {
-        format: format.to_owned(),
-        format_name: format_name.to_owned(),
-        lines: totals.lines,
-        currency,
-        base_currency: base_currency.to_owned(),
-        rate,
-        total: totals.revenue,
-        base_total: totals.base_revenue,
-        quantity: totals.quantity,
-        artists: totals.artists(),
-        period: file_period.or(ledger.latest_period),
-        totals,
-    })
-}
 
 /// Imports a cleaned table (its header after `skip_lines` lines).
 ///
@@ -379,117 +238,6 @@ async fn save_snapshot(settings: &Settings, snapshot: &Snapshot) -> Result<(), F
         .map_err(|e| internal("saving the snapshot", e))
 }
 
-mod dsr {
-    //! DDEX DSR files: their own parser, the same lines and totals.
-
-    use super::*;
-
-    /// Imports the DSR file at `clean`; `others` are the other files of
-    /// its message, if it was sent in several. Only this file's lines are
-    /// imported, with their share of the message's summary revenue: each
-    /// file of a message is a sales file of its own.
-    pub fn import(
-        clean: &Path,
-        others: &[(u32, PathBuf)],
-        params: &Params,
-        constants: Constants,
-        parquet: &Path,
-    ) -> Result<Imported, Failure> {
-        let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|e| internal("reading the cleaned file", e))
-        };
-        let own = oas_sales::dsr::read(&read(clean)?).map_err(|e| rejected(e.to_string()))?;
-        let number = own.file_number();
-        if own.number_of_files() > 1 && others.is_empty() {
-            return Err(rejected(format!(
-                "This is file {number} of {} of DDEX DSR message {}, whose other files OAS does not know: upload them (or this file again), each as a file of its own or all in one ZIP.",
-                own.number_of_files(),
-                own.message_id()
-            )));
-        }
-        let mut parts = vec![own];
-        for (part_number, path) in others {
-            let part = oas_sales::dsr::read(&read(path)?).map_err(|e| {
-                rejected(format!(
-                    "File {part_number} of this DSR message cannot be read: {e}"
-                ))
-            })?;
-            parts.push(part);
-        }
-        let mut report = oas_sales::dsr::combine(parts).map_err(|e| rejected(e.to_string()))?;
-        report.lines.retain(|line| line.file_number == number);
-        let file_period = params
-            .reporting_period
-            .clone()
-            .or_else(|| report.usage_start.as_deref().map(|d| d[..7].to_owned()));
-        let file_currency = report
-            .currency
-            .clone()
-            .or_else(|| report.lines.first().and_then(|l| l.currency.clone()));
-        let context = Context {
-            rates: Rates::new(params, file_currency)?,
-            file_period: file_period.clone(),
-            default_currency: report.currency.clone(),
-        };
-        let out = LinesFile::create(parquet, constants)
-            .map_err(|e| internal("creating the Parquet file", e))?;
-        let mut ledger = Ledger::default();
-        let mut batch = Batch::new(BATCH);
-        for l in report.lines {
-            let line = Line {
-                reporting_period: file_period.clone(),
-                sale_period: l.start.as_deref().map(|d| d[..7].to_owned()),
-                sale_start: l.start,
-                sale_end: l.end,
-                dsp: l.dsp,
-                sub_service: l.service,
-                territory: l.territory,
-                artist: l.artist,
-                release_title: l.release_title,
-                track_title: l.title,
-                isrc: l.isrc,
-                upc: l.upc,
-                label: None,
-                catalog_number: None,
-                sale_type: Some(format::SaleType::Stream),
-                quantity: l.quantity,
-                gross_revenue: None,
-                net_revenue: l.revenue,
-                currency: l.currency,
-            };
-            let number = l.line_number as i64;
-            ledger.take(&context, number, &line, &mut batch)?;
-            if batch.len() == BATCH {
-                ledger.finish_block(&mut batch);
-                write(&out, std::mem::replace(&mut batch, Batch::new(BATCH)))?;
-            }
-        }
-        ledger.finish_block(&mut batch);
-        if !batch.is_empty() {
-            write(&out, batch)?;
-        }
-        out.finish().map_err(|e| internal("writing Parquet", e))?;
-        imported(
-            ledger,
-            "ddex-dsr",
-            "DDEX DSR flat file",
-            &params.base_currency,
-            file_period,
-            "The DSR file has no usage lines.",
-        )
-    }
-
-    /// Lines per row group.
-    const BATCH: usize = 65_536;
-
-    fn write(out: &LinesFile, batch: Batch) -> Result<(), Failure> {
-        let group = out
-            .encode(batch)
-            .map_err(|e| internal("encoding Parquet", e))?;
-        out.write(group).map_err(|e| internal("writing Parquet", e))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,7 +248,8 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("clean");
         std::fs::write(&path, text).unwrap();
-        let formats: serde_json::Value = serde_json::from_str(format::BUILTIN_JSON).unwrap();
+        let formats: serde_json::Value =
+            serde_json::from_str(oas_sales::format::BUILTIN_JSON).unwrap();
         let params: Params = serde_json::from_value(serde_json::json!({
             "clean": {
                 "kind": "table",

@@ -19,9 +19,11 @@ use oas_sales::format::{self, Cells, Line, Mapper, SplitLine};
 use oas_sales::pipeline::{Spares, in_file_order};
 use oas_sales::sniff::Scanner;
 
+use crate::failure::{internal, rejected};
+use crate::imported::Imported;
 use crate::ledger::{Context, Ledger};
 use crate::lines::{Batch, Constants, LinesFile, RowGroup};
-use crate::{Imported, Params, Rates, internal, rejected};
+use crate::rates::{Params, Rates};
 
 /// Bytes read at a time: a block is one row group.
 pub const BLOCK: usize = 8 << 20;
@@ -525,7 +527,7 @@ pub fn import(
             format!("cleaning counted {expected} data lines, the import found {rows}"),
         ));
     }
-    crate::imported(
+    crate::imported::imported(
         ledger,
         &spec.slug,
         &spec.name,

@@ -1,0 +1,71 @@
+//! What an import found, from the ledger of all a file's lines.
+
+use oas_domain::money::Amount;
+use oas_platform::module::Failure;
+use serde::Serialize;
+
+use crate::failure::{internal, rejected};
+use crate::ledger::Ledger;
+use crate::totals::Totals;
+
+/// What an import found.
+#[derive(Debug, Serialize)]
+pub struct Imported {
+    pub format: String,
+    pub format_name: String,
+    pub lines: i64,
+    pub currency: String,
+    pub base_currency: String,
+    /// The single rate used, when there was one.
+    pub rate: Option<String>,
+    pub total: Amount,
+    pub base_total: Amount,
+    pub quantity: i64,
+    pub artists: usize,
+    pub period: Option<String>,
+    #[serde(skip)]
+    pub totals: Totals,
+}
+
+/// What the ledger of all a file's lines comes to; `empty` is the cause
+/// when there was no line.
+pub(crate) fn imported(
+    ledger: Ledger,
+    format: &str,
+    format_name: &str,
+    base_currency: &str,
+    file_period: Option<String>,
+    empty: &str,
+) -> Result<Imported, Failure> {
+    if ledger.totals.lines == 0 {
+        return Err(rejected(empty));
+    }
+    if ledger.totals.unfinished() {
+        return Err(internal(
+            "importing",
+            "lines were left whose groups were not found",
+        ));
+    }
+    let rate = ledger.single_rate();
+    let currency = ledger
+        .currencies
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(",");
+    let totals = ledger.totals;
+    Ok(Imported {
+        format: format.to_owned(),
+        format_name: format_name.to_owned(),
+        lines: totals.lines,
+        currency,
+        base_currency: base_currency.to_owned(),
+        rate,
+        total: totals.revenue,
+        base_total: totals.base_revenue,
+        quantity: totals.quantity,
+        artists: totals.artists(),
+        period: file_period.or(ledger.latest_period),
+        totals,
+    })
+}
