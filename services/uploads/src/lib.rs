@@ -4,7 +4,6 @@
 //! Params and output: `oas_domain::job::contract::uploads`.
 
 pub mod clean;
-mod sheets;
 
 use oas_domain::job::contract::uploads::{self, Output, Params};
 use oas_domain::job::{FailureCode, Job, Module};

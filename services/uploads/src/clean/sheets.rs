@@ -6,7 +6,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader};
 
-use crate::clean::{Cleaned, Place, Refusal, Table, TextFacts, write_table};
+use super::{Cleaned, Place, Refusal, Table, TextFacts, write_table};
 
 fn cell(data: &Data) -> String {
     match data {
