@@ -34,7 +34,6 @@ pub(super) fn gunzip(input: &Path, output: &Path, limits: &Limits) -> Result<(),
     Ok(())
 }
 
-
 /// Expands a ZIP archive's members into `work/members`, within the limits.
 pub(super) fn archive(input: &Path, work: &Path, limits: &Limits) -> Result<Archive, Refusal> {
     let file = File::open(input).map_err(io)?;

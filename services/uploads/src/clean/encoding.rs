@@ -50,7 +50,10 @@ pub(super) fn is_utf8(path: &Path) -> std::io::Result<bool> {
 
 /// A reader of the file's text as UTF-8, whatever its encoding. UTF-8
 /// without a BOM is passed through as it is (the csv reader checks it).
-pub(super) fn utf8_reader(path: &Path, encoding: &'static Encoding) -> Result<Box<dyn BufRead>, Refusal> {
+pub(super) fn utf8_reader(
+    path: &Path,
+    encoding: &'static Encoding,
+) -> Result<Box<dyn BufRead>, Refusal> {
     let mut file = File::open(path).map_err(io)?;
     if encoding == UTF_8 {
         let mut bom = [0u8; 3];

@@ -231,10 +231,9 @@ pub fn clean(input: &Path, work: &Path, limits: &Limits) -> Result<Cleaned, Refu
 }
 
 use archive::*;
-pub(crate) use check::{Place, Written};
 use check::*;
+pub(crate) use check::{Place, Written};
 use encoding::*;
 use plain::*;
 pub use text::clean_field;
 use text::*;
-

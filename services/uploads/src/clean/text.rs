@@ -187,7 +187,6 @@ pub(super) fn table_of(
     Ok(written)
 }
 
-
 /// Bytes a reader passed on, from `start` on in its stream.
 #[derive(Default)]
 pub(super) struct Seen {
