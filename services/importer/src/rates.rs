@@ -84,3 +84,23 @@ impl Rates {
         })
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A table job's params, with every built-in format, base USD.
+    pub(crate) fn params() -> Params {
+        let formats: serde_json::Value =
+            serde_json::from_str(oas_sales::format::BUILTIN_JSON).unwrap();
+        serde_json::from_value(serde_json::json!({
+            "clean": {"kind": "table", "content_hash": "blake3:00", "source_type": "text",
+                      "encoding": "UTF-8", "clean_key": "org-1/files/1/clean.csv",
+                      "delimiter": ",", "header": [], "rows": 0},
+            "formats": formats,
+            "base_currency": "USD",
+            "lines_prefix": "org-1/lines",
+        }))
+        .unwrap()
+    }
+}

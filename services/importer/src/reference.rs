@@ -191,20 +191,6 @@ mod tests {
         text
     }
 
-    fn params() -> crate::rates::Params {
-        let formats: serde_json::Value =
-            serde_json::from_str(oas_sales::format::BUILTIN_JSON).unwrap();
-        serde_json::from_value(serde_json::json!({
-            "clean": {"kind": "table", "content_hash": "blake3:00", "source_type": "text",
-                      "encoding": "UTF-8", "clean_key": "org-1/files/1/clean.csv",
-                      "delimiter": ",", "header": [], "rows": 0},
-            "formats": formats,
-            "base_currency": "USD",
-            "lines_prefix": "org-1/lines",
-        }))
-        .unwrap()
-    }
-
     /// The fast importer's result as the plain one writes it.
     fn fast(text: &str, block: usize) -> Plain {
         let folder = tempfile::tempdir().unwrap();
@@ -228,7 +214,7 @@ mod tests {
         let imported = fast_import(
             &source,
             &[],
-            &params(),
+            &crate::rates::tests::params(),
             constants,
             &folder.path().join("lines.parquet"),
             &mut hashed,

@@ -557,19 +557,6 @@ mod tests {
         assert_eq!(c(b"a,\"only\nopen"), None);
     }
 
-    fn params() -> Params {
-        let formats: serde_json::Value = serde_json::from_str(format::BUILTIN_JSON).unwrap();
-        serde_json::from_value(serde_json::json!({
-            "clean": {"kind": "table", "content_hash": "blake3:00", "source_type": "text",
-                      "encoding": "UTF-8", "clean_key": "org-1/uploads/1/report.csv",
-                      "delimiter": ",", "header": [], "rows": 0},
-            "formats": formats,
-            "base_currency": "USD",
-            "lines_prefix": "org-1/lines",
-        }))
-        .unwrap()
-    }
-
     /// A report with a preamble line, CR LF line ends, blank lines and
     /// titles holding line ends; returns it with the line each sale starts
     /// on, and the sum of its amounts.
@@ -625,7 +612,14 @@ mod tests {
             base_currency: "USD".into(),
         };
         let mut hashed = None;
-        let imported = import(&source, &[], &params(), constants, &parquet, &mut hashed);
+        let imported = import(
+            &source,
+            &[],
+            &crate::rates::tests::params(),
+            constants,
+            &parquet,
+            &mut hashed,
+        );
         // The whole file is hashed as it is read, even past a fault.
         let whole = oas_platform::storage::content_hash(&path).unwrap();
         assert_eq!(hashed, Some(whole), "block {block}");
