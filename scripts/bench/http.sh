@@ -36,11 +36,16 @@ server_pid=""
 database=""
 admin_url=""
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  local status=$?
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   if [[ -n "$database" ]]; then
     psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
+  return "$status"
 }
 trap cleanup EXIT
 
@@ -57,8 +62,9 @@ else
 fi
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# exec: the background job is the server itself, so that its pid stops it.
 run_oas() {
-  env OAS_DATA_DIR="$work/data" OAS_BIND="127.0.0.1:$port" OAS_LOG="${BENCH_HTTP_LOG:-warn}" \
+  exec env OAS_DATA_DIR="$work/data" OAS_BIND="127.0.0.1:$port" OAS_LOG="${BENCH_HTTP_LOG:-warn}" \
     ${database_url:+OAS_DATABASE_URL="$database_url"} "$oas" "$@"
 }
 key="$(echo 'violet-harbour-tangent-41' | run_oas createsuperuser --username bench \
