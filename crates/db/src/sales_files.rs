@@ -32,6 +32,14 @@ pub struct SalesFile {
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The fingerprint of the lines its last import read.
+    pub lines_hash: Option<String>,
+    /// The file this one repeats, when it is a copy.
+    pub duplicate_of: Option<i64>,
+    /// The rates its last import converted lines at (JSON).
+    pub rates_used: Option<String>,
+    /// The size of the bytes uploaded, as cleaning found them.
+    pub uploaded_bytes: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -62,13 +70,27 @@ pub struct StatusChange {
     pub status_cause: Option<Option<String>>,
     pub error_message: Option<Option<String>>,
     pub module_response: Option<Option<String>>,
+    pub response_module: Option<String>,
     pub total_rows: Option<Option<i64>>,
     pub total_artists: Option<Option<i64>>,
     pub total_local: Option<Option<String>>,
     pub reporting_period: Option<Option<String>>,
     pub content_hash: Option<Option<String>>,
     pub exchange_rate: Option<Option<String>>,
+    pub lines_hash: Option<Option<String>>,
+    pub duplicate_of: Option<Option<i64>>,
+    pub rates_used: Option<Option<String>>,
+    pub uploaded_bytes: Option<Option<i64>>,
     pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Which of an organisation's files a list shows.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ListFilter<'a> {
+    pub status: Option<&'a str>,
+    pub period: Option<&'a str>,
+    /// Only copies of other files (`true`), or none of them (`false`).
+    pub duplicate: Option<bool>,
 }
 
 pub const UUID_KEY: &str = "sales_files_uuid_key";
@@ -82,6 +104,20 @@ impl SalesFile {
                 .get_result(conn)?;
             Self::find(conn, id)
         })
+    }
+
+    /// The file whose uploaded bytes are kept at `org-<o>/files/<id>/original`.
+    pub fn declared_size(
+        conn: &mut DbConnection,
+        organisation_id: i64,
+        id: i64,
+    ) -> Result<Option<i64>, DbError> {
+        Ok(sales_files::table
+            .find(id)
+            .filter(sales_files::organisation_id.eq(organisation_id))
+            .select(sales_files::filesize)
+            .first(conn)
+            .optional()?)
     }
 
     pub fn find(conn: &mut DbConnection, id: i64) -> Result<SalesFile, DbError> {
@@ -114,8 +150,7 @@ impl SalesFile {
     pub fn list(
         conn: &mut DbConnection,
         organisation_id: i64,
-        status: Option<&str>,
-        period: Option<&str>,
+        filter: &ListFilter<'_>,
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<SalesFile>, i64), DbError> {
@@ -123,11 +158,16 @@ impl SalesFile {
             let mut query = sales_files::table
                 .filter(sales_files::organisation_id.eq(organisation_id))
                 .into_boxed();
-            if let Some(status) = status {
+            if let Some(status) = filter.status {
                 query = query.filter(sales_files::status.eq(status.to_owned()));
             }
-            if let Some(period) = period {
+            if let Some(period) = filter.period {
                 query = query.filter(sales_files::reporting_period.eq(period.to_owned()));
+            }
+            match filter.duplicate {
+                Some(true) => query = query.filter(sales_files::duplicate_of.is_not_null()),
+                Some(false) => query = query.filter(sales_files::duplicate_of.is_null()),
+                None => {}
             }
             query
         };
@@ -150,9 +190,15 @@ impl SalesFile {
         Ok((rows.into_iter().map(|(file, _)| file).collect(), total))
     }
 
+    /// Deletes the file; its copies no longer name it.
     pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), DbError> {
-        diesel::delete(sales_files::table.find(id)).execute(conn)?;
-        Ok(())
+        conn.transaction(|conn| {
+            diesel::update(sales_files::table.filter(sales_files::duplicate_of.eq(id)))
+                .set(sales_files::duplicate_of.eq(None::<i64>))
+                .execute(conn)?;
+            diesel::delete(sales_files::table.find(id)).execute(conn)?;
+            Ok(())
+        })
     }
 
     /// The files expanded from an archive.
@@ -175,6 +221,25 @@ impl SalesFile {
         Ok(sales_files::table
             .filter(sales_files::organisation_id.eq(organisation_id))
             .filter(sales_files::content_hash.eq(content_hash))
+            .filter(sales_files::id.ne(except))
+            .filter(sales_files::status.ne("FAILED"))
+            .order(sales_files::id.asc())
+            .select(SalesFile::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Another live file of the organisation whose last import read the
+    /// same lines, if any (the oldest).
+    pub fn same_lines(
+        conn: &mut DbConnection,
+        organisation_id: i64,
+        lines_hash: &str,
+        except: i64,
+    ) -> Result<Option<SalesFile>, DbError> {
+        Ok(sales_files::table
+            .filter(sales_files::organisation_id.eq(organisation_id))
+            .filter(sales_files::lines_hash.eq(lines_hash))
             .filter(sales_files::id.ne(except))
             .filter(sales_files::status.ne("FAILED"))
             .order(sales_files::id.asc())

@@ -234,6 +234,10 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        lines_hash -> Nullable<Text>,
+        duplicate_of -> Nullable<BigInt>,
+        rates_used -> Nullable<Text>,
+        uploaded_bytes -> Nullable<BigInt>,
     }
 }
 

@@ -130,13 +130,42 @@ impl FileAction {
     }
 }
 
-/// An action that does not fit the file's status.
+/// What a file holds that an action can start from, beside its status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// Its bytes as uploaded are stored.
+    pub upload: bool,
+    /// A cleaned table the importer can read.
+    pub cleaned: bool,
+    /// It was an archive, now expanded into files of its own (which are
+    /// imported, not the archive).
+    pub archive: bool,
+}
+
+/// An action that does not fit the file: why, and which action does.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Cannot {action} a file whose status is {status}.")]
+#[error("Cannot {action} a file whose status is {status}. {hint}")]
 pub struct Conflict {
     pub action: &'static str,
     pub status: FileStatus,
+    pub hint: &'static str,
 }
+
+// What a refusal tells the operator to do instead.
+const WAIT: &str = "A module is working on it: wait until it ends.";
+const UPLOAD_FIRST: &str = "Upload its bytes first: process it with the action \"upload\" and PUT them to the URL it answers.";
+const CLEAN_FIRST: &str = "Clean it first: process it with the action \"clean\".";
+const IMPORT_IT: &str =
+    "It is cleaned and waits for its import: process it with the action \"import\".";
+const REIMPORT_IT: &str =
+    "It was cleaned already: to import it again, process it with the action \"reimport\".";
+const ARCHIVE: &str = "It is an archive, expanded into files of their own: process those instead.";
+const FAILED_AT_CLEANING: &str = "It failed before it was cleaned: process it with the action \"clean\" to clean it again, or \"upload\" to replace its bytes.";
+const NOTHING_STORED: &str =
+    "None of its bytes are stored: process it with the action \"upload\" to send them again.";
+const CREATE_NEW: &str = "Its bytes were cleaned already: to send other bytes, create a new file.";
+const CLEAN_COPY_GONE: &str =
+    "Its clean copy is not found: create a new file and upload the report again.";
 
 /// What an action does to a file: its status while the action runs, and the
 /// module it starts (if any).
@@ -146,42 +175,60 @@ pub struct Step {
     pub module: Option<Module>,
 }
 
-/// Decides an operator's action.
-pub fn act(status: FileStatus, action: FileAction) -> Result<Step, Conflict> {
+/// Decides an operator's action on a file in `status` holding `inputs`. A
+/// failed file can be processed again from the first stage it has input
+/// for: new bytes (`upload`), its upload cleaned again (`clean`), or its
+/// clean copy imported again (`reimport`). A refusal says which action
+/// fits instead.
+pub fn act(status: FileStatus, action: FileAction, inputs: Inputs) -> Result<Step, Conflict> {
     use FileStatus::*;
-    let conflict = || Conflict {
-        action: action.as_str(),
-        status,
+    let refuse = |hint| {
+        Err(Conflict {
+            action: action.as_str(),
+            status,
+            hint,
+        })
     };
+    let go = |status, module| Ok(Step { status, module });
+    if status.is_busy() {
+        return refuse(WAIT);
+    }
     match action {
         // A new upload URL while nothing has been cleaned yet, or to start over.
         FileAction::Upload => match status {
-            Initialized | Uploading | Uploaded | Failed => Ok(Step {
-                status: Uploading,
-                module: None,
-            }),
-            _ => Err(conflict()),
+            Initialized | Uploading | Uploaded | Failed => go(Uploading, None),
+            _ => refuse(CREATE_NEW),
         },
         FileAction::Clean => match status {
-            Uploading | Uploaded => Ok(Step {
-                status: Cleaning,
-                module: Some(Module::Uploads),
-            }),
-            _ => Err(conflict()),
+            Uploading | Uploaded | Failed if inputs.upload => go(Cleaning, Some(Module::Uploads)),
+            Initialized | Uploading | Uploaded => refuse(UPLOAD_FIRST),
+            Failed => refuse(NOTHING_STORED),
+            _ if inputs.archive => refuse(ARCHIVE),
+            Cleaned => refuse(IMPORT_IT),
+            _ => refuse(REIMPORT_IT),
         },
         FileAction::Import => match status {
-            Cleaned => Ok(Step {
-                status: Processing,
-                module: Some(Module::Importer),
-            }),
-            _ => Err(conflict()),
+            Cleaned if inputs.cleaned => go(Processing, Some(Module::Importer)),
+            Initialized | Uploading => refuse(UPLOAD_FIRST),
+            Uploaded => refuse(CLEAN_FIRST),
+            _ if inputs.archive => refuse(ARCHIVE),
+            Cleaned => refuse(CLEAN_COPY_GONE),
+            _ if inputs.cleaned => refuse(REIMPORT_IT),
+            Failed if inputs.upload => refuse(FAILED_AT_CLEANING),
+            Failed => refuse(NOTHING_STORED),
+            _ => refuse(CLEAN_COPY_GONE),
         },
         FileAction::Reimport => match status {
-            Processed | Finalized | Failed => Ok(Step {
-                status: Reimport,
-                module: Some(Module::Importer),
-            }),
-            _ => Err(conflict()),
+            Processed | Finalized | Failed if inputs.cleaned => {
+                go(Reimport, Some(Module::Importer))
+            }
+            Initialized | Uploading => refuse(UPLOAD_FIRST),
+            Uploaded => refuse(CLEAN_FIRST),
+            _ if inputs.archive => refuse(ARCHIVE),
+            Cleaned if inputs.cleaned => refuse(IMPORT_IT),
+            Failed if inputs.upload => refuse(FAILED_AT_CLEANING),
+            Failed => refuse(NOTHING_STORED),
+            _ => refuse(CLEAN_COPY_GONE),
         },
     }
 }
@@ -209,47 +256,168 @@ pub fn after_run(status: FileStatus, module: Module, succeeded: bool) -> Option<
     }
 }
 
+/// Where a run that found its file is not a sales report leaves a member
+/// of an archive (a statement or a reference table in a distributor's
+/// bundle): at the stage it reached, saying why, rather than FAILED; it
+/// can be taken on from there like any file at that stage.
+pub fn skipped(status: FileStatus, module: Module) -> Option<FileStatus> {
+    use FileStatus::*;
+    match (status, module) {
+        (Cleaning, Module::Uploads) => Some(Uploaded),
+        (Processing | Reimport, Module::Importer) => Some(Cleaned),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::FileStatus::*;
     use super::*;
 
+    /// Every combination of what a file may hold.
+    fn all_inputs() -> Vec<Inputs> {
+        let mut all = Vec::new();
+        for bits in 0..8u8 {
+            all.push(Inputs {
+                upload: bits & 1 != 0,
+                cleaned: bits & 2 != 0,
+                archive: bits & 4 != 0,
+            });
+        }
+        all
+    }
+
+    /// What a file in `status` can really hold.
+    fn possible(status: FileStatus, inputs: Inputs) -> bool {
+        match status {
+            Initialized => inputs == Inputs::default(),
+            Uploading => !inputs.cleaned && !inputs.archive,
+            Uploaded | Cleaning => inputs.upload && !inputs.cleaned && !inputs.archive,
+            Cleaned => inputs.upload && (inputs.cleaned != inputs.archive),
+            Processing | Processed | Finalized | Reimport => inputs.cleaned != inputs.archive,
+            Failed => !(inputs.cleaned && inputs.archive),
+        }
+    }
+
     #[test]
     fn every_action_from_every_status() {
         for status in FileStatus::ALL {
-            for action in FileAction::ALL {
-                let allowed = match action {
-                    FileAction::Upload => {
-                        [Initialized, Uploading, Uploaded, Failed].contains(&status)
-                    }
-                    FileAction::Clean => [Uploading, Uploaded].contains(&status),
-                    FileAction::Import => status == Cleaned,
-                    FileAction::Reimport => [Processed, Finalized, Failed].contains(&status),
-                };
-                let decided = act(status, action);
-                assert_eq!(decided.is_ok(), allowed, "{action:?} from {status}");
-                if let Err(conflict) = decided {
+            for inputs in all_inputs() {
+                for action in FileAction::ALL {
+                    let allowed = match action {
+                        FileAction::Upload => {
+                            [Initialized, Uploading, Uploaded, Failed].contains(&status)
+                        }
+                        FileAction::Clean => {
+                            [Uploading, Uploaded, Failed].contains(&status) && inputs.upload
+                        }
+                        FileAction::Import => status == Cleaned && inputs.cleaned,
+                        FileAction::Reimport => {
+                            [Processed, Finalized, Failed].contains(&status) && inputs.cleaned
+                        }
+                    };
+                    let decided = act(status, action, inputs);
                     assert_eq!(
-                        conflict.to_string(),
-                        format!(
-                            "Cannot {} a file whose status is {status}.",
-                            action.as_str()
-                        )
+                        decided.is_ok(),
+                        allowed,
+                        "{action:?} from {status} with {inputs:?}"
                     );
+                    if let Err(conflict) = decided {
+                        assert!(conflict.to_string().starts_with(&format!(
+                            "Cannot {} a file whose status is {status}. ",
+                            action.as_str()
+                        )));
+                    }
                 }
             }
         }
+        let uploaded = Inputs {
+            upload: true,
+            ..Inputs::default()
+        };
         assert_eq!(
-            act(Uploaded, FileAction::Clean).unwrap(),
+            act(Uploaded, FileAction::Clean, uploaded).unwrap(),
             Step {
                 status: Cleaning,
                 module: Some(Module::Uploads)
             }
         );
+        let cleaned = Inputs {
+            upload: true,
+            cleaned: true,
+            archive: false,
+        };
         assert_eq!(
-            act(Finalized, FileAction::Reimport).unwrap().module,
+            act(Finalized, FileAction::Reimport, cleaned)
+                .unwrap()
+                .module,
             Some(Module::Importer)
         );
+    }
+
+    /// Each refusal of a file that can really be, names an action that
+    /// fits the same file, or none when waiting or a new file is the way.
+    #[test]
+    fn a_refusal_names_an_action_that_fits() {
+        for status in FileStatus::ALL {
+            for inputs in all_inputs().into_iter().filter(|i| possible(status, *i)) {
+                for action in FileAction::ALL {
+                    let Err(conflict) = act(status, action, inputs) else {
+                        continue;
+                    };
+                    let named: Vec<FileAction> = FileAction::ALL
+                        .into_iter()
+                        .filter(|a| conflict.hint.contains(&format!("\"{}\"", a.as_str())))
+                        .collect();
+                    let no_way_but_waiting_or_anew = status.is_busy()
+                        || [CREATE_NEW, CLEAN_COPY_GONE, ARCHIVE].contains(&conflict.hint);
+                    assert_eq!(
+                        named.is_empty(),
+                        no_way_but_waiting_or_anew,
+                        "{conflict} ({inputs:?})"
+                    );
+                    for other in named {
+                        assert!(
+                            act(status, other, inputs).is_ok(),
+                            "{conflict} names {other:?}, which does not fit either ({inputs:?})"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_that_failed_starts_again_from_the_first_stage_it_has_input_for() {
+        let failed_at_cleaning = Inputs {
+            upload: true,
+            ..Inputs::default()
+        };
+        assert!(act(Failed, FileAction::Clean, failed_at_cleaning).is_ok());
+        assert!(act(Failed, FileAction::Upload, failed_at_cleaning).is_ok());
+        let refused = act(Failed, FileAction::Reimport, failed_at_cleaning).unwrap_err();
+        assert!(
+            refused.to_string().contains("failed before it was cleaned"),
+            "{refused}"
+        );
+        let failed_at_import = Inputs {
+            upload: true,
+            cleaned: true,
+            archive: false,
+        };
+        assert_eq!(
+            act(Failed, FileAction::Reimport, failed_at_import)
+                .unwrap()
+                .status,
+            Reimport
+        );
+        let archive = Inputs {
+            upload: true,
+            cleaned: false,
+            archive: true,
+        };
+        let refused = act(Finalized, FileAction::Reimport, archive).unwrap_err();
+        assert!(refused.to_string().contains("archive"), "{refused}");
     }
 
     #[test]
@@ -260,8 +428,15 @@ mod tests {
         );
         let cleaned = after_run(Cleaning, Module::Uploads, true).unwrap();
         assert_eq!(cleaned.then, Some(FileAction::Import));
+        let inputs = Inputs {
+            upload: true,
+            cleaned: true,
+            archive: false,
+        };
         assert_eq!(
-            act(cleaned.status, FileAction::Import).unwrap().module,
+            act(cleaned.status, FileAction::Import, inputs)
+                .unwrap()
+                .module,
             Some(Module::Importer),
             "what follows a run is an action like an operator's"
         );

@@ -9,6 +9,11 @@ pub(crate) fn rejected(message: impl Into<String>) -> Failure {
     Failure::new(FailureCode::Rejected, message)
 }
 
+/// A file that is readable but not a sales report of any known format.
+pub(crate) fn not_a_sales_report(message: impl Into<String>) -> Failure {
+    Failure::new(FailureCode::NotASalesReport, message)
+}
+
 /// A failure of the module itself, with what it was doing.
 pub(crate) fn internal(what: &str, e: impl std::fmt::Display) -> Failure {
     Failure::new(FailureCode::Internal, format!("{what}: {e}"))

@@ -1,11 +1,13 @@
 //! What an import found, from the ledger of all a file's lines.
 
+use oas_domain::job::contract::importer::RateUsed;
 use oas_domain::money::Amount;
 use oas_platform::module::Failure;
 use serde::Serialize;
 
 use crate::failure::{internal, rejected};
 use crate::ledger::Ledger;
+use crate::rates::missing_cause;
 use crate::totals::Totals;
 
 /// What an import found.
@@ -18,6 +20,8 @@ pub struct Imported {
     pub base_currency: String,
     /// The single rate used, when there was one.
     pub rate: Option<String>,
+    /// Every rate used, by currency and month.
+    pub rates_used: Vec<RateUsed>,
     pub total: Amount,
     pub base_total: Amount,
     pub quantity: i64,
@@ -46,7 +50,12 @@ pub(crate) fn imported(
             "lines were left whose groups were not found",
         ));
     }
+    let missing = ledger.missing_rates();
+    if !missing.is_empty() {
+        return Err(rejected(missing_cause(base_currency, &missing)));
+    }
     let rate = ledger.single_rate();
+    let rates_used = ledger.rates_used(base_currency);
     let currency = ledger
         .currencies
         .keys()
@@ -61,6 +70,7 @@ pub(crate) fn imported(
         currency,
         base_currency: base_currency.to_owned(),
         rate,
+        rates_used,
         total: totals.revenue,
         base_total: totals.base_revenue,
         quantity: totals.quantity,

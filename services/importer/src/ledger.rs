@@ -4,8 +4,9 @@
 //! the end ([`Ledger::merge`]) into what one ledger fed every line in order
 //! would hold.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use oas_domain::job::contract::importer::RateUsed;
 use oas_domain::money::{Amount, CurrencyCode};
 use oas_platform::module::Failure;
 use oas_sales::format::Line;
@@ -38,10 +39,12 @@ pub struct Ledger {
     pub totals: Totals,
     /// Lines per currency.
     pub currencies: BTreeMap<String, i64>,
-    /// The rate each currency was first converted at, and whether another
-    /// line of the currency had another rate.
-    first_rates: BTreeMap<String, Decimal>,
-    pub several_rates: bool,
+    /// The rates lines were converted at: by currency, then by the lines'
+    /// period ("" for none), the rate and the month of the organisation's
+    /// rate it is (none for the base currency and the file's own rate).
+    rates: BTreeMap<String, BTreeMap<String, (Decimal, Option<String>)>>,
+    /// The currencies and periods ("" for none) without a rate.
+    missing: BTreeMap<String, BTreeSet<String>>,
     /// The latest sale or reporting period of the lines.
     pub latest_period: Option<String>,
     /// The last rate looked up.
@@ -94,7 +97,7 @@ impl Ledger {
         let last = match self.last_rate.take() {
             Some(last) if last.currency == currency && last.period.as_deref() == period => last,
             _ => {
-                let rate = context.rates.rate(currency, period).map_err(rejected)?;
+                let rate = self.look_up(context, currency, period);
                 LastRate {
                     currency: currency.to_owned(),
                     period: period.map(str::to_owned),
@@ -109,12 +112,6 @@ impl Ledger {
             ..
         } = self.last_rate.insert(last);
         let rate = *rate;
-        match self.first_rates.get(currency) {
-            Some(first) => self.several_rates |= *first != rate,
-            None => {
-                self.first_rates.insert(currency.to_owned(), rate);
-            }
-        }
         let base = if rate == Decimal::ONE {
             amount
         } else {
@@ -141,6 +138,41 @@ impl Ledger {
         Ok(())
     }
 
+    /// The rate of `currency` for lines of `period`, noted among the rates
+    /// used; a missing one is noted as such (the file fails at its end,
+    /// naming them all) and converts at zero meanwhile.
+    fn look_up(&mut self, context: &Context, currency: &str, period: Option<&str>) -> Decimal {
+        let key = period.unwrap_or("");
+        match context.rates.rate(currency, period) {
+            Some(found) => {
+                let known = self
+                    .rates
+                    .get(currency)
+                    .is_some_and(|periods| periods.contains_key(key));
+                if !known {
+                    self.rates.entry(currency.to_owned()).or_default().insert(
+                        key.to_owned(),
+                        (found.rate, found.period.map(str::to_owned)),
+                    );
+                }
+                found.rate
+            }
+            None => {
+                let known = self
+                    .missing
+                    .get(currency)
+                    .is_some_and(|periods| periods.contains(key));
+                if !known {
+                    self.missing
+                        .entry(currency.to_owned())
+                        .or_default()
+                        .insert(key.to_owned());
+                }
+                Decimal::ZERO
+            }
+        }
+    }
+
     /// Ends the block of lines `batch` holds: the groups left to its end
     /// are found. Call it before the batch is encoded or dropped.
     pub fn finish_block(&mut self, batch: &mut Batch) {
@@ -153,14 +185,11 @@ impl Ledger {
         for (currency, count) in other.currencies {
             *self.currencies.entry(currency).or_default() += count;
         }
-        self.several_rates |= other.several_rates;
-        for (currency, rate) in other.first_rates {
-            match self.first_rates.get(&currency) {
-                Some(mine) => self.several_rates |= *mine != rate,
-                None => {
-                    self.first_rates.insert(currency, rate);
-                }
-            }
+        for (currency, periods) in other.rates {
+            self.rates.entry(currency).or_default().extend(periods);
+        }
+        for (currency, periods) in other.missing {
+            self.missing.entry(currency).or_default().extend(periods);
         }
         if let Some(theirs) = other.latest_period
             && self
@@ -172,11 +201,41 @@ impl Ledger {
         }
     }
 
-    /// The one rate the file was converted at, if it was one.
+    /// The one rate the file was converted at, if it was one: one currency,
+    /// at one rate.
     pub fn single_rate(&self) -> Option<String> {
-        match (self.first_rates.len(), self.several_rates) {
-            (1, false) => self.first_rates.values().next().map(Decimal::to_string),
-            _ => None,
-        }
+        let mut rates = self.rates.values().flat_map(|periods| periods.values());
+        let (first, _) = rates.next()?;
+        (self.rates.len() == 1 && rates.all(|(rate, _)| rate == first)).then(|| first.to_string())
+    }
+
+    /// Every rate lines of a currency other than `base` were converted at.
+    pub fn rates_used(&self, base: &str) -> Vec<RateUsed> {
+        self.rates
+            .iter()
+            .filter(|(currency, _)| currency.as_str() != base)
+            .flat_map(|(currency, periods)| {
+                periods
+                    .iter()
+                    .map(|(period, (rate, rate_period))| RateUsed {
+                        currency: currency.clone(),
+                        period: Some(period.clone()).filter(|p| !p.is_empty()),
+                        rate: rate.to_string(),
+                        rate_period: rate_period.clone(),
+                    })
+            })
+            .collect()
+    }
+
+    /// The currencies and periods lines had no rate for, if any.
+    pub fn missing_rates(&self) -> BTreeSet<(String, Option<String>)> {
+        self.missing
+            .iter()
+            .flat_map(|(currency, periods)| {
+                periods
+                    .iter()
+                    .map(|p| (currency.clone(), Some(p.clone()).filter(|p| !p.is_empty())))
+            })
+            .collect()
     }
 }

@@ -207,6 +207,7 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
             .collect(),
     };
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "lines stored");
+    let fingerprint = snapshot.fingerprint();
     save_snapshot(&settings, &snapshot).await?;
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "snapshot saved");
     tracing::info!(lines = imported.lines, format = %imported.format, "imported");
@@ -223,6 +224,8 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         artists: imported.artists as u64,
         period: imported.period,
         parquet_key: parquet_key.as_str().to_owned(),
+        fingerprint: Some(fingerprint),
+        rates_used: imported.rates_used,
     };
     serde_json::to_value(&output).map_err(|e| internal("output", e))
 }

@@ -19,7 +19,7 @@ use oas_sales::format::{self, Cells, Line, Mapper, SplitLine};
 use oas_sales::pipeline::{Spares, in_file_order};
 use oas_sales::sniff::Scanner;
 
-use crate::failure::{internal, rejected};
+use crate::failure::{internal, not_a_sales_report, rejected};
 use crate::imported::Imported;
 use crate::ledger::{Context, Ledger};
 use crate::lines::{Batch, Constants, LinesFile, RowGroup};
@@ -439,7 +439,8 @@ pub fn import(
     let numbered = header
         .first()
         .is_some_and(|h| h == oas_sales::sniff::SOURCE_LINE);
-    let spec = format::detect(&params.formats, &header).map_err(|e| rejected(e.to_string()))?;
+    let spec =
+        format::detect(&params.formats, &header).map_err(|e| not_a_sales_report(e.to_string()))?;
     let mapper = Mapper::new(spec, &header, preamble);
     let file_period = params
         .reporting_period

@@ -61,7 +61,7 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         std::thread::scope(|scope| {
             let hashing = scope.spawn(|| oas_platform::storage::content_hash(&original));
             let cleaned = clean::clean(&original, &folder, &limits)
-                .map_err(|refusal| Failure::new(FailureCode::Rejected, refusal.to_string()));
+                .map_err(|refusal| Failure::new(refusal.code(), refusal.to_string()));
             let hash = hashing
                 .join()
                 .map_err(|_| internal("hash")("the hashing thread failed".to_owned()))?

@@ -200,6 +200,9 @@ pub mod importer {
         /// The organisation's rates into its base currency.
         #[serde(default)]
         pub rates: Vec<Rate>,
+        /// What a line whose month has no rate does.
+        #[serde(default)]
+        pub missing_rates: MissingRates,
         /// The file's reporting period, if the operator gave one.
         #[serde(default)]
         pub reporting_period: Option<String>,
@@ -220,6 +223,44 @@ pub mod importer {
         pub period: String,
         /// Exact decimal text.
         pub rate: String,
+    }
+
+    /// What an import does with a line whose month has no rate into the
+    /// base currency (the organisation's choice).
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum MissingRates {
+        /// The file fails, naming every currency and month without a rate.
+        #[default]
+        Fail,
+        /// The latest earlier month's rate is used (and shown as such).
+        LatestEarlier,
+    }
+
+    impl MissingRates {
+        pub const ALL: [MissingRates; 2] = [MissingRates::Fail, MissingRates::LatestEarlier];
+
+        pub fn as_str(self) -> &'static str {
+            match self {
+                MissingRates::Fail => "fail",
+                MissingRates::LatestEarlier => "latest_earlier",
+            }
+        }
+    }
+
+    /// A rate an import converted lines at: for the lines of `currency`
+    /// and `period` (the line's month; none when neither the line nor the
+    /// file had one), the `rate`, which is the file's own or the
+    /// organisation's for `rate_period`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct RateUsed {
+        pub currency: String,
+        pub period: Option<String>,
+        /// Exact decimal text.
+        pub rate: String,
+        /// The month of the organisation's rate used; `None` for the
+        /// file's own rate.
+        pub rate_period: Option<String>,
     }
 
     /// Another file of the same DSR message.
@@ -250,6 +291,13 @@ pub mod importer {
         pub period: Option<String>,
         /// Where the lines were written.
         pub parquet_key: String,
+        /// What the lines add up to, whatever the upload's bytes: two
+        /// imports with the same fingerprint read the same report.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fingerprint: Option<String>,
+        /// Every rate lines were converted at, by currency and month.
+        #[serde(default)]
+        pub rates_used: Vec<RateUsed>,
     }
 }
 

@@ -136,6 +136,12 @@ pub enum FailureCode {
     /// The input's fault (a file that is not a report, a bad line): the
     /// message is written for the operator and becomes the subject's cause.
     Rejected,
+    /// The input is readable but is not a sales report (no table, or a
+    /// table of no known format: a statement or a reference table in a
+    /// distributor's bundle). Like `Rejected`, the message is the cause;
+    /// an archive's member that is not a sales report is skipped, not
+    /// failed.
+    NotASalesReport,
     /// The job's params do not fit the module.
     InvalidParams,
     /// The module failed on its own account (storage, a bug).
@@ -161,6 +167,7 @@ impl FailureCode {
     pub fn as_str(self) -> &'static str {
         match self {
             FailureCode::Rejected => "rejected",
+            FailureCode::NotASalesReport => "not_a_sales_report",
             FailureCode::InvalidParams => "invalid_params",
             FailureCode::Internal => "internal",
             FailureCode::LaunchFailed => "launch_failed",

@@ -86,6 +86,40 @@ pub struct Snapshot {
     pub rows: BTreeMap<Dimension, Vec<SnapshotRow>>,
 }
 
+impl Snapshot {
+    /// What the file's lines add up to, as a fingerprint: the currency, the
+    /// number of lines, the quantity and the exact revenue in the file's
+    /// currency, of the file and of every group of every dimension (in the
+    /// order of their keys). It depends on the lines read, not on how the
+    /// upload was encoded, compressed or laid out, nor on the exchange
+    /// rates or period the import was given: two uploads with the same
+    /// fingerprint are the same report. `blake3:` and hex.
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        let mut field = |text: &str| {
+            hasher.update(text.as_bytes());
+            // A unit separator: never inside a field of text read from a report.
+            hasher.update(&[0x1f]);
+        };
+        let totals = &self.totals;
+        field(&totals.currency);
+        field(&totals.lines.to_string());
+        field(&totals.quantity.to_string());
+        field(&totals.revenue.to_string());
+        for (dimension, rows) in &self.rows {
+            field(dimension.as_str());
+            let mut ordered: Vec<&SnapshotRow> = rows.iter().collect();
+            ordered.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+            for row in ordered {
+                field(&row.key);
+                field(&row.quantity.to_string());
+                field(&row.revenue.to_string());
+            }
+        }
+        format!("blake3:{}", hasher.finalize().to_hex())
+    }
+}
+
 /// An organisation's figures across all its snapshots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
@@ -286,5 +320,67 @@ impl SnapshotStore for AnySnapshots {
             Self::Sql(s) => s.top(organisation_id, dimension, limit).await,
             Self::Mongo(s) => s.top(organisation_id, dimension, limit).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str, revenue: &str, base: &str) -> SnapshotRow {
+        SnapshotRow {
+            key: key.to_owned(),
+            name: key.to_owned(),
+            isrc: None,
+            upc: None,
+            revenue: revenue.parse().unwrap(),
+            base_revenue: base.parse().unwrap(),
+            quantity: 3,
+        }
+    }
+
+    fn snapshot(file_id: i64, rows: Vec<SnapshotRow>, base: &str) -> Snapshot {
+        Snapshot {
+            totals: SnapshotTotals {
+                file_id,
+                organisation_id: 1,
+                currency: "GBP".to_owned(),
+                base_currency: "USD".to_owned(),
+                period: Some(format!("2024-0{file_id}")),
+                lines: 2,
+                revenue: "1.5".parse().unwrap(),
+                base_revenue: base.parse().unwrap(),
+                quantity: 6,
+            },
+            rows: BTreeMap::from([(Dimension::Track, rows)]),
+        }
+    }
+
+    #[test]
+    fn a_fingerprint_is_of_the_lines_read_not_of_rates_order_or_period() {
+        let one = snapshot(
+            1,
+            vec![row("A", "1", "1.25"), row("B", "0.5", "0.625")],
+            "1.875",
+        );
+        let again = snapshot(
+            2,
+            vec![row("B", "0.50", "0.6"), row("A", "1.0", "1.2")],
+            "1.8",
+        );
+        assert_eq!(one.fingerprint(), again.fingerprint());
+        let a_cent_more = snapshot(
+            1,
+            vec![row("A", "1.01", "1.25"), row("B", "0.5", "0.625")],
+            "1.875",
+        );
+        assert_ne!(one.fingerprint(), a_cent_more.fingerprint());
+        let moved = snapshot(
+            1,
+            vec![row("A", "0.5", "1.25"), row("B", "1", "0.625")],
+            "1.875",
+        );
+        assert_ne!(one.fingerprint(), moved.fingerprint());
+        assert!(one.fingerprint().starts_with("blake3:"));
     }
 }

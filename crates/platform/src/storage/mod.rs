@@ -144,6 +144,15 @@ pub fn original_key(organisation_id: i64, file_id: i64) -> Result<ObjectKey, Sto
     ))
 }
 
+/// The organisation and sales file whose uploaded bytes `key` holds, if it
+/// is such a key ([`original_key`]).
+pub fn original_of(key: &ObjectKey) -> Option<(i64, i64)> {
+    let rest = key.as_str().strip_prefix("org-")?;
+    let (organisation, rest) = rest.split_once("/files/")?;
+    let file = rest.strip_suffix("/original")?;
+    Some((organisation.parse().ok()?, file.parse().ok()?))
+}
+
 /// The folder of an organisation's standard sales lines, one Parquet file
 /// per sales file under its period: `org-<id>/lines/<YYYY-MM>/file-<id>.parquet`.
 pub fn lines_prefix(organisation_id: i64) -> String {
@@ -370,6 +379,16 @@ impl ObjectStore for AnyStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_upload_key_names_its_organisation_and_file() {
+        let key = original_key(7, 42).unwrap();
+        assert_eq!(original_of(&key), Some((7, 42)));
+        let other = ObjectKey::parse("org-7/files/42/clean.csv").unwrap();
+        assert_eq!(original_of(&other), None);
+        let odd = ObjectKey::parse("org-x/files/42/original").unwrap();
+        assert_eq!(original_of(&odd), None);
+    }
 
     #[test]
     fn storage_urls() {

@@ -6,6 +6,7 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, web};
 
 use super::error::{ApiError, ErrorCode};
+use super::json::type_message;
 
 /// JSON bodies: at most `limit` bytes, `application/json` only.
 pub fn json_config(limit: usize) -> web::JsonConfig {
@@ -47,9 +48,10 @@ fn json_error(error: JsonPayloadError, req: &HttpRequest) -> ApiError {
             ErrorCode::PayloadTooLarge,
             format!("Request body is too large: the limit is {limit} bytes."),
         ),
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::bad_request(format!("Invalid request body: {e}."))
-        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::bad_request(format!(
+            "Invalid request body: {}",
+            type_message(&e.to_string())
+        )),
         JsonPayloadError::Deserialize(e) => {
             ApiError::bad_request(format!("JSON parse error - {e}."))
         }
@@ -62,9 +64,10 @@ fn json_error(error: JsonPayloadError, req: &HttpRequest) -> ApiError {
 
 fn query_error(error: QueryPayloadError) -> ApiError {
     match error {
-        QueryPayloadError::Deserialize(e) => {
-            ApiError::bad_request(format!("Invalid query parameters: {e}."))
-        }
+        QueryPayloadError::Deserialize(e) => ApiError::bad_request(format!(
+            "Invalid query parameters: {}",
+            type_message(&e.to_string())
+        )),
         other => ApiError::bad_request(format!("Invalid query parameters: {other}.")),
     }
 }
@@ -77,6 +80,11 @@ fn path_error(_: PathError, req: &HttpRequest) -> ApiError {
     match super::fallback::allowed_at(req) {
         Some(allowed) if !allowed.iter().any(|m| m == req.method().as_str()) => {
             ApiError::method_not_allowed(req.method().as_str(), &allowed)
+        }
+        // The organisation routes say what they did not find, as the
+        // seed documents do, whatever the id was.
+        _ if req.path().starts_with("/api/organisations/") => {
+            ApiError::new(ErrorCode::NotFound, crate::access::ORGANISATION_NOT_FOUND)
         }
         _ => ApiError::not_found(),
     }

@@ -72,7 +72,8 @@ fn whole_numbers(value: &mut serde_json::Value) {
 
 /// serde's messages, without the position suffix that means nothing here,
 /// and with Rust's type names in words.
-fn type_message(message: &str) -> String {
+/// A deserializer's message in words a client reads: no Rust type names.
+pub(crate) fn type_message(message: &str) -> String {
     let trimmed = message.split(" at line ").next().unwrap_or(message);
     let mut text = trimmed.to_owned();
     for (rust, words) in [
@@ -86,6 +87,28 @@ fn type_message(message: &str) -> String {
         ("expected a boolean", "expected true or false"),
         ("invalid type: floating point", "invalid type: the number"),
         ("invalid type: integer", "invalid type: the number"),
+        ("invalid digit found in string", "expected a whole number"),
+        (
+            "cannot parse integer from empty string",
+            "expected a whole number, not nothing",
+        ),
+        (
+            "number too large to fit in target type",
+            "the number is too large",
+        ),
+        (
+            "number too small to fit in target type",
+            "the number is too small",
+        ),
+        ("invalid float literal", "expected a number"),
+        (
+            "provided string was not `true` or `false`",
+            "expected true or false",
+        ),
+        ("expected a map", "expected an object"),
+        ("expected a sequence", "expected a list"),
+        ("BTreeMap", "an object"),
+        ("HashMap", "an object"),
     ] {
         text = text.replace(rust, words);
     }

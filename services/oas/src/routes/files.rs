@@ -4,11 +4,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{NaiveDateTime, Utc};
-use oas_db::sales_files::{NewSalesFile, SalesFile};
+use oas_db::sales_files::{ListFilter, NewSalesFile, SalesFile};
 use oas_domain::access::Permission;
 use oas_domain::file::{FILE_TYPES, FileAction, FileStatus};
 use oas_domain::period::Period;
-use oas_platform::snapshots::SnapshotStore;
 use oas_platform::storage::ObjectStore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -35,8 +34,11 @@ pub struct SalesFileOut {
     pub filename: String,
     #[schema(example = "TSV")]
     pub filetype: String,
-    /// As given at creation (the seed counts it in bits).
+    /// As declared at creation (the seed counts it in bits); the upload may
+    /// not be larger, counted in bytes.
     pub filesize: i64,
+    /// The size in bytes of what was uploaded, read when cleaning starts.
+    pub uploaded_bytes: Option<i64>,
     /// The client's reference of the file's data in the snapshot store.
     pub mongo_db_id: String,
     #[schema(example = "INITIALIZED")]
@@ -53,21 +55,52 @@ pub struct SalesFileOut {
     pub reporting_period: Option<String>,
     #[schema(example = "MANUALLY")]
     pub upload_mode: String,
+    /// The state of the last module's answer: PENDING while a run is under
+    /// way or none has run, then SUCCEEDED, FAILED or TIMED_OUT.
     #[schema(example = "PENDING")]
     pub response_module: String,
-    /// The last module run on the file and how it ended.
+    /// The module last called on the file: `uploads` (cleaning) or
+    /// `importer`.
+    #[schema(example = "importer")]
     pub module_response: Option<String>,
     pub organisation: i64,
     /// Exact decimal, as text.
     pub exchange_rate: Option<String>,
     /// The archive this file came out of.
     pub parent: Option<i64>,
+    /// The file this one repeats: the same report already imported (its
+    /// lines are the same, whatever its bytes). A copy fails and counts
+    /// nowhere, unless it is reimported on purpose.
+    pub duplicate_of: Option<i64>,
+    /// The rates its last import converted lines at, one per currency and
+    /// month: the file's own rate, or the organisation's for `rate_period`
+    /// (another month than the lines' only when the organisation chose to
+    /// borrow the latest earlier rate). Empty when every line was in the
+    /// base currency.
+    pub rates_used: Vec<RateUsedOut>,
     #[serde(serialize_with = "utc")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "utc")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
+}
+
+/// A rate an import converted lines at.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RateUsedOut {
+    #[schema(example = "GBP")]
+    pub currency: String,
+    /// The lines' month; null for lines without a period.
+    #[schema(example = "2023-02")]
+    pub period: Option<String>,
+    /// Into the organisation's base currency, exact.
+    #[schema(example = "1.2345")]
+    pub rate: String,
+    /// The month of the organisation's rate used; null for the file's own
+    /// `exchange_rate`.
+    #[schema(example = "2023-01")]
+    pub rate_period: Option<String>,
 }
 
 impl From<SalesFile> for SalesFileOut {
@@ -78,6 +111,7 @@ impl From<SalesFile> for SalesFileOut {
             filename: f.filename,
             filetype: f.filetype,
             filesize: f.filesize,
+            uploaded_bytes: f.uploaded_bytes,
             mongo_db_id: f.mongo_db_id,
             status: f.status,
             total_rows: f.total_rows,
@@ -92,6 +126,12 @@ impl From<SalesFile> for SalesFileOut {
             organisation: f.organisation_id,
             exchange_rate: f.exchange_rate,
             parent: f.parent_id,
+            duplicate_of: f.duplicate_of,
+            rates_used: f
+                .rates_used
+                .as_deref()
+                .and_then(|text| serde_json::from_str(text).ok())
+                .unwrap_or_default(),
             created_at: f.created_at,
             updated_at: f.updated_at,
         }
@@ -150,6 +190,7 @@ pub struct CreateSalesFile {
     #[validate(length(max = 20))]
     #[schema(value_type = Option<String>, schema_with = upload_mode_schema)]
     pub upload_mode: Option<String>,
+    /// Set by processing (the state of a module's answer); ignored when given.
     #[validate(length(max = 100))]
     #[schema(max_length = 100)]
     pub response_module: Option<String>,
@@ -191,22 +232,7 @@ async fn remove_data(state: &AppState, file: &SalesFile) -> Result<(), ApiError>
         .delete_prefix(&files_prefix(file))
         .await
         .map_err(ApiError::internal)?;
-    state
-        .storage
-        .delete_matching(
-            &format!(
-                "{}/",
-                oas_platform::storage::lines_prefix(file.organisation_id)
-            ),
-            &oas_platform::storage::lines_suffix(file.id),
-        )
-        .await
-        .map_err(ApiError::internal)?;
-    state
-        .snapshots
-        .delete(file.id)
-        .await
-        .map_err(ApiError::internal)
+    Ok(file_workflow::remove_lines(state, file).await?)
 }
 
 /// The stored status; only ever written from `FileStatus::as_str`.
@@ -313,7 +339,8 @@ pub async fn create_file(
         request.filesize.unwrap_or_default(),
         request.mongo_db_id.unwrap_or_default(),
     );
-    let response_module = request.response_module.unwrap_or_else(|| "PENDING".into());
+    // The state of a module's answer: set by processing, not by the client.
+    let response_module = file_workflow::PENDING;
     let created_by = auth.user.id;
     let file = state
         .db
@@ -331,7 +358,7 @@ pub async fn create_file(
                     status: FileStatus::Initialized.as_str(),
                     reporting_period: period.as_deref(),
                     upload_mode: &upload_mode,
-                    response_module: &response_module,
+                    response_module,
                     exchange_rate: rate.as_deref(),
                     parent_id: None,
                     created_by: Some(created_by),
@@ -355,6 +382,9 @@ pub struct FileFilter {
     /// `YYYY-MM`.
     #[param(pattern = r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$")]
     pub period: Option<String>,
+    /// `true`: only copies of other files (`duplicate_of` set); `false`:
+    /// none of them, so that FAILED lists only real failures.
+    pub duplicate: Option<bool>,
     #[param(minimum = 1)]
     pub page: Option<i64>,
     #[param(minimum = 1)]
@@ -383,6 +413,7 @@ pub async fn list_files(
         organisation,
         status,
         period,
+        duplicate,
         page,
         page_size,
     } = query.into_inner();
@@ -405,14 +436,12 @@ pub async fn list_files(
     let (rows, total) = state
         .db
         .run(move |conn| {
-            SalesFile::list(
-                conn,
-                org.id,
-                status.as_deref(),
-                period.as_deref(),
-                offset,
-                limit,
-            )
+            let filter = ListFilter {
+                status: status.as_deref(),
+                period: period.as_deref(),
+                duplicate,
+            };
+            SalesFile::list(conn, org.id, &filter, offset, limit)
         })
         .await?;
     let results = rows.into_iter().map(SalesFileOut::from).collect();
@@ -446,14 +475,15 @@ pub async fn get_file(
     ))
 }
 
-/// Delete a file with its stored bytes, lines and snapshot. A file being
+/// Delete a file with its stored bytes, lines and snapshot; an archive
+/// goes with the files made from it, which the answer lists. A file being
 /// processed cannot be deleted until its run ends.
 #[utoipa::path(
     tag = "files",
     security(("api_key" = []), ("bearer" = [])),
     params(("id" = i64, Path, description = "File id")),
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 200, description = "Deleted: the file, and for an archive every file made from it", body = Deleted),
         (status = 403, description = "The caller's role may not process files", body = ErrorBody),
         (status = 404, description = "No such file of the caller's organisations", body = ErrorBody),
         (status = 409, description = "The file is being processed", body = ErrorBody),
@@ -494,7 +524,28 @@ pub async fn delete_file(
         .db
         .run(move |conn| SalesFile::delete(conn, id))
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let deleted = std::iter::once(&file)
+        .chain(&children)
+        .map(|f| DeletedFile {
+            id: f.id,
+            filename: f.filename.clone(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Deleted { deleted }))
+}
+
+/// What a delete removed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    /// The file, then the files made from it when it was an archive: they
+    /// go with it, lines and snapshots included.
+    pub deleted: Vec<DeletedFile>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletedFile {
+    pub id: i64,
+    pub filename: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

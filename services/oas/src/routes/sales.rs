@@ -34,7 +34,9 @@ impl From<SnapshotRow> for GroupOut {
     fn from(r: SnapshotRow) -> Self {
         Self {
             name: r.name,
-            key: r.key,
+            // A title and an artist are kept apart by a unit separator in
+            // the store; shown with a dash.
+            key: r.key.replace('\u{1f}', " – "),
             isrc: r.isrc,
             upc: r.upc,
             revenue: r.revenue.to_string(),
@@ -65,6 +67,24 @@ pub struct SnapshotOut {
     pub by_track: Vec<GroupOut>,
     #[serde(rename = "byRelease")]
     pub by_release: Vec<GroupOut>,
+    /// How many groups each list has in all, of which `limit` from
+    /// `offset` are shown.
+    pub counts: GroupCounts,
+}
+
+/// The number of groups of each dimension.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct GroupCounts {
+    #[serde(rename = "byArtist")]
+    pub by_artist: i64,
+    #[serde(rename = "byDSP")]
+    pub by_dsp: i64,
+    #[serde(rename = "byTerritory")]
+    pub by_territory: i64,
+    #[serde(rename = "byTrack")]
+    pub by_track: i64,
+    #[serde(rename = "byRelease")]
+    pub by_release: i64,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -117,11 +137,19 @@ pub async fn file_snapshot(
             )
         })?;
     let mut lists = Vec::with_capacity(Dimension::ALL.len());
+    let mut counts = GroupCounts::default();
     for dimension in Dimension::ALL {
-        let (rows, _) = snapshots
+        let (rows, total) = snapshots
             .rows(file.id, dimension, offset, limit)
             .await
             .map_err(ApiError::internal)?;
+        *match dimension {
+            Dimension::Artist => &mut counts.by_artist,
+            Dimension::Dsp => &mut counts.by_dsp,
+            Dimension::Territory => &mut counts.by_territory,
+            Dimension::Track => &mut counts.by_track,
+            Dimension::Release => &mut counts.by_release,
+        } = total;
         lists.push(rows.into_iter().map(GroupOut::from).collect::<Vec<_>>());
     }
     let mut lists = lists.into_iter();
@@ -140,6 +168,7 @@ pub async fn file_snapshot(
         by_territory: next(),
         by_track: next(),
         by_release: next(),
+        counts,
     }))
 }
 

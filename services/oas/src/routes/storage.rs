@@ -5,6 +5,7 @@
 
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpResponse, get, put, web};
+use oas_db::sales_files::SalesFile;
 use oas_platform::storage::signing::SignatureError;
 use oas_platform::storage::{
     AnyStorage, LocalStorage, ObjectKey, ObjectStore, PresignMethod, StorageError,
@@ -74,7 +75,7 @@ fn authorise<'a>(
         (status = 200, description = "Stored"),
         (status = 403, description = "Unsigned, tampered, expired or signed for another method", body = ErrorBody),
         (status = 404, description = "Not local storage, or an invalid key", body = ErrorBody),
-        (status = 413, description = "Larger than OAS_MAX_UPLOAD_BYTES", body = ErrorBody),
+        (status = 413, description = "Larger than the file's declared filesize, or OAS_MAX_UPLOAD_BYTES", body = ErrorBody),
     ),
 )]
 #[put("/api/storage/{key:.*}")]
@@ -85,7 +86,10 @@ pub async fn upload_object(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (local, key) = authorise(&state, &key, &signed, PresignMethod::Put)?;
-    let limit = state.settings.max_upload_bytes;
+    let limit = match declared_size(&state, &key).await? {
+        Some(declared) => declared.min(state.settings.max_upload_bytes),
+        None => state.settings.max_upload_bytes,
+    };
     match local.write_stream(&key, payload, limit).await {
         Ok(_) => Ok(HttpResponse::Ok().finish()),
         Err(StorageError::TooLarge(limit)) => Err(ApiError::new(
@@ -94,6 +98,18 @@ pub async fn upload_object(
         )),
         Err(e) => Err(ApiError::internal(e)),
     }
+}
+
+/// The size declared for the sales file whose upload `key` is, if it is one.
+async fn declared_size(state: &AppState, key: &ObjectKey) -> Result<Option<u64>, ApiError> {
+    let Some((organisation, file)) = oas_platform::storage::original_of(key) else {
+        return Ok(None);
+    };
+    let declared = state
+        .db
+        .run(move |conn| SalesFile::declared_size(conn, organisation, file))
+        .await?;
+    Ok(declared.map(|size| u64::try_from(size).unwrap_or(0)))
 }
 
 /// Download an object through a presigned URL (local storage only).

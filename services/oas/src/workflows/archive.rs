@@ -2,11 +2,11 @@
 //! (`parent`), each cleaned in turn; the archive itself is then done.
 
 use chrono::Utc;
-use oas_db::jobs as job_status;
+use oas_db::jobs::{self as job_status, JobRecord};
 use oas_db::sales_files::{NewSalesFile, SalesFile, StatusChange};
 use oas_domain::file::{FileAction, FileStatus, type_of_name};
 use oas_domain::job::Module;
-use oas_domain::job::contract::uploads::Archive;
+use oas_domain::job::contract::uploads::{self, Archive};
 use oas_platform::storage::{ObjectKey, ObjectStore};
 
 use super::files;
@@ -36,43 +36,97 @@ pub async fn expand(state: &AppState, file: &SalesFile, archive: &Archive) -> Ba
             .await;
         }
     };
-    let mut cause = format!(
-        "The archive was expanded into {} file(s): {}.",
-        made.len(),
-        made.iter()
-            .map(|c| format!("{} (file {})", c.filename, c.id))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    if !archive.skipped.is_empty() {
-        let skipped: Vec<String> = archive
-            .skipped
-            .iter()
-            .map(|s| format!("{} ({})", s.name, s.reason))
-            .collect();
-        cause.push_str(&format!(" Not taken: {}.", skipped.join(", ")));
-    }
+    let cause = standing(&made, &archive.skipped);
     let change = StatusChange {
         status: Some(FileStatus::Finalized.as_str().to_owned()),
         status_cause: Some(Some(cause)),
         error_message: Some(None),
-        module_response: Some(Some(format!(
-            "{}: {}",
-            Module::Uploads,
-            job_status::SUCCEEDED
-        ))),
+        module_response: Some(Some(Module::Uploads.as_str().to_owned())),
+        response_module: Some(files::answer(job_status::SUCCEEDED)),
         updated_at: Some(Utc::now().naive_utc()),
         ..Default::default()
     };
     files::transition(state, file.id, FileStatus::Cleaning, change).await?;
     for child in made {
-        // A member whose run cannot start has been failed with the reason;
-        // the others still start.
-        if let Err(e) = files::start(state, &child, FileStatus::Uploaded, FileAction::Clean).await {
-            tracing::warn!(file.id = child.id, error = %e, "a member's cleaning did not start");
-        }
+        // A member whose run cannot start says why; the others still start.
+        files::start_next(state, &child, FileStatus::Uploaded, FileAction::Clean).await;
     }
     Ok(())
+}
+
+/// Writes on the archive how its members stand: how many were imported,
+/// skipped (not sales reports) and failed, and why; called whenever one
+/// of them ends a run.
+pub async fn tally(state: &AppState, archive_id: i64) -> BackgroundResult<()> {
+    let (members, expansion) = state
+        .db
+        .run(move |conn| {
+            let members = SalesFile::children(conn, archive_id)?;
+            let output = JobRecord::latest_output(conn, archive_id, Module::Uploads.as_str())?;
+            Ok::<_, oas_db::DbError>((members, output))
+        })
+        .await?;
+    let not_taken = expansion
+        .as_deref()
+        .and_then(|o| serde_json::from_str::<uploads::Output>(o).ok())
+        .and_then(|o| match o.cleaned {
+            uploads::Cleaned::Archive(archive) => Some(archive.skipped),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let change = StatusChange {
+        status_cause: Some(Some(standing(&members, &not_taken))),
+        updated_at: Some(Utc::now().naive_utc()),
+        ..Default::default()
+    };
+    // Only an archive that was expanded (FINALIZED) has members to tell of.
+    files::transition(state, archive_id, FileStatus::Finalized, change).await?;
+    Ok(())
+}
+
+/// How an archive's members stand, in the words of its `status_cause`.
+fn standing(members: &[SalesFile], not_taken: &[uploads::Skipped]) -> String {
+    let named =
+        |file: &SalesFile, why: &str| format!("{} (file {}): {why}", file.filename, file.id);
+    let (mut imported, mut skipped, mut failed, mut busy) = (0, Vec::new(), Vec::new(), 0);
+    for member in members {
+        let cause = member.status_cause.as_deref().unwrap_or_default();
+        match member.status.parse::<FileStatus>() {
+            Ok(FileStatus::Finalized | FileStatus::Processed) => imported += 1,
+            Ok(FileStatus::Failed) => failed.push(named(member, cause)),
+            _ if cause.starts_with(files::SKIPPED) => {
+                skipped.push(named(member, &cause[files::SKIPPED.len()..]))
+            }
+            _ => busy += 1,
+        }
+    }
+    let mut text = format!(
+        "The archive was expanded into {} file(s): {imported} imported, {} skipped as not sales reports, {} failed",
+        members.len(),
+        skipped.len(),
+        failed.len()
+    );
+    if busy > 0 {
+        text.push_str(&format!(", {busy} not done yet"));
+    }
+    text.push('.');
+    if !skipped.is_empty() {
+        text.push_str(&format!(" Skipped: {}", skipped.join(" ")));
+    }
+    if !failed.is_empty() {
+        text.push_str(&format!(" Failed: {}", failed.join(" ")));
+    }
+    if !not_taken.is_empty() {
+        let names: Vec<String> = not_taken
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.reason))
+            .collect();
+        text.push_str(&format!(
+            " Not taken from the archive: {}.",
+            names.join(", ")
+        ));
+    }
+    text
 }
 
 /// A file for each member, its bytes copied inside the store (a hard
@@ -114,7 +168,7 @@ async fn make_members(
                         status: FileStatus::Uploaded.as_str(),
                         reporting_period: parent.reporting_period.as_deref(),
                         upload_mode: &parent.upload_mode,
-                        response_module: &parent.response_module,
+                        response_module: files::PENDING,
                         exchange_rate: parent.exchange_rate.as_deref(),
                         parent_id: Some(parent.id),
                         created_by: parent.created_by,

@@ -2,18 +2,18 @@
 //!
 //! - `params`: what the uploads module needs to clean the file;
 //! - `ended`: a cleaning ended. A copy of another file's bytes fails,
-//!   naming it; an archive is expanded into files of its own; a file of a
+//!   naming it (`duplicate_of`); an archive is expanded into files of its own; a file of a
 //!   DDEX DSR message sent in several files is recorded as such; then the
 //!   file moves on by the status machine, and a cleaned file goes on to
 //!   its import (once its message, if any, is whole).
 
-use oas_db::jobs::JobRecord;
+use oas_db::jobs::{self as job_status, JobRecord};
 use oas_db::sales_files::{SalesFile, StatusChange};
 use oas_domain::file::FileStatus;
 use oas_domain::job::Module;
 use oas_domain::job::contract::uploads::{self, Cleaned, Output, Params};
 
-use super::{archive, dsr_message, files, output_of};
+use super::{archive, dsr_message, files, import, output_of};
 use crate::background::{BackgroundError, BackgroundResult};
 use crate::runs::Subject;
 use crate::state::AppState;
@@ -40,16 +40,25 @@ pub async fn ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()> {
     let Some(file) = super::file(state, file_id).await? else {
         return Ok(());
     };
+    apply(state, job, file.clone()).await?;
+    if let Some(parent) = file.parent_id {
+        archive::tally(state, parent).await?;
+    }
+    Ok(())
+}
+
+/// What the cleaning's end does to the file.
+async fn apply(state: &AppState, job: &JobRecord, file: SalesFile) -> BackgroundResult<()> {
     let status = files::status_of(&file)?;
     let output: Option<Output> = output_of(job)?;
     let module = Module::Uploads;
     if let (Some(output), FileStatus::Cleaning) = (&output, status) {
         if let Some(other) = record_hash(state, &file, &output.content_hash).await? {
-            let cause = format!(
-                "The same report was already uploaded as file {} ({}). To import it again anyway, process this file with the action \"reimport\".",
-                other.id, other.filename
-            );
-            return files::fail(state, file.id, status, module, &cause, &cause).await;
+            let cause = import::copy_cause(&other);
+            let mut change = files::failing(&cause, &cause, module, job_status::SUCCEEDED);
+            change.duplicate_of = Some(Some(other.id));
+            files::transition(state, file.id, status, change).await?;
+            return Ok(());
         }
         if let Cleaned::Archive(members) = &output.cleaned {
             return archive::expand(state, &file, members).await;
@@ -65,6 +74,9 @@ pub async fn ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()> {
             return files::fail(state, file.id, status, module, &cause, &cause).await;
         }
     }
+    if files::skip_member(state, job, &file, module).await? {
+        return Ok(());
+    }
     let succeeded = output.map(|_| StatusChange::default());
     let Some(after) = files::finish(state, job, &file, module, succeeded).await? else {
         return Ok(());
@@ -73,11 +85,8 @@ pub async fn ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()> {
         if !dsr_message::start_message(state, &file).await? {
             return Ok(());
         }
-        // The end itself is applied; a next run that cannot start has
-        // already failed the file with its reason.
-        if let Err(e) = files::start(state, &file, after.status, action).await {
-            tracing::warn!(file.id = file.id, error = %e, "the next run did not start");
-        }
+        // The end itself is applied; a next run that cannot start says why.
+        files::start_next(state, &file, after.status, action).await;
     }
     Ok(())
 }

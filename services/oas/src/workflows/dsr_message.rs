@@ -198,9 +198,7 @@ pub async fn start_message(state: &AppState, file: &SalesFile) -> BackgroundResu
             }
             _ => continue,
         };
-        if let Err(e) = files::start(state, other, from, action).await {
-            tracing::info!(file.id = other.id, error = %e, "a file of the message was not started");
-        }
+        files::start_next(state, other, from, action).await;
     }
     Ok(true)
 }

@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use oas_db::jobs::{self as job_status, JobRecord};
 use oas_db::sales_files::{NewSalesFile, SalesFile, StatusChange, UUID_KEY};
 use oas_db::{DbConnection, DbError};
-use oas_domain::file::{After, FileAction, FileStatus, act as decide, after_run};
+use oas_domain::file::{After, FileAction, FileStatus, Inputs, Step, act as decide, after_run};
+use oas_domain::job::contract::uploads::{self, Cleaned};
 use oas_domain::job::{FailureCode, Module};
+use oas_platform::snapshots::SnapshotStore;
 use oas_platform::storage::{ObjectStore, PresignMethod};
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -40,6 +42,13 @@ pub fn moving_to(status: FileStatus) -> StatusChange {
     }
 }
 
+/// The state of a module's answer, as `response_module` holds it: PENDING
+/// while a run is under way (or none has run), then how the last one
+/// ended: SUCCEEDED, FAILED or TIMED_OUT.
+pub fn answer(job_status: &str) -> String {
+    job_status.to_ascii_uppercase()
+}
+
 /// A change that fails a file with a cause for the operator and the full
 /// message, after a run of `module` that ended `ended`.
 pub fn failing(cause: &str, message: &str, module: Module, ended: &str) -> StatusChange {
@@ -47,7 +56,8 @@ pub fn failing(cause: &str, message: &str, module: Module, ended: &str) -> Statu
         status: Some(FileStatus::Failed.as_str().to_owned()),
         status_cause: Some(Some(cause.to_owned())),
         error_message: Some(Some(message.to_owned())),
-        module_response: Some(Some(format!("{module}: {ended}"))),
+        module_response: Some(Some(module.as_str().to_owned())),
+        response_module: Some(answer(ended)),
         updated_at: Some(Utc::now().naive_utc()),
         ..Default::default()
     }
@@ -89,7 +99,9 @@ pub fn cause(module: Module, job: &JobRecord) -> String {
         .as_deref()
         .map(|c| c.parse::<FailureCode>().unwrap_or(FailureCode::Other));
     match (code, &job.error_message) {
-        (Some(FailureCode::Rejected), Some(message)) => message.clone(),
+        (Some(FailureCode::Rejected | FailureCode::NotASalesReport), Some(message)) => {
+            message.clone()
+        }
         _ if job.status == job_status::TIMED_OUT => {
             format!("The {module} module did not finish in time.")
         }
@@ -100,6 +112,65 @@ pub fn cause(module: Module, job: &JobRecord) -> String {
         ),
         (None, _) => format!("The {module} module failed."),
     }
+}
+
+/// Removes the lines and snapshot an import stored for the file.
+pub async fn remove_lines(state: &AppState, file: &SalesFile) -> BackgroundResult<()> {
+    state
+        .storage
+        .delete_matching(
+            &format!(
+                "{}/",
+                oas_platform::storage::lines_prefix(file.organisation_id)
+            ),
+            &oas_platform::storage::lines_suffix(file.id),
+        )
+        .await?;
+    state
+        .snapshots
+        .delete(file.id)
+        .await
+        .map_err(|e| BackgroundError::Passing(e.into()))?;
+    Ok(())
+}
+
+/// How a skipped member's cause begins.
+pub const SKIPPED: &str = "Skipped: ";
+
+/// A member of an archive that its run found is not a sales report is
+/// skipped, not failed: left at the stage it reached (as
+/// [`oas_domain::file::skipped`] says), saying why. `true` when it was.
+pub async fn skip_member(
+    state: &AppState,
+    job: &JobRecord,
+    file: &SalesFile,
+    module: Module,
+) -> BackgroundResult<bool> {
+    let not_a_report = job.error_code.as_deref() == Some(FailureCode::NotASalesReport.as_str());
+    if file.parent_id.is_none() || !not_a_report {
+        return Ok(false);
+    }
+    let status = status_of(file)?;
+    let Some(to) = oas_domain::file::skipped(status, module) else {
+        return Ok(false);
+    };
+    if module == Module::Importer {
+        // A reimport's earlier lines no longer stand.
+        remove_lines(state, file).await?;
+    }
+    let message = job.error_message.as_deref().unwrap_or("not a sales report");
+    let change = StatusChange {
+        status: Some(to.as_str().to_owned()),
+        status_cause: Some(Some(format!("{SKIPPED}{message}"))),
+        error_message: Some(None),
+        module_response: Some(Some(module.as_str().to_owned())),
+        response_module: Some(answer(&job.status)),
+        updated_at: Some(Utc::now().naive_utc()),
+        ..Default::default()
+    };
+    tracing::info!(file.id = file.id, file.parent = ?file.parent_id, job.id = %job.id, job.module = %module, "an archive's member is not a sales report: skipped");
+    transition(state, file.id, status, change).await?;
+    Ok(true)
 }
 
 /// Applies a run's end to its file by the status machine: the file moves
@@ -125,7 +196,7 @@ pub async fn finish(
                 .clone()
                 .unwrap_or_else(|| format!("The {module} module failed."));
             let cause = cause(module, job);
-            tracing::warn!(file.id = file.id, error.cause = %cause, error.message = %message, "module run failed");
+            tracing::warn!(job.id = %job.id, job.module = %module, file.id = file.id, error.cause = %cause, error.message = %message, "module run failed");
             failing(&cause, &message, module, &job.status)
         }
         (_, Some(extra)) => StatusChange {
@@ -135,53 +206,100 @@ pub async fn finish(
             ..extra
         },
     };
-    change.module_response = Some(Some(format!("{module}: {}", job.status)));
+    change.module_response = Some(Some(module.as_str().to_owned()));
+    change.response_module = Some(answer(&job.status));
     change.updated_at = Some(Utc::now().naive_utc());
     let moved = transition(state, file.id, status, change).await?;
     Ok(moved.then_some(after))
 }
 
-/// Moves the file from `from` by `action` (as [`decide`] says) and launches
-/// the module the action runs on it. A file that cannot be given what the
-/// module needs is failed with the reason.
+/// What the file holds that an action can start from: its bytes as
+/// uploaded, and what its latest cleaning made of them.
+pub async fn inputs(state: &AppState, file: &SalesFile) -> BackgroundResult<Inputs> {
+    let key = oas_platform::storage::original_key(file.organisation_id, file.id)?;
+    let upload = state.storage.head(&key).await?.is_some();
+    let id = file.id;
+    let clean = state
+        .db
+        .run(move |conn| JobRecord::latest_output(conn, id, Module::Uploads.as_str()))
+        .await?;
+    let cleaned = clean
+        .as_deref()
+        .and_then(|c| serde_json::from_str::<uploads::Output>(c).ok())
+        .map(|c| matches!(c.cleaned, Cleaned::Archive(_)));
+    Ok(Inputs {
+        upload,
+        cleaned: cleaned == Some(false),
+        archive: cleaned == Some(true),
+    })
+}
+
+/// Starts by itself what follows a run (`action` on a file now at
+/// `from`), decided by the status machine as an operator's action is.
 pub async fn start(
     state: &AppState,
     file: &SalesFile,
     from: FileStatus,
     action: FileAction,
 ) -> BackgroundResult<JobRecord> {
-    let step = decide(from, action).map_err(|e| BackgroundError::refused(e.to_string()))?;
+    let inputs = inputs(state, file).await?;
+    let step = decide(from, action, inputs).map_err(|e| BackgroundError::refused(e.to_string()))?;
+    begin(state, file, from, action, step).await
+}
+
+/// Starts what follows a run by itself, as [`start`]. When it cannot, the
+/// file keeps its status and its cause says why, so that the operator's
+/// own action can take it on.
+pub async fn start_next(state: &AppState, file: &SalesFile, from: FileStatus, action: FileAction) {
+    let Err(e) = start(state, file, from, action).await else {
+        return;
+    };
+    tracing::warn!(file.id = file.id, file.action = action.as_str(), error = %e, "the next run did not start");
+    let cause = format!("Its {} did not start by itself: {e}", action.as_str());
+    let change = StatusChange {
+        status_cause: Some(Some(cause)),
+        updated_at: Some(Utc::now().naive_utc()),
+        ..Default::default()
+    };
+    if let Err(e) = transition(state, file.id, from, change).await {
+        tracing::warn!(file.id = file.id, error = %e, "the cause was not recorded");
+    }
+}
+
+/// Launches the module `step` runs on the file, moving it from `from` to
+/// the step's status. Everything the module needs is gathered first: a
+/// file that cannot be given it is refused as it was, unchanged.
+async fn begin(
+    state: &AppState,
+    file: &SalesFile,
+    from: FileStatus,
+    action: FileAction,
+    step: Step,
+) -> BackgroundResult<JobRecord> {
     let Some(module) = step.module else {
         return Err(BackgroundError::final_(anyhow::anyhow!(
             "the action {} starts no module",
             action.as_str()
         )));
     };
-    if !transition(state, file.id, from, moving_to(step.status)).await? {
-        return Err(BackgroundError::refused(
-            "The file changed meanwhile; read it again.",
-        ));
-    }
     let params = match module {
-        Module::Uploads => clean::params(state, file).await,
-        Module::Importer => import::params(state, file).await,
+        Module::Uploads => clean::params(state, file).await?,
+        Module::Importer => import::params(state, file).await?,
         Module::CatalogueMatching | Module::Report | Module::Statement | Module::Ping => {
-            Err(BackgroundError::final_(anyhow::anyhow!(
+            return Err(BackgroundError::final_(anyhow::anyhow!(
                 "the {module} module does not work on a sales file"
-            )))
+            )));
         }
     };
-    let params = match params {
-        Ok(params) => params,
-        Err(e) => {
-            let cause = match &e {
-                BackgroundError::Refused(cause) => cause.clone(),
-                other => format!("The {module} module could not be given its job: {other}"),
-            };
-            fail(state, file.id, step.status, module, &cause, &cause).await?;
-            return Err(e);
-        }
-    };
+    let mut change = moving_to(step.status);
+    if module == Module::Uploads {
+        change.uploaded_bytes = Some(Some(within_declared_size(state, file).await?));
+    }
+    change.module_response = Some(Some(module.as_str().to_owned()));
+    change.response_module = Some(PENDING.to_owned());
+    if !transition(state, file.id, from, change).await? {
+        return Err(BackgroundError::refused(CHANGED));
+    }
     runs::launch(
         state,
         Launch {
@@ -194,6 +312,28 @@ pub async fn start(
     )
     .await
 }
+
+/// The size of the file's uploaded bytes; refused when it is more than the
+/// client declared (`filesize`: counted in bytes here, which also lets
+/// through a size declared in bits, as the seed counts it).
+async fn within_declared_size(state: &AppState, file: &SalesFile) -> BackgroundResult<i64> {
+    let key = oas_platform::storage::original_key(file.organisation_id, file.id)?;
+    let size = state.storage.head(&key).await?.unwrap_or(0);
+    let size = i64::try_from(size).unwrap_or(i64::MAX);
+    if size > file.filesize {
+        return Err(BackgroundError::Refused(format!(
+            "The bytes uploaded ({size}) are more than the file's declared filesize ({}): upload the right file, or create the file again with its size.",
+            file.filesize
+        )));
+    }
+    Ok(size)
+}
+
+/// `response_module` while a module's answer is awaited.
+pub const PENDING: &str = "PENDING";
+
+/// Why an action found the file other than it was read.
+const CHANGED: &str = "The file changed meanwhile; read it again.";
 
 /// What an operator's action did.
 pub enum Acted {
@@ -218,18 +358,18 @@ pub async fn act(
     action: FileAction,
 ) -> BackgroundResult<Acted> {
     let status = status_of(file)?;
-    let step = decide(status, action).map_err(|e| BackgroundError::refused(e.to_string()))?;
-    let key = oas_platform::storage::original_key(file.organisation_id, file.id)?;
+    let inputs = inputs(state, file).await?;
+    let step =
+        decide(status, action, inputs).map_err(|e| BackgroundError::refused(e.to_string()))?;
     match action {
         FileAction::Upload => {
+            let key = oas_platform::storage::original_key(file.organisation_id, file.id)?;
             let url = state
                 .storage
                 .presign(PresignMethod::Put, &key, state.settings.upload_url_ttl)
                 .await?;
             if !transition(state, file.id, status, moving_to(step.status)).await? {
-                return Err(BackgroundError::refused(
-                    "The file changed meanwhile; read it again.",
-                ));
+                return Err(BackgroundError::refused(CHANGED));
             }
             Ok(Acted::Upload {
                 status: step.status,
@@ -238,17 +378,12 @@ pub async fn act(
             })
         }
         FileAction::Clean | FileAction::Import | FileAction::Reimport => {
-            if action == FileAction::Clean && state.storage.head(&key).await?.is_none() {
-                return Err(BackgroundError::refused(
-                    "Upload the file's bytes to its presigned URL before cleaning it.",
-                ));
-            }
             if action != FileAction::Clean
                 && let Some(cause) = dsr_message::waiting_for(state, file).await?
             {
                 return Err(BackgroundError::Refused(cause));
             }
-            let job = start(state, file, status, action).await?;
+            let job = begin(state, file, status, action, step).await?;
             let id = file.id;
             let file = state.db.run(move |conn| SalesFile::find(conn, id)).await?;
             Ok(Acted::Started {

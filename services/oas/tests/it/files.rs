@@ -77,7 +77,7 @@ async fn a_file_is_created_uploaded_through_its_presigned_url_and_cleaned() {
         (status, body),
         (
             StatusCode::CONFLICT,
-            json!({"detail": "Cannot import a file whose status is INITIALIZED."})
+            json!({"detail": "Cannot import a file whose status is INITIALIZED. Upload its bytes first: process it with the action \"upload\" and PUT them to the URL it answers."})
         )
     );
     let (status, body) = process("clean").await;
@@ -91,10 +91,21 @@ async fn a_file_is_created_uploaded_through_its_presigned_url_and_cleaned() {
         (status, body),
         (
             StatusCode::CONFLICT,
-            json!({"detail": "Upload the file's bytes to its presigned URL before cleaning it."})
+            json!({"detail": "Cannot clean a file whose status is UPLOADING. Upload its bytes first: process it with the action \"upload\" and PUT them to the URL it answers."})
         )
     );
     let bytes = std::fs::read(spotify()).unwrap();
+    // More than the declared filesize is refused (the seed's size in bits
+    // is more than the bytes, so a right upload always fits).
+    let too_many = vec![b'x'; 326_937];
+    let put = app
+        .client
+        .put(upload["presigned_url"].as_str().unwrap())
+        .body(too_many)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let put = app
         .client
         .put(upload["presigned_url"].as_str().unwrap())
@@ -150,9 +161,20 @@ async fn a_file_is_created_uploaded_through_its_presigned_url_and_cleaned() {
         (json!("FINALIZED"), Value::Null),
         "{now}"
     );
-    assert_eq!(now["module_response"], "importer: succeeded");
+    assert_eq!(
+        (
+            now["module_response"].clone(),
+            now["response_module"].clone()
+        ),
+        (json!("importer"), json!("SUCCEEDED"))
+    );
     assert!(now["total_rows"].as_i64().unwrap() > 100);
     assert_eq!(now["reporting_period"], "2017-10");
+    assert_eq!(
+        now["uploaded_bytes"],
+        bytes.len(),
+        "the real size is recorded"
+    );
     let (status, body) = process("clean").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
 }
@@ -337,8 +359,9 @@ async fn files_are_listed_filtered_isolated_and_deleted_with_their_bytes() {
         .send()
         .await
         .unwrap();
-    let (status, _) = call(&app, Method::DELETE, &path, &owner, None).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, deleted) = call(&app, Method::DELETE, &path, &owner, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(deleted["deleted"][0]["id"], id, "{deleted}");
     let (status, _) = call(&app, Method::GET, &path, &owner, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let stored = ObjectKey::parse(&format!("org-{org}/files/{id}/original")).unwrap();

@@ -400,6 +400,14 @@ async fn ownership_rules_keep_an_owner_and_reserve_the_owner_role_to_owners() {
         (status, body),
         (StatusCode::NOT_FOUND, json!({"detail": NOT_FOUND}))
     );
+    for bad in ["/api/organisations/acme/", "/api/organisations/1x/members/"] {
+        let (status, body) = send(&app, Method::GET, bad, &admin, None).await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::NOT_FOUND, json!({"detail": NOT_FOUND})),
+            "{bad}: an id that is not one names no organisation"
+        );
+    }
 
     let (status, _) = send(
         &app,

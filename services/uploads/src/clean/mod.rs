@@ -18,6 +18,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use oas_domain::job::FailureCode;
 use oas_sales::pipeline::{Spares, in_file_order};
 use oas_sales::{decode, dsr, sniff};
 use serde::Serialize;
@@ -73,6 +74,26 @@ pub enum Refusal {
     /// read again as CSV (never a file's cause).
     #[error("The file needs reading as quoted CSV.")]
     NotPlain,
+}
+
+impl Refusal {
+    /// How the module reports it: a file that holds no table of sales
+    /// (empty, binary, another kind of document) is not a sales report;
+    /// the rest are reports OAS cannot take as they are.
+    pub fn code(&self) -> FailureCode {
+        match self {
+            Refusal::Empty
+            | Refusal::HeaderOnly
+            | Refusal::Binary
+            | Refusal::NotAReport
+            | Refusal::Unsupported(_) => FailureCode::NotASalesReport,
+            Refusal::Corrupt(_)
+            | Refusal::TooLarge(_)
+            | Refusal::Irregular(_)
+            | Refusal::NotUtf8
+            | Refusal::NotPlain => FailureCode::Rejected,
+        }
+    }
 }
 
 /// What was found in the upload.

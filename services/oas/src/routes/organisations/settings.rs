@@ -1,4 +1,5 @@
-//! Organisation settings: exchange rates by currency pair and period,
+//! Organisation settings: exchange rates by currency pair and period (and
+//! what an import does where a month has none),
 //! catalog-matching thresholds, report preferences.
 
 use std::collections::BTreeSet;
@@ -6,6 +7,7 @@ use std::collections::BTreeSet;
 use actix_web::{get, patch, web};
 use oas_db::organisations::{ExchangeRate, Organisation, OrganisationChanges};
 use oas_domain::access::Permission;
+use oas_domain::job::contract::importer::MissingRates;
 use oas_domain::money::CurrencyCode;
 use oas_domain::period::Period;
 use serde::{Deserialize, Serialize};
@@ -76,8 +78,15 @@ impl Default for ReportSettings {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 struct Stored {
+    missing_rates: MissingRates,
     matching: MatchingSettings,
     reports: ReportSettings,
+}
+
+/// What an import of the organisation's files does with a line whose month
+/// has no rate.
+pub fn missing_rates(organisation: &Organisation) -> MissingRates {
+    stored(organisation).missing_rates
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -96,6 +105,12 @@ pub struct RateOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettingsOut {
     pub exchange_rates: Vec<RateOut>,
+    /// What an import does with a line whose month has no rate: `fail`
+    /// (the default: the file fails, naming every currency and month
+    /// without one) or `latest_earlier` (the latest earlier month's rate;
+    /// the file shows which in `rates_used`).
+    #[schema(value_type = String, schema_with = missing_rates_schema)]
+    pub missing_rates: &'static str,
     pub matching: MatchingSettings,
     pub reports: ReportSettings,
 }
@@ -152,6 +167,16 @@ fn delimiter_schema() -> utoipa::openapi::Object {
     crate::http::schema::one_of(&[",", ";", "\t"], true)
 }
 
+fn missing_rates_schema() -> utoipa::openapi::Object {
+    let all: Vec<&str> = MissingRates::ALL.iter().map(|m| m.as_str()).collect();
+    crate::http::schema::one_of(&all, false)
+}
+
+fn missing_rates_patch_schema() -> utoipa::openapi::Object {
+    let all: Vec<&str> = MissingRates::ALL.iter().map(|m| m.as_str()).collect();
+    crate::http::schema::one_of(&all, true)
+}
+
 fn grouping_schema() -> utoipa::openapi::Object {
     crate::http::schema::one_of(&["artist", "label"], true)
 }
@@ -162,6 +187,9 @@ pub struct SettingsPatch {
     /// Replaces the whole table of rates when given.
     #[schema(max_items = 10_000)]
     pub exchange_rates: Option<Vec<RateIn>>,
+    /// `fail` or `latest_earlier`: see the settings. Null or absent: unchanged.
+    #[schema(value_type = Option<String>, schema_with = missing_rates_patch_schema)]
+    pub missing_rates: Option<String>,
     pub matching: Option<MatchingPatch>,
     pub reports: Option<ReportsPatch>,
 }
@@ -188,9 +216,14 @@ async fn settings_of(
         .db
         .run(move |conn| ExchangeRate::list(conn, id))
         .await?;
-    let Stored { matching, reports } = stored(&organisation);
+    let Stored {
+        missing_rates,
+        matching,
+        reports,
+    } = stored(&organisation);
     Ok(SettingsOut {
         exchange_rates: rates.into_iter().map(rate_out).collect(),
+        missing_rates: missing_rates.as_str(),
         matching,
         reports,
     })
@@ -245,11 +278,22 @@ pub async fn update_settings(
         .organisation;
     let ApiJson(SettingsPatch {
         exchange_rates,
+        missing_rates,
         matching,
         reports,
     }) = body;
     let mut errors = FieldErrors::new();
     let mut next = stored(&organisation);
+    if let Some(choice) = missing_rates {
+        match MissingRates::ALL.into_iter().find(|m| m.as_str() == choice) {
+            Some(choice) => next.missing_rates = choice,
+            None => push(
+                &mut errors,
+                "missing_rates",
+                "Choose \"fail\" or \"latest_earlier\".",
+            ),
+        }
+    }
     if let Some(patch) = matching {
         merge_matching(&mut next.matching, patch, &mut errors);
     }

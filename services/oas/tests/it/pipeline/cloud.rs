@@ -69,7 +69,7 @@ async fn the_same_flow_runs_on_postgres_s3_and_sqs() {
         Method::PATCH,
         &format!("/api/organisations/{org}/settings/"),
         &key,
-        Some(json!({"exchange_rates": [{"from_currency": "GBP", "to_currency": "USD", "period": "2000-01", "rate": GBP}]})),
+        Some(json!({"missing_rates": "latest_earlier", "exchange_rates": [{"from_currency": "GBP", "to_currency": "USD", "period": "2000-01", "rate": GBP}]})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");

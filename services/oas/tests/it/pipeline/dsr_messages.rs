@@ -6,7 +6,7 @@ use super::*;
 /// 100.00 USD, shared by usages between the lines without revenue of
 /// their own in both files (`shared`, a block each), and in the second
 /// file one line with revenue of its own (2 usages, 2.50 USD).
-fn dsr_message(message: &str, shared: [&[i64]; 2]) -> [String; 2] {
+pub(super) fn dsr_message(message: &str, shared: [&[i64]; 2]) -> [String; 2] {
     let total: i64 = shared.iter().flat_map(|f| f.iter()).sum::<i64>() + 2;
     let mut files: Vec<Vec<String>> = Vec::new();
     let mut block = 0;

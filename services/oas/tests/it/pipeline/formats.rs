@@ -22,6 +22,9 @@ async fn orchard_exports_import_whether_their_store_column_is_retailer_or_dms() 
     let (app, key, _) = app_with_rates().await;
     let folder = tempfile::tempdir().unwrap();
     for store_column in ["Retailer", "DMS"] {
+        // An organisation each: the two exports are the same report, and
+        // in one organisation the second would be a copy of the first.
+        let (app, key, _) = app_with_rates().await;
         let path = folder.path().join(format!("orchard-{store_column}.csv"));
         std::fs::write(&path, orchard_export(store_column)).unwrap();
         let id = submit(&app, &key, &path, "CSV").await;

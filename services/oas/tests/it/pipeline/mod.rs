@@ -10,8 +10,10 @@ use oas_domain::money::Amount;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+mod actions;
 mod archives;
 mod cloud;
+mod copies;
 mod dsr_messages;
 mod formats;
 mod rates;
@@ -260,7 +262,8 @@ pub async fn app_with_rates() -> (TestApp, String, i64) {
     rates_for(TestApp::spawn().await).await
 }
 
-/// An owner of an organisation (base USD) with rates from AUD and GBP.
+/// An owner of an organisation (base USD) with rates from AUD and GBP,
+/// one each, which every month borrows.
 pub async fn rates_for(app: TestApp) -> (TestApp, String, i64) {
     let (_, key) = app.user_with_key("petra").await;
     let org = app.organisation(&key).await;
@@ -278,10 +281,13 @@ pub async fn rates_for(app: TestApp) -> (TestApp, String, i64) {
         Method::PATCH,
         &format!("/api/organisations/{org}/settings/"),
         &key,
-        Some(json!({"exchange_rates": [
-            {"from_currency": "AUD", "to_currency": "USD", "period": "2000-01", "rate": AUD},
-            {"from_currency": "GBP", "to_currency": "USD", "period": "2000-01", "rate": GBP},
-        ]})),
+        // One rate a currency, borrowed by every later month on purpose.
+        Some(
+            json!({"missing_rates": "latest_earlier", "exchange_rates": [
+                {"from_currency": "AUD", "to_currency": "USD", "period": "2000-01", "rate": AUD},
+                {"from_currency": "GBP", "to_currency": "USD", "period": "2000-01", "rate": GBP},
+            ]}),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -326,6 +332,21 @@ pub async fn check_imported(
     for dimension in ["byArtist", "byDSP", "byTerritory", "byTrack", "byRelease"] {
         let rows = snapshot[dimension].as_array().unwrap();
         assert!(!rows.is_empty(), "{dimension}: {snapshot}");
+        let count = snapshot["counts"][dimension].as_i64().unwrap();
+        assert!(count >= rows.len() as i64, "{dimension}: {snapshot}");
+        if count <= 100 {
+            // The whole list: its groups add up to the file.
+            assert_eq!(count, rows.len() as i64);
+            let sum: Amount = rows.iter().map(|r| got(&r["revenue"])).sum();
+            assert_eq!(sum, total, "{dimension} of {}", file["filename"]);
+        }
+        for row in rows {
+            let key = row["key"].as_str().unwrap();
+            assert!(
+                !key.chars().any(char::is_control),
+                "{dimension}: a key shows no separator characters: {key:?}"
+            );
+        }
     }
 }
 

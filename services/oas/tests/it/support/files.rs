@@ -98,12 +98,17 @@ pub async fn upload_and_clean(app: &TestApp, key: &str, id: i64, bytes: Vec<u8>)
 /// Polls file `id` (at most 120 s) until `done` holds for it; returns it.
 pub async fn file_when(app: &TestApp, key: &str, id: i64, done: impl Fn(&Value) -> bool) -> Value {
     let path = format!("/api/files/salesfiles/{id}/");
+    let last = std::sync::Mutex::new(Value::Null);
     wait_until(Duration::from_secs(120), || async {
         let (_, file) = call(app, Method::GET, &path, key, None).await;
-        done(&file).then_some(file)
+        if done(&file) {
+            return Some(file);
+        }
+        *last.lock().unwrap() = file;
+        None
     })
     .await
-    .unwrap_or_else(|| panic!("file {id} never got there"))
+    .unwrap_or_else(|| panic!("file {id} never got there: {}", last.lock().unwrap()))
 }
 
 /// Polls the file until processing ends (FINALIZED or FAILED).
