@@ -40,6 +40,9 @@ pub struct SalesFile {
     pub rates_used: Option<String>,
     /// The size of the bytes uploaded, as cleaning found them.
     pub uploaded_bytes: Option<i64>,
+    /// The first and last month its lines cover.
+    pub period_from: Option<String>,
+    pub period_to: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -81,6 +84,8 @@ pub struct StatusChange {
     pub duplicate_of: Option<Option<i64>>,
     pub rates_used: Option<Option<String>>,
     pub uploaded_bytes: Option<Option<i64>>,
+    pub period_from: Option<Option<String>>,
+    pub period_to: Option<Option<String>>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -238,6 +238,8 @@ diesel::table! {
         duplicate_of -> Nullable<BigInt>,
         rates_used -> Nullable<Text>,
         uploaded_bytes -> Nullable<BigInt>,
+        period_from -> Nullable<Text>,
+        period_to -> Nullable<Text>,
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Imported {
     pub quantity: i64,
     pub artists: usize,
     pub period: Option<String>,
+    /// The first and last month the lines cover.
+    pub months: Option<(String, String)>,
     #[serde(skip)]
     pub totals: Totals,
 }
@@ -75,7 +77,14 @@ pub(crate) fn imported(
         base_total: totals.base_revenue,
         quantity: totals.quantity,
         artists: totals.artists(),
-        period: file_period.or(ledger.latest_period),
+        // One rule for every format: the period the operator gave, else the
+        // one the report states (a preamble's or a DSR's start), else the
+        // first month its lines cover.
+        months: ledger
+            .earliest_period
+            .clone()
+            .zip(ledger.latest_period.clone()),
+        period: file_period.or(ledger.earliest_period),
         totals,
     })
 }

@@ -45,7 +45,9 @@ pub struct Ledger {
     rates: BTreeMap<String, BTreeMap<String, (Decimal, Option<String>)>>,
     /// The currencies and periods ("" for none) without a rate.
     missing: BTreeMap<String, BTreeSet<String>>,
-    /// The latest sale or reporting period of the lines.
+    /// The earliest and the latest month the lines cover: their sale (or
+    /// reporting) period, and the month their sale ends.
+    pub earliest_period: Option<String>,
     pub latest_period: Option<String>,
     /// The last rate looked up.
     last_rate: Option<LastRate>,
@@ -88,10 +90,19 @@ impl Ledger {
             .sale_period
             .as_deref()
             .or(line.reporting_period.as_deref());
-        if let Some(p) = line_period
-            && self.latest_period.as_deref().is_none_or(|l| p > l)
-        {
-            self.latest_period = Some(p.to_owned());
+        if let Some(p) = line_period {
+            if self.earliest_period.as_deref().is_none_or(|e| p < e) {
+                self.earliest_period = Some(p.to_owned());
+            }
+            let end = line
+                .sale_end
+                .as_deref()
+                .and_then(|d| d.get(..7))
+                .filter(|end| *end > p)
+                .unwrap_or(p);
+            if self.latest_period.as_deref().is_none_or(|l| end > l) {
+                self.latest_period = Some(end.to_owned());
+            }
         }
         let period = context.file_period.as_deref().or(line_period);
         let last = match self.last_rate.take() {
@@ -198,6 +209,14 @@ impl Ledger {
                 .is_none_or(|mine| theirs > *mine)
         {
             self.latest_period = Some(theirs);
+        }
+        if let Some(theirs) = other.earliest_period
+            && self
+                .earliest_period
+                .as_ref()
+                .is_none_or(|mine| theirs < *mine)
+        {
+            self.earliest_period = Some(theirs);
         }
     }
 

@@ -223,6 +223,8 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         quantity: imported.quantity,
         artists: imported.artists as u64,
         period: imported.period,
+        period_from: imported.months.as_ref().map(|(from, _)| from.clone()),
+        period_to: imported.months.as_ref().map(|(_, to)| to.clone()),
         parquet_key: parquet_key.as_str().to_owned(),
         fingerprint: Some(fingerprint),
         rates_used: imported.rates_used,

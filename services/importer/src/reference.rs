@@ -40,13 +40,17 @@ fn normalised(text: &str) -> String {
 fn group(dimension: Dimension, line: &Line) -> (String, String) {
     let unknown = || "(unknown)".to_owned();
     let named = |value: &Option<String>| value.clone().unwrap_or_else(unknown);
-    let by_title = |title: &Option<String>| {
-        let artist = line.artist.as_deref().map(normalised).unwrap_or_default();
-        let title_name = named(title);
-        (
-            format!("{}\u{1f}{artist}", normalised(&title_name)),
-            title_name,
-        )
+    // Without a title (nor an identifier) nothing tells releases or
+    // tracks apart: one group of what is unknown, whatever the artist.
+    let by_title = |title: &Option<String>| match title {
+        None => (unknown(), unknown()),
+        Some(title) => {
+            let artist = line.artist.as_deref().map(normalised).unwrap_or_default();
+            (
+                format!("{}\u{1f}{artist}", normalised(title)),
+                title.clone(),
+            )
+        }
     };
     match dimension {
         Dimension::Artist => (normalised(&named(&line.artist)), named(&line.artist)),

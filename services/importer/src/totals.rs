@@ -353,13 +353,19 @@ const UNKNOWN: &str = "(unknown)";
 fn group_of<'l>(dimension: Dimension, line: &'l Line, key: &mut String) -> &'l str {
     key.clear();
     let name = |value: &'l Option<String>| value.as_deref().unwrap_or(UNKNOWN);
+    // Without a title (nor an identifier) nothing tells releases or tracks
+    // apart: one group of what is unknown, whatever the artist.
     let with_artist = |title: &'l Option<String>, key: &mut String| {
-        normalise_into(key, name(title));
+        let Some(title) = title else {
+            key.push_str(UNKNOWN);
+            return UNKNOWN;
+        };
+        normalise_into(key, title);
         key.push('\u{1f}');
         if let Some(artist) = &line.artist {
             normalise_into(key, artist);
         }
-        name(title)
+        title.as_str()
     };
     match dimension {
         Dimension::Artist => {
@@ -802,6 +808,18 @@ mod tests {
         assert_eq!(tracks.len(), 3);
         let joker = tracks.iter().find(|r| r.key == "DEOK41100074").unwrap();
         assert_eq!((joker.revenue, joker.quantity), (a("0.3"), 10));
+        // No line names its release: one group of what is unknown, not one
+        // "(unknown)" a artist.
+        let releases = &rows
+            .iter()
+            .find(|(d, _)| *d == Dimension::Release)
+            .unwrap()
+            .1;
+        assert_eq!(releases.len(), 1, "{releases:?}");
+        assert_eq!(
+            (releases[0].key.as_str(), releases[0].name.as_str()),
+            ("(unknown)", "(unknown)")
+        );
         for (_, rows) in &rows {
             let sum: Amount = rows.iter().map(|r| r.revenue).sum();
             assert_eq!(sum, totals.revenue, "every dimension adds up to the total");

@@ -287,8 +287,16 @@ pub mod importer {
         pub base_total: Amount,
         pub quantity: i64,
         pub artists: u64,
-        /// The file's reporting period (`YYYY-MM`), if known.
+        /// The file's reporting period (`YYYY-MM`), if known: the one the
+        /// job gave, else the one the report states, else the first month
+        /// its lines cover.
         pub period: Option<String>,
+        /// The first and last month the lines cover (`YYYY-MM`), when they
+        /// say: a quarterly report covers three.
+        #[serde(default)]
+        pub period_from: Option<String>,
+        #[serde(default)]
+        pub period_to: Option<String>,
         /// Where the lines were written.
         pub parquet_key: String,
         /// What the lines add up to, whatever the upload's bytes: two

@@ -51,8 +51,17 @@ pub struct SalesFileOut {
     /// Total revenue of the file in its own currency, exact.
     #[schema(example = "1234.567890")]
     pub total_local: Option<String>,
+    /// `YYYY-MM`: the period given at creation, else the one the report
+    /// states (a preamble's, a DSR's start), else the first month its lines
+    /// cover.
     #[schema(example = "2023-10")]
     pub reporting_period: Option<String>,
+    /// The first and last month the file's lines cover (`YYYY-MM`), once
+    /// imported: a quarterly report shows three months.
+    #[schema(example = "2023-10")]
+    pub period_from: Option<String>,
+    #[schema(example = "2023-12")]
+    pub period_to: Option<String>,
     #[schema(example = "MANUALLY")]
     pub upload_mode: String,
     /// The state of the last module's answer: PENDING while a run is under
@@ -120,6 +129,8 @@ impl From<SalesFile> for SalesFileOut {
             error_message: f.error_message,
             total_local: f.total_local,
             reporting_period: f.reporting_period,
+            period_from: f.period_from,
+            period_to: f.period_to,
             upload_mode: f.upload_mode,
             response_module: f.response_module,
             module_response: f.module_response,

@@ -112,6 +112,8 @@ async fn apply(state: &AppState, job: &JobRecord, file: &SalesFile) -> Backgroun
         rates_used: Some(serde_json::to_string(&output.rates_used).ok()),
         // A period the operator gave stands; else the report's.
         reporting_period: file.reporting_period.is_none().then_some(output.period),
+        period_from: Some(output.period_from),
+        period_to: Some(output.period_to),
         // A copy imported on purpose still names the file it repeats;
         // a file whose lines are its own no longer does.
         duplicate_of: Some(copy_of.as_ref().map(|o| o.id)),

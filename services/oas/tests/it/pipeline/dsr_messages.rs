@@ -142,6 +142,25 @@ async fn the_files_of_a_dsr_message_wait_for_each_other_and_share_its_summary_re
     let first = submit(&app, &key, &paths[0], "TSV").await;
     check_imported(&app, &key, first, totals[0], 1, "USD").await;
     check_imported(&app, &key, second, totals[1], 2, "USD").await;
+    // A quarterly message: its period is its first month, and its files
+    // show the three months they cover.
+    let (_, file) = call(
+        &app,
+        Method::GET,
+        &format!("/api/files/salesfiles/{second}/"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            file["reporting_period"].clone(),
+            file["period_from"].clone(),
+            file["period_to"].clone()
+        ),
+        (json!("2015-10"), json!("2015-10"), json!("2015-12")),
+        "{file}"
+    );
     let both = summary(&app, &key).await;
     assert_eq!(both["files"], 2);
     assert_eq!(

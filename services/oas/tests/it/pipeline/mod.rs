@@ -340,6 +340,11 @@ pub async fn check_imported(
             let sum: Amount = rows.iter().map(|r| got(&r["revenue"])).sum();
             assert_eq!(sum, total, "{dimension} of {}", file["filename"]);
         }
+        let unknown = rows.iter().filter(|r| r["name"] == "(unknown)").count();
+        assert!(
+            unknown <= 1,
+            "{dimension}: what is unknown is one group, not one an artist: {snapshot}"
+        );
         for row in rows {
             let key = row["key"].as_str().unwrap();
             assert!(

@@ -1,0 +1,2 @@
+ALTER TABLE sales_files DROP COLUMN period_to;
+ALTER TABLE sales_files DROP COLUMN period_from;
