@@ -39,7 +39,10 @@ pub struct SalesFileOut {
     pub filesize: i64,
     /// The size in bytes of what was uploaded, read when cleaning starts.
     pub uploaded_bytes: Option<i64>,
-    /// The client's reference of the file's data in the snapshot store.
+    /// The client's own reference for the file, required as the seed
+    /// says: any text up to 255 characters (a file name will do, a DSR's
+    /// included). OAS keeps it and shows it back; it keys nothing, and the
+    /// file's snapshot is found by its `id`.
     pub mongo_db_id: String,
     #[schema(example = "INITIALIZED")]
     pub status: String,
@@ -169,7 +172,10 @@ pub struct CreateSalesFile {
     #[validate(required, range(min = 0))]
     #[schema(required = true, nullable = false, minimum = 0)]
     pub filesize: Option<i64>,
-    /// The client's reference of the file's data in the snapshot store.
+    /// The client's own reference for the file, required as the seed
+    /// says: any text up to 255 characters (a file name will do, a DSR's
+    /// included). OAS keeps it and shows it back; it keys nothing, and the
+    /// file's snapshot is found by its `id`.
     #[validate(required, length(min = 1, max = 255))]
     #[schema(required = true, nullable = false, min_length = 1, max_length = 255)]
     pub mongo_db_id: Option<String>,
