@@ -315,9 +315,65 @@ impl<'de> serde::Deserialize<'de> for Amount {
     }
 }
 
+/// Writes plain decimal text that [`Amount::parse`] reads (an optional
+/// sign, digits, an optional point and decimals) in the form
+/// [`Amount`]'s `Display` gives the same amount: no `+`, no leading or
+/// trailing zeros, no point without decimals, `0` for any zero. `None`
+/// when the text is in that form already, so the common case copies
+/// nothing.
+pub fn canonical_into(text: &str, out: &mut String) -> Option<()> {
+    let (negative, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (raw_whole, raw_fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let whole = raw_whole.trim_start_matches('0');
+    let fraction = raw_fraction.unwrap_or("").trim_end_matches('0');
+    let zero = whole.is_empty() && fraction.is_empty();
+    let same = !(text.starts_with('+') || zero && negative)
+        && (if whole.is_empty() {
+            raw_whole == "0"
+        } else {
+            raw_whole == whole
+        })
+        && raw_fraction.is_none_or(|raw| !raw.is_empty() && raw == fraction);
+    if same {
+        return None;
+    }
+    out.clear();
+    if negative && !zero {
+        out.push('-');
+    }
+    out.push_str(if whole.is_empty() { "0" } else { whole });
+    if !fraction.is_empty() {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_written_in_the_form_they_display_in() {
+        for text in [
+            "0.021330", "2.0", "+3", "-0.0", "007.50", ".5", "-.250", "12", "0", "-1.5", "10",
+            "100.001", "0.0000", "0.5",
+        ] {
+            let mut out = String::new();
+            let written = match canonical_into(text, &mut out) {
+                Some(()) => out.clone(),
+                None => text.to_owned(),
+            };
+            assert_eq!(written, Amount::parse(text).unwrap().to_string(), "{text}");
+        }
+    }
 
     #[test]
     fn every_listed_currency_code_parses_and_the_common_ones_are_listed() {

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use oas_domain::job::contract::importer::RateUsed;
-use oas_domain::money::{Amount, CurrencyCode};
+use oas_domain::money::{Amount, CurrencyCode, canonical_into};
 use oas_platform::module::Failure;
 use oas_sales::format::Line;
 use rust_decimal::Decimal;
@@ -53,6 +53,8 @@ pub struct Ledger {
     last_rate: Option<LastRate>,
     /// The base amount's text of the last line.
     base_text: String,
+    /// The amount's text of the last line, when it had to be rewritten.
+    net_text: String,
 }
 
 impl Ledger {
@@ -130,18 +132,26 @@ impl Ledger {
                 .convert(rate)
                 .ok_or_else(|| at("the amount is too large to convert".into()))?
         };
-        // The base amount as text; at rate 1 it is the amount as written.
-        self.base_text.clear();
-        if rate == Decimal::ONE {
-            self.base_text.push_str(&line.net_revenue);
+        // The amount as text in the one form every amount is written in
+        // (as the report wrote it, unless it had a `+`, padding zeros or a
+        // bare point); at rate 1 the base amount is the same text.
+        let net = match canonical_into(&line.net_revenue, &mut self.net_text) {
+            Some(()) => self.net_text.as_str(),
+            None => line.net_revenue.as_str(),
+        };
+        let base_revenue = if rate == Decimal::ONE {
+            net
         } else {
             use std::fmt::Write;
+            self.base_text.clear();
             let _ = write!(self.base_text, "{base}");
-        }
+            self.base_text.as_str()
+        };
         let entry = Entry {
             currency,
             rate: rate_text,
-            base_revenue: &self.base_text,
+            net_revenue: net,
+            base_revenue,
             base_is_revenue: rate == Decimal::ONE,
         };
         let values = batch.push(number, line, context.file_period.as_deref(), &entry);
@@ -256,5 +266,61 @@ impl Ledger {
                     .map(|p| (currency.clone(), Some(p.clone()).filter(|p| !p.is_empty())))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lines::{Constants, LinesFile, read_back};
+    use crate::rates::tests::params;
+
+    #[test]
+    fn amounts_are_written_in_one_form_whatever_the_report_wrote() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("lines.parquet");
+        let constants = Constants {
+            organisation_id: 1,
+            file_id: 1,
+            base_currency: "USD".into(),
+        };
+        let file = LinesFile::create(&path, constants).unwrap();
+        let context = Context {
+            rates: Rates::new(&params(), None).unwrap(),
+            file_period: Some("2024-01".into()),
+            default_currency: Some("USD".into()),
+        };
+        let mut ledger = Ledger::default();
+        let mut batch = Batch::new(8);
+        let written = ["2.0", "+3", "0.021330", "-.50", "0.125", "007"];
+        for (n, amount) in written.iter().enumerate() {
+            let line = Line {
+                artist: Some("A".into()),
+                quantity: 1,
+                net_revenue: (*amount).to_owned(),
+                ..Line::default()
+            };
+            ledger
+                .take(&context, n as i64 + 1, &line, &mut batch)
+                .unwrap();
+        }
+        ledger.finish_block(&mut batch);
+        file.write(file.encode(batch).unwrap()).unwrap();
+        file.finish().unwrap();
+        let (frame, _) = read_back(&path);
+        for column in ["net_revenue", "base_revenue"] {
+            let texts: Vec<Option<&str>> = frame
+                .column(column)
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .collect();
+            assert_eq!(
+                texts,
+                ["2", "3", "0.02133", "-0.5", "0.125", "7"].map(Some),
+                "{column}"
+            );
+        }
     }
 }

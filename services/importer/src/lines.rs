@@ -81,6 +81,8 @@ pub struct Batch {
 pub struct Entry<'a> {
     pub currency: &'a str,
     pub rate: &'a str,
+    /// The amount, as text.
+    pub net_revenue: &'a str,
     /// The amount in the base currency, as text.
     pub base_revenue: &'a str,
     /// The base amount is the amount, as written (rate 1).
@@ -553,7 +555,7 @@ impl Batch {
             line.catalog_number.as_deref(),
             line.sale_type.map(|t| t.as_str()),
             line.gross_revenue.as_deref(),
-            Some(&line.net_revenue),
+            Some(entry.net_revenue),
             Some(entry.currency),
             Some(entry.rate),
             Some(entry.base_revenue),
@@ -795,12 +797,14 @@ mod tests {
                     true => Entry {
                         currency: "GBP",
                         rate: "0.9",
+                        net_revenue: &line.net_revenue,
                         base_revenue: &converted,
                         base_is_revenue: false,
                     },
                     false => Entry {
                         currency: "USD",
                         rate: "1",
+                        net_revenue: &line.net_revenue,
                         base_revenue: &line.net_revenue,
                         base_is_revenue: true,
                     },

@@ -730,6 +730,7 @@ mod tests {
         let entry = Entry {
             currency: "USD",
             rate: "2",
+            net_revenue: "0",
             base_revenue: "0",
             base_is_revenue: false,
         };
