@@ -13,6 +13,7 @@ mod migrate;
 mod url;
 
 pub mod api_keys;
+pub mod catalog;
 pub mod dsr_messages;
 pub mod formats;
 pub mod jobs;

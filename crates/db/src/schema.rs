@@ -275,3 +275,122 @@ diesel::table! {
 
 diesel::joinable!(dsr_message_parts -> sales_files (file_id));
 diesel::allow_tables_to_appear_in_same_query!(dsr_message_parts, sales_files);
+
+diesel::table! {
+    catalog_artists (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalog_labels (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalog_releases (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        upc -> Nullable<Text>,
+        gtin -> Nullable<Text>,
+        title -> Text,
+        artist -> Text,
+        artist_id -> Nullable<BigInt>,
+        label -> Nullable<Text>,
+        label_id -> Nullable<BigInt>,
+        catalog_number -> Nullable<Text>,
+        release_date -> Nullable<Text>,
+        title_key -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalog_tracks (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        release_id -> Nullable<BigInt>,
+        isrc -> Nullable<Text>,
+        title -> Text,
+        version -> Nullable<Text>,
+        artist -> Text,
+        artist_id -> Nullable<BigInt>,
+        label -> Nullable<Text>,
+        title_key -> Text,
+        artist_key -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(catalog_tracks -> catalog_releases (release_id));
+diesel::allow_tables_to_appear_in_same_query!(catalog_tracks, catalog_releases);
+
+diesel::table! {
+    match_rules (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        artist -> Text,
+        track_title -> Text,
+        isrc -> Nullable<Text>,
+        upc -> Nullable<Text>,
+        artist_key -> Text,
+        title_key -> Text,
+        isrc_key -> Text,
+        gtin_key -> Text,
+        track_id -> Nullable<BigInt>,
+        source -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    usage_items (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        file_id -> BigInt,
+        artist -> Text,
+        track_title -> Text,
+        release_title -> Text,
+        isrc -> Text,
+        upc -> Text,
+        catalog_number -> Text,
+        artist_key -> Text,
+        title_key -> Text,
+        isrc_key -> Text,
+        gtin_key -> Text,
+        lines -> BigInt,
+        quantity -> BigInt,
+        revenue -> Text,
+        revenue_rank -> Double,
+        status -> Text,
+        match_type -> Nullable<Text>,
+        confidence -> Double,
+        track_id -> Nullable<BigInt>,
+        rule_id -> Nullable<BigInt>,
+        candidates -> Text,
+        reason -> Text,
+        source -> Nullable<Text>,
+        matched_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(usage_items -> sales_files (file_id));
+diesel::joinable!(usage_items -> catalog_tracks (track_id));
+diesel::allow_tables_to_appear_in_same_query!(usage_items, sales_files);
+diesel::allow_tables_to_appear_in_same_query!(usage_items, catalog_tracks);

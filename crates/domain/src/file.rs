@@ -5,7 +5,10 @@
 //! upload (presigned URL)         -> UPLOADING
 //! clean                          -> UPLOADED -> CLEANING   (uploads module)
 //!   cleaned                      -> CLEANED -> PROCESSING  (importer module)
-//!   imported                     -> PROCESSED -> FINALIZED
+//!   imported                     -> PROCESSED -> FINALIZED  (catalogue-matching module;
+//!                                   at once without a catalog; a failed
+//!                                   match leaves it PROCESSED, with a cause)
+//! match (a processed file)       -> matched again, status kept
 //! import (a cleaned file)        -> PROCESSING
 //! reimport (a processed file)    -> REIMPORT -> PROCESSING (replaces, never adds)
 //! any failure                    -> FAILED, with a cause
@@ -110,14 +113,17 @@ pub enum FileAction {
     Clean,
     Import,
     Reimport,
+    /// Match the file's usage items to the catalog (again).
+    Match,
 }
 
 impl FileAction {
-    pub const ALL: [FileAction; 4] = [
+    pub const ALL: [FileAction; 5] = [
         FileAction::Upload,
         FileAction::Clean,
         FileAction::Import,
         FileAction::Reimport,
+        FileAction::Match,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -126,6 +132,7 @@ impl FileAction {
             FileAction::Clean => "clean",
             FileAction::Import => "import",
             FileAction::Reimport => "reimport",
+            FileAction::Match => "match",
         }
     }
 }
@@ -164,6 +171,8 @@ const FAILED_AT_CLEANING: &str = "It failed before it was cleaned: process it wi
 const NOTHING_STORED: &str =
     "None of its bytes are stored: process it with the action \"upload\" to send them again.";
 const CREATE_NEW: &str = "Its bytes were cleaned already: to send other bytes, create a new file.";
+const NOT_IMPORTED: &str =
+    "It has no imported lines to match: process it with the action \"reimport\" first.";
 const CLEAN_COPY_GONE: &str =
     "Its clean copy is not found: create a new file and upload the report again.";
 
@@ -230,6 +239,18 @@ pub fn act(status: FileStatus, action: FileAction, inputs: Inputs) -> Result<Ste
             Failed => refuse(NOTHING_STORED),
             _ => refuse(CLEAN_COPY_GONE),
         },
+        // Matching reads the imported lines; the file keeps its status.
+        FileAction::Match => match status {
+            Processed | Finalized if !inputs.archive => go(status, Some(Module::CatalogueMatching)),
+            Initialized | Uploading => refuse(UPLOAD_FIRST),
+            Uploaded => refuse(CLEAN_FIRST),
+            _ if inputs.archive => refuse(ARCHIVE),
+            Cleaned if inputs.cleaned => refuse(IMPORT_IT),
+            Failed if inputs.cleaned => refuse(NOT_IMPORTED),
+            Failed if inputs.upload => refuse(FAILED_AT_CLEANING),
+            Failed => refuse(NOTHING_STORED),
+            _ => refuse(CLEAN_COPY_GONE),
+        },
     }
 }
 
@@ -248,10 +269,16 @@ pub fn after_run(status: FileStatus, module: Module, succeeded: bool) -> Option<
     let after = |status, then| Some(After { status, then });
     match (status, module, succeeded) {
         (Cleaning, Module::Uploads, true) => after(Cleaned, Some(FileAction::Import)),
-        (Processing | Reimport, Module::Importer, true) => after(Finalized, None),
+        (Processing | Reimport, Module::Importer, true) => {
+            after(Processed, Some(FileAction::Match))
+        }
         (Cleaning, Module::Uploads, false) | (Processing | Reimport, Module::Importer, false) => {
             after(Failed, None)
         }
+        // A match that fails leaves the file where it was, with the cause:
+        // its lines stand, and it can be matched again.
+        (Processed | Finalized, Module::CatalogueMatching, true) => after(Finalized, None),
+        (Processed | Finalized, Module::CatalogueMatching, false) => after(status, None),
         _ => None,
     }
 }
@@ -314,6 +341,9 @@ mod tests {
                         FileAction::Import => status == Cleaned && inputs.cleaned,
                         FileAction::Reimport => {
                             [Processed, Finalized, Failed].contains(&status) && inputs.cleaned
+                        }
+                        FileAction::Match => {
+                            [Processed, Finalized].contains(&status) && !inputs.archive
                         }
                     };
                     let decided = act(status, action, inputs);
@@ -440,16 +470,30 @@ mod tests {
             Some(Module::Importer),
             "what follows a run is an action like an operator's"
         );
+        let imported = after_run(Processing, Module::Importer, true).unwrap();
+        assert_eq!(imported, After { status: Processed, then: Some(FileAction::Match) });
         assert_eq!(
-            after_run(Processing, Module::Importer, true)
-                .unwrap()
-                .status,
-            Finalized
+            act(imported.status, FileAction::Match, inputs).unwrap(),
+            Step { status: Processed, module: Some(Module::CatalogueMatching) }
         );
         assert_eq!(
             after_run(Reimport, Module::Importer, true).unwrap().status,
+            Processed
+        );
+        assert_eq!(
+            after_run(Processed, Module::CatalogueMatching, true).unwrap().status,
             Finalized
         );
+        assert_eq!(
+            after_run(Processed, Module::CatalogueMatching, false).unwrap().status,
+            Processed,
+            "a failed match leaves the lines standing"
+        );
+        assert_eq!(
+            after_run(Finalized, Module::CatalogueMatching, false).unwrap().status,
+            Finalized
+        );
+        assert_eq!(after_run(Reimport, Module::CatalogueMatching, true), None, "a match overtaken by a reimport");
         assert_eq!(
             after_run(Cleaning, Module::Uploads, false).unwrap().status,
             Failed

@@ -90,9 +90,48 @@ pub fn upc(raw: &str) -> Option<String> {
     }
 }
 
+/// A UPC or EAN as its GTIN-14 key (zeros in front), when its check digit
+/// is right: a 12-digit UPC and the 13-digit EAN written for it are one key.
+pub fn gtin14(raw: &str) -> Option<String> {
+    let digits = upc(raw)?;
+    let key = format!("{digits:0>14}");
+    gtin_check_ok(&key).then_some(key)
+}
+
+/// Whether the last digit of a GTIN (any length) is the check digit of the
+/// others: weights 3 and 1 alternate from the right.
+pub fn gtin_check_ok(digits: &str) -> bool {
+    let bytes = digits.as_bytes();
+    let Some((&check, body)) = bytes.split_last() else {
+        return false;
+    };
+    if !bytes.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| u32::from(d - b'0') * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    (10 - sum % 10) % 10 == u32::from(check - b'0')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gtins_are_one_key_for_a_upc_and_its_ean() {
+        assert_eq!(gtin14("602517646483").as_deref(), Some("00602517646483"));
+        assert_eq!(gtin14("0602517646483"), gtin14("602517646483"));
+        assert_eq!(gtin14("60251764648").as_deref(), None, "a UPC-A that lost a zero and its check");
+        assert_eq!(gtin14("4250137264165").as_deref(), Some("04250137264165"));
+        assert_eq!(gtin14("602517646488"), None, "a wrong check digit");
+        assert_eq!(gtin14("abc"), None);
+        assert!(gtin_check_ok("00012345600012"));
+        assert!(!gtin_check_ok(""));
+    }
 
     #[test]
     fn isrcs_are_normalised_or_refused() {

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod dsr;
 pub mod format;
 pub mod ids;
+pub mod names;
 pub mod numbers;
 pub mod pipeline;
 pub mod sniff;

@@ -22,8 +22,9 @@ pub fn check_output(module: Module, output: &serde_json::Value) -> Result<(), St
         Module::Uploads => read::<uploads::Output>(output),
         Module::Importer => read::<importer::Output>(output),
         Module::Ping => read::<ping::Output>(output),
+        Module::CatalogueMatching => read::<catalogue_matching::Output>(output),
         // Modules whose contract is not written yet promise nothing.
-        Module::CatalogueMatching | Module::Report | Module::Statement => Ok(()),
+        Module::Report | Module::Statement => Ok(()),
     }
 }
 
@@ -306,6 +307,55 @@ pub mod importer {
         /// Every rate lines were converted at, by currency and month.
         #[serde(default)]
         pub rates_used: Vec<RateUsed>,
+    }
+}
+
+/// The catalogue-matching module: a sales file's usage items matched to
+/// the organisation's catalog.
+pub mod catalogue_matching {
+    use super::*;
+    use crate::money::Amount;
+
+    /// Matches a file's usage items (after each import and reimport, and
+    /// on request).
+    pub const MATCH: &str = "match";
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct MatchParams {
+        /// The file's lines (the importer's `parquet_key`).
+        pub parquet_key: String,
+        /// The report format the lines came in: rules scoped to it apply.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub source: Option<String>,
+        /// The organisation's thresholds: accepted automatically from
+        /// `accept`, for review from `review`.
+        pub accept: f64,
+        pub review: f64,
+    }
+
+    /// What a run did, by action.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(tag = "action", rename_all = "snake_case")]
+    pub enum Output {
+        Match(Matched),
+    }
+
+    /// A file matched: its items by status, and the revenue each holds
+    /// (exact, in the base currency).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Matched {
+        pub items: u64,
+        pub matched: u64,
+        pub review: u64,
+        pub unmatched: u64,
+        pub matched_revenue: Amount,
+        pub review_revenue: Amount,
+        pub unmatched_revenue: Amount,
+        /// Items matched at each stage (`isrc`, `fuzzy`, …).
+        pub by_type: std::collections::BTreeMap<String, u64>,
+        /// The organisation had no catalog: nothing was matched.
+        pub no_catalog: bool,
     }
 }
 

@@ -30,6 +30,7 @@ pub const DOCS_PATH: &str = "/api/docs/";
         (name = "api keys", description = "The caller's API keys"),
         (name = "registrations", description = "Requests for an account, approved or denied by staff"),
         (name = "files", description = "Sales files: create, upload, clean, import, reimport"),
+        (name = "catalog", description = "The master catalog, each file's usage items matched to it, remembered corrections"),
         (name = "formats", description = "Report formats: the built-ins and an organisation's own mappings"),
         (name = "jobs", description = "Module runs and their completion events"),
         (name = "storage", description = "Presigned upload and download URLs of the local object store"),

@@ -1,5 +1,5 @@
 //! Sales files: the records operators create, upload through a presigned
-//! URL, and process (clean, import, reimport). Fields and statuses are the
+//! URL, and process (clean, import, reimport, match). Fields and statuses are the
 //! seed documents'.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
@@ -568,7 +568,7 @@ pub struct DeletedFile {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessRequest {
-    /// `upload`, `clean`, `import` or `reimport`.
+    /// `upload`, `clean`, `import`, `reimport` or `match`.
     #[validate(required, length(min = 1, max = 20))]
     #[schema(example = "upload", required = true, nullable = false, value_type = String, schema_with = action_schema)]
     pub action: Option<String>,
@@ -598,7 +598,8 @@ pub struct ProcessResponse {
 
 /// Act on a file: `upload` returns a presigned URL to PUT its bytes to;
 /// `clean` starts cleaning (then importing) an uploaded file; `import` a
-/// cleaned one; `reimport` processes it again, replacing the earlier result.
+/// cleaned one; `reimport` processes it again, replacing the earlier result;
+/// `match` matches an imported file's usage items to the catalog again.
 #[utoipa::path(
     tag = "files",
     security(("api_key" = []), ("bearer" = [])),

@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod api_keys;
 pub mod auth;
+pub mod catalog;
 pub mod files;
 pub mod formats;
 pub mod hello;
@@ -72,6 +73,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(files::get_file)
         .service(files::delete_file)
         .service(files::process_file)
+        .service(catalog::file_matches)
         .service(formats::list_formats)
         .service(formats::create_format)
         .service(formats::get_format)

@@ -15,7 +15,7 @@ use oas_platform::storage::{ObjectStore, PresignMethod};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
-use super::{clean, dsr_message, import};
+use super::{clean, dsr_message, import, matching};
 use crate::background::{BackgroundError, BackgroundResult};
 use crate::runs::{self, Launch, Subject};
 use crate::state::AppState;
@@ -90,6 +90,9 @@ pub async fn fail(
     transition(state, file_id, from, change).await?;
     Ok(())
 }
+
+/// How the cause of a file whose match failed begins.
+pub const MATCH_FAILED: &str = "Matching failed: ";
 
 /// A short cause for the file's `status_cause`: the module's own words when
 /// the file itself was at fault.
@@ -195,9 +198,16 @@ pub async fn finish(
                 .error_message
                 .clone()
                 .unwrap_or_else(|| format!("The {module} module failed."));
-            let cause = cause(module, job);
+            let mut cause = cause(module, job);
             tracing::warn!(job.id = %job.id, job.module = %module, file.id = file.id, error.cause = %cause, error.message = %message, "module run failed");
-            failing(&cause, &message, module, &job.status)
+            if after.status != FileStatus::Failed {
+                // A failed match: the file's lines stand.
+                cause = format!("{MATCH_FAILED}{cause} Its lines stand: process it with the action \"match\" to match it again.");
+            }
+            StatusChange {
+                status: Some(after.status.as_str().to_owned()),
+                ..failing(&cause, &message, module, &job.status)
+            }
         }
         (_, Some(extra)) => StatusChange {
             status: Some(after.status.as_str().to_owned()),
@@ -285,7 +295,8 @@ async fn begin(
     let params = match module {
         Module::Uploads => clean::params(state, file).await?,
         Module::Importer => import::params(state, file).await?,
-        Module::CatalogueMatching | Module::Report | Module::Statement | Module::Ping => {
+        Module::CatalogueMatching => matching::params(state, file).await?,
+        Module::Report | Module::Statement | Module::Ping => {
             return Err(BackgroundError::final_(anyhow::anyhow!(
                 "the {module} module does not work on a sales file"
             )));
@@ -377,8 +388,8 @@ pub async fn act(
                 expires_at: url.expires_at,
             })
         }
-        FileAction::Clean | FileAction::Import | FileAction::Reimport => {
-            if action != FileAction::Clean
+        FileAction::Clean | FileAction::Import | FileAction::Reimport | FileAction::Match => {
+            if matches!(action, FileAction::Import | FileAction::Reimport)
                 && let Some(cause) = dsr_message::waiting_for(state, file).await?
             {
                 return Err(BackgroundError::Refused(cause));

@@ -3,8 +3,8 @@
 //! - `params`: the cleaning's output, the organisation's formats (its own,
 //!   then the built-ins), base currency and rates, the file's own rate and
 //!   period, and the clean copies of the other files of its DSR message;
-//! - `ended`: an import ended: the file is FINALIZED with its totals, or
-//!   FAILED with the reason.
+//! - `ended`: an import ended: the file is PROCESSED with its totals, and
+//!   its match follows (`matching`); or FAILED with the reason.
 
 use oas_db::formats::FormatRecord;
 use oas_db::jobs::JobRecord;
@@ -122,7 +122,10 @@ async fn apply(state: &AppState, job: &JobRecord, file: &SalesFile) -> Backgroun
         // corrected rates at the next reimport.
         ..Default::default()
     });
-    files::finish(state, job, file, Module::Importer, succeeded).await?;
+    let after = files::finish(state, job, file, Module::Importer, succeeded).await?;
+    if after.is_some_and(|a| a.then == Some(oas_domain::file::FileAction::Match)) {
+        super::matching::after_import(state, file.id).await?;
+    }
     Ok(())
 }
 

@@ -24,6 +24,7 @@ pub mod clean;
 pub mod dsr_message;
 pub mod files;
 pub mod import;
+pub mod matching;
 
 use std::time::Duration;
 
@@ -56,8 +57,9 @@ pub async fn job_ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()
     match module {
         Module::Uploads => clean::ended(state, job).await,
         Module::Importer => import::ended(state, job).await,
+        Module::CatalogueMatching => matching::ended(state, job).await,
         // Not launched by any workflow yet: nothing follows their runs.
-        Module::CatalogueMatching | Module::Report | Module::Statement => Ok(()),
+        Module::Report | Module::Statement => Ok(()),
         Module::Ping => Ok(()),
     }
 }

@@ -517,7 +517,7 @@ async fn settings_hold_exact_rates_and_validated_preferences() {
     let (status, defaults) = send(&app, Method::GET, &path, &owner, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(defaults["exchange_rates"], json!([]));
-    assert_eq!(defaults["matching"]["auto_match_threshold"], 0.9);
+    assert_eq!(defaults["matching"]["accept"], 0.92);
     assert_eq!(defaults["reports"]["csv_delimiter"], ",");
 
     let patch = json!({
@@ -525,7 +525,7 @@ async fn settings_hold_exact_rates_and_validated_preferences() {
             {"from_currency": "eur", "to_currency": "USD", "period": "2024-01", "rate": "1.0823000"},
             {"from_currency": "MXN", "to_currency": "USD", "period": "2024-01", "rate": 0.0585},
         ],
-        "matching": {"auto_match_threshold": 0.95},
+        "matching": {"accept": 0.95},
         "reports": {"csv_delimiter": ";", "statement_grouping": "label"},
     });
     let (status, updated) = send(&app, Method::PATCH, &path, &owner, Some(patch)).await;
@@ -537,9 +537,9 @@ async fn settings_hold_exact_rates_and_validated_preferences() {
             {"from_currency": "MXN", "to_currency": "USD", "period": "2024-01", "rate": "0.0585"},
         ])
     );
-    assert_eq!(updated["matching"]["auto_match_threshold"], 0.95);
+    assert_eq!(updated["matching"]["accept"], 0.95);
     assert_eq!(
-        updated["matching"]["review_threshold"], 0.7,
+        updated["matching"]["review"], 0.75,
         "fields not given are kept"
     );
     assert_eq!(updated["reports"]["csv_delimiter"], ";");
@@ -551,7 +551,7 @@ async fn settings_hold_exact_rates_and_validated_preferences() {
             {"from_currency": "EUR", "to_currency": "EUR", "period": "2024-01", "rate": "1"},
             {"from_currency": "EUR", "to_currency": "USD", "period": "2024-13", "rate": "-3"},
         ],
-        "matching": {"review_threshold": 1.5},
+        "matching": {"review": 1.5},
         "reports": {"decimal_places": 1},
     });
     let (status, answer) = send(&app, Method::PATCH, &path, &owner, Some(bad)).await;
@@ -561,7 +561,7 @@ async fn settings_hold_exact_rates_and_validated_preferences() {
         "exchange_rates.1.to_currency",
         "exchange_rates.2.period",
         "exchange_rates.2.rate",
-        "matching.review_threshold",
+        "matching.review",
         "reports.decimal_places",
     ] {
         assert!(
@@ -832,7 +832,7 @@ async fn every_organisation_route_is_isolated_and_follows_the_role_table() {
             (
                 Method::PATCH,
                 "/api/organisations/{org}/settings/",
-                Some(json!({"matching": {"auto_match_threshold": 0.95}})),
+                Some(json!({"matching": {"accept": 0.95}})),
                 Permission::ManageSettings,
                 StatusCode::OK,
             ),

@@ -24,27 +24,31 @@ use crate::state::AppState;
 /// At most this many rates in one organisation's table.
 pub const MAX_RATES: usize = 5000;
 
-/// How catalog matching treats candidates.
+/// How catalog matching treats a fuzzy candidate (the identifier and
+/// exact-text stages do not score).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct MatchingSettings {
-    /// Similarity from which a line is matched without review (0 to 1).
-    pub auto_match_threshold: f64,
-    /// Similarity from which a candidate is proposed for review (0 to 1).
-    pub review_threshold: f64,
-    pub match_on_isrc: bool,
-    pub match_on_upc: bool,
+    /// Score from which a candidate is matched without review (0 to 1).
+    #[serde(alias = "auto_match_threshold")]
+    pub accept: f64,
+    /// Score from which a candidate is proposed for review (0 to 1).
+    #[serde(alias = "review_threshold")]
+    pub review: f64,
 }
 
 impl Default for MatchingSettings {
     fn default() -> Self {
         Self {
-            auto_match_threshold: 0.9,
-            review_threshold: 0.7,
-            match_on_isrc: true,
-            match_on_upc: true,
+            accept: 0.92,
+            review: 0.75,
         }
     }
+}
+
+/// The organisation's matching thresholds.
+pub fn matching(organisation: &Organisation) -> MatchingSettings {
+    stored(organisation).matching
 }
 
 /// How reports and statements are written.
@@ -138,12 +142,10 @@ pub struct RateIn {
 pub struct MatchingPatch {
     /// 0 to 1, at least the review threshold.
     #[schema(minimum = 0, maximum = 1)]
-    pub auto_match_threshold: Option<f64>,
-    /// 0 to 1, at most the auto-match threshold.
+    pub accept: Option<f64>,
+    /// 0 to 1, at most the accept threshold.
     #[schema(minimum = 0, maximum = 1)]
-    pub review_threshold: Option<f64>,
-    pub match_on_isrc: Option<bool>,
-    pub match_on_upc: Option<bool>,
+    pub review: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -329,16 +331,8 @@ fn push(errors: &mut FieldErrors, field: &str, message: impl Into<String>) {
 
 fn merge_matching(into: &mut MatchingSettings, patch: MatchingPatch, errors: &mut FieldErrors) {
     for (field, value, slot) in [
-        (
-            "matching.auto_match_threshold",
-            patch.auto_match_threshold,
-            &mut into.auto_match_threshold,
-        ),
-        (
-            "matching.review_threshold",
-            patch.review_threshold,
-            &mut into.review_threshold,
-        ),
+        ("matching.accept", patch.accept, &mut into.accept),
+        ("matching.review", patch.review, &mut into.review),
     ] {
         if let Some(value) = value {
             if (0.0..=1.0).contains(&value) {
@@ -348,15 +342,13 @@ fn merge_matching(into: &mut MatchingSettings, patch: MatchingPatch, errors: &mu
             }
         }
     }
-    if into.review_threshold > into.auto_match_threshold {
+    if into.review > into.accept {
         push(
             errors,
-            "matching.review_threshold",
-            "The review threshold may not exceed the auto-match threshold.",
+            "matching.review",
+            "The review threshold may not exceed the accept threshold.",
         );
     }
-    into.match_on_isrc = patch.match_on_isrc.unwrap_or(into.match_on_isrc);
-    into.match_on_upc = patch.match_on_upc.unwrap_or(into.match_on_upc);
 }
 
 fn merge_reports(into: &mut ReportSettings, patch: ReportsPatch, errors: &mut FieldErrors) {
