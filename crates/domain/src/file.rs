@@ -471,29 +471,48 @@ mod tests {
             "what follows a run is an action like an operator's"
         );
         let imported = after_run(Processing, Module::Importer, true).unwrap();
-        assert_eq!(imported, After { status: Processed, then: Some(FileAction::Match) });
+        assert_eq!(
+            imported,
+            After {
+                status: Processed,
+                then: Some(FileAction::Match)
+            }
+        );
         assert_eq!(
             act(imported.status, FileAction::Match, inputs).unwrap(),
-            Step { status: Processed, module: Some(Module::CatalogueMatching) }
+            Step {
+                status: Processed,
+                module: Some(Module::CatalogueMatching)
+            }
         );
         assert_eq!(
             after_run(Reimport, Module::Importer, true).unwrap().status,
             Processed
         );
         assert_eq!(
-            after_run(Processed, Module::CatalogueMatching, true).unwrap().status,
+            after_run(Processed, Module::CatalogueMatching, true)
+                .unwrap()
+                .status,
             Finalized
         );
         assert_eq!(
-            after_run(Processed, Module::CatalogueMatching, false).unwrap().status,
+            after_run(Processed, Module::CatalogueMatching, false)
+                .unwrap()
+                .status,
             Processed,
             "a failed match leaves the lines standing"
         );
         assert_eq!(
-            after_run(Finalized, Module::CatalogueMatching, false).unwrap().status,
+            after_run(Finalized, Module::CatalogueMatching, false)
+                .unwrap()
+                .status,
             Finalized
         );
-        assert_eq!(after_run(Reimport, Module::CatalogueMatching, true), None, "a match overtaken by a reimport");
+        assert_eq!(
+            after_run(Reimport, Module::CatalogueMatching, true),
+            None,
+            "a match overtaken by a reimport"
+        );
         assert_eq!(
             after_run(Cleaning, Module::Uploads, false).unwrap().status,
             Failed

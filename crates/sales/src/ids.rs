@@ -125,7 +125,11 @@ mod tests {
     fn gtins_are_one_key_for_a_upc_and_its_ean() {
         assert_eq!(gtin14("602517646483").as_deref(), Some("00602517646483"));
         assert_eq!(gtin14("0602517646483"), gtin14("602517646483"));
-        assert_eq!(gtin14("60251764648").as_deref(), None, "a UPC-A that lost a zero and its check");
+        assert_eq!(
+            gtin14("60251764648").as_deref(),
+            None,
+            "a UPC-A that lost a zero and its check"
+        );
         assert_eq!(gtin14("4250137264165").as_deref(), Some("04250137264165"));
         assert_eq!(gtin14("602517646488"), None, "a wrong check digit");
         assert_eq!(gtin14("abc"), None);

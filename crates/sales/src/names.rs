@@ -348,7 +348,10 @@ fn split_featuring(folded: &str) -> (String, Vec<String>) {
         .iter()
         .position(|w| matches!(*w, "feat" | "ft" | "featuring"))
     {
-        Some(at) if at > 0 => (words[..at].join(" "), split_names(&words[at + 1..].join(" "))),
+        Some(at) if at > 0 => (
+            words[..at].join(" "),
+            split_names(&words[at + 1..].join(" ")),
+        ),
         _ => (folded.to_owned(), Vec::new()),
     }
 }
@@ -438,7 +441,16 @@ fn artist_key(folded: &str) -> String {
 /// title as written (folded), and its identifiers normalised (empty when
 /// absent or invalid).
 #[derive(
-    Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct ItemKey {
     pub artist: String,
@@ -517,7 +529,11 @@ mod tests {
         assert_eq!(title("Song (with Someone)").featured, vec!["someone"]);
         assert_eq!(title("Live").base, "live", "a title that is a version word");
         assert_eq!(title("Out of Time - Single Version").tags, Tags::default());
-        assert_eq!(title("Anti-Hero").base, "anti hero", "an unspaced dash is a word");
+        assert_eq!(
+            title("Anti-Hero").base,
+            "anti hero",
+            "an unspaced dash is a word"
+        );
         assert!(!title("Song (Live)").tags.same_version(Tags::default()));
         assert!(title("Song (Explicit)").tags.same_version(Tags::default()));
     }
@@ -527,7 +543,10 @@ mod tests {
         let read = artists("Calvin Harris feat. Dua Lipa");
         assert_eq!(read.key, "calvin harris");
         assert_eq!(read.featured, vec!["dua lipa"]);
-        assert_eq!(artists("Simon & Garfunkel").key, artists("Simon and Garfunkel").key);
+        assert_eq!(
+            artists("Simon & Garfunkel").key,
+            artists("Simon and Garfunkel").key
+        );
         assert_eq!(artists("Simon, Garfunkel").key, "simon garfunkel");
         assert_eq!(artists("A (feat. B)").featured, vec!["b"]);
         assert_eq!(artists("The Weeknd").key, "weeknd");

@@ -134,7 +134,12 @@ fn upc(rng: &mut StdRng) -> String {
 }
 
 fn isrc(n: usize) -> String {
-    format!("QZ{}{:02}{:05}", ["A1B", "K7X", "Z2Z"][n % 3], 20 + n / 300_000 % 7, n % 100_000)
+    format!(
+        "QZ{}{:02}{:05}",
+        ["A1B", "K7X", "Z2Z"][n % 3],
+        20 + n / 300_000 % 7,
+        n % 100_000
+    )
 }
 
 /// Some characters of `text` as a careless store writes them.
@@ -197,7 +202,11 @@ impl Set {
         let bands: Vec<&str> = BANDS.split_whitespace().collect();
         let other_first: Vec<&str> = OTHER_FIRST.split_whitespace().collect();
         let artist_name = |rng: &mut StdRng, n: usize| match n % 5 {
-            0 => format!("The {} {}", title_case(pick(rng, &words)), pick(rng, &bands)),
+            0 => format!(
+                "The {} {}",
+                title_case(pick(rng, &words)),
+                pick(rng, &bands)
+            ),
             1 => format!("{} & {}", pick(rng, &first), pick(rng, &first)),
             _ => format!("{} {}", pick(rng, &first), pick(rng, &last)),
         };
@@ -223,11 +232,16 @@ impl Set {
             let catalog_number = format!("CAT-{:05}", catalog.len());
             for _ in 0..rng.random_range(1..=10) {
                 let title = title_of(&mut rng);
-                let key = (oas_sales::names::artists(artist).key, oas_sales::names::fold(&title));
+                let key = (
+                    oas_sales::names::artists(artist).key,
+                    oas_sales::names::fold(&title),
+                );
                 if !taken.insert(key) {
                     continue;
                 }
-                let featured = rng.random_bool(0.1).then(|| artists[rng.random_range(0..artists.len())].clone());
+                let featured = rng
+                    .random_bool(0.1)
+                    .then(|| artists[rng.random_range(0..artists.len())].clone());
                 let display = match &featured {
                     Some(other) if other != artist => format!("{artist} feat. {other}"),
                     _ => artist.clone(),
@@ -302,8 +316,14 @@ impl Set {
                 }
                 Kind::IsrcReformatted => {
                     let code = track.isrc.clone().unwrap_or_default();
-                    usage.isrc = format!("{}-{}-{}-{}", &code[..2], &code[2..5], &code[5..7], &code[7..])
-                        .to_lowercase();
+                    usage.isrc = format!(
+                        "{}-{}-{}-{}",
+                        &code[..2],
+                        &code[2..5],
+                        &code[5..7],
+                        &code[7..]
+                    )
+                    .to_lowercase();
                 }
                 Kind::ByUpcAndTitle => {
                     usage.upc = track.gtin.clone().unwrap_or_default();
@@ -315,7 +335,9 @@ impl Set {
                     usage.track_title = careless(&mut rng, &usage.track_title);
                 }
                 Kind::ByCatalogNumberAndTitle => {
-                    let Some(number) = track.catalog_number.clone() else { continue };
+                    let Some(number) = track.catalog_number.clone() else {
+                        continue;
+                    };
                     usage.catalog_number = number;
                     usage.track_title = careless(&mut rng, &usage.track_title);
                     usage.artist = String::new();
@@ -330,7 +352,11 @@ impl Set {
                     usage.track_title = format!("{} (feat. {featured})", track.title);
                 }
                 Kind::RemasterTag => {
-                    usage.track_title = format!("{} - {} Remaster", track.title, rng.random_range(1995..2025));
+                    usage.track_title = format!(
+                        "{} - {} Remaster",
+                        track.title,
+                        rng.random_range(1995..2025)
+                    );
                     usage.artist = careless(&mut rng, &usage.artist);
                 }
                 Kind::TitleTypo => {
@@ -348,7 +374,9 @@ impl Set {
                     usage.isrc = track.isrc.clone().unwrap_or_default()[..11].to_owned();
                 }
                 Kind::VersionInCatalog => {
-                    let Some(&(original, version)) = versions_held.get(rng.random_range(0..versions_held.len().max(1))) else {
+                    let Some(&(original, version)) =
+                        versions_held.get(rng.random_range(0..versions_held.len().max(1)))
+                    else {
                         continue;
                     };
                     let track = &catalog[original];
@@ -364,7 +392,9 @@ impl Set {
                         .map(|t| t.id);
                 }
                 Kind::VersionNotInCatalog => {
-                    let Some(&(original, version)) = versions_missing.get(rng.random_range(0..versions_missing.len().max(1))) else {
+                    let Some(&(original, version)) =
+                        versions_missing.get(rng.random_range(0..versions_missing.len().max(1)))
+                    else {
                         continue;
                     };
                     let track = &catalog[original];
@@ -373,17 +403,25 @@ impl Set {
                     truth = None;
                 }
                 Kind::OtherArtist => {
-                    usage.artist = format!("{} {}", pick(&mut rng, &other_first), pick(&mut rng, &last));
+                    usage.artist =
+                        format!("{} {}", pick(&mut rng, &other_first), pick(&mut rng, &last));
                     usage.track_title = title_of(&mut rng);
                     truth = None;
                 }
                 Kind::CatalogTitleOtherArtist => {
-                    usage.artist = format!("{} {}", pick(&mut rng, &other_first), pick(&mut rng, &bands));
+                    usage.artist = format!(
+                        "{} {}",
+                        pick(&mut rng, &other_first),
+                        pick(&mut rng, &bands)
+                    );
                     truth = None;
                 }
                 Kind::NewTrackOfCatalogArtist => {
                     let title = title_of(&mut rng);
-                    let key = (oas_sales::names::artists(&usage.artist).key, oas_sales::names::fold(&title));
+                    let key = (
+                        oas_sales::names::artists(&usage.artist).key,
+                        oas_sales::names::fold(&title),
+                    );
                     if taken.contains(&key) {
                         continue;
                     }
@@ -447,7 +485,11 @@ impl Evaluation {
 }
 
 fn ratio(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 1.0 } else { part as f64 / whole as f64 }
+    if whole == 0 {
+        1.0
+    } else {
+        part as f64 / whole as f64
+    }
 }
 
 /// Runs the cascade over the set.
@@ -482,7 +524,10 @@ pub fn evaluate(set: &Set, thresholds: Thresholds) -> Evaluation {
             }
             Status::Review => {
                 evaluation.review += 1;
-                if item.truth.is_some_and(|t| outcome.candidates.iter().any(|c| c.track_id == t)) {
+                if item
+                    .truth
+                    .is_some_and(|t| outcome.candidates.iter().any(|c| c.track_id == t))
+                {
                     evaluation.review_with_truth += 1;
                 }
                 if item.truth.is_some() {
@@ -516,7 +561,11 @@ impl fmt::Display for Evaluation {
             self.review_with_truth,
             self.unmatched
         )?;
-        writeln!(f, "{:<16} {:>8} {:>8} {:>10}", "stage", "matched", "right", "precision")?;
+        writeln!(
+            f,
+            "{:<16} {:>8} {:>8} {:>10}",
+            "stage", "matched", "right", "precision"
+        )?;
         for (stage, matched, right) in &self.by_stage {
             writeln!(
                 f,
@@ -561,7 +610,10 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(1);
         for _ in 0..100 {
             let changed = typo(&mut rng, "Golden River");
-            assert!(strsim::levenshtein(&changed, "Golden River") <= 2, "{changed}");
+            assert!(
+                strsim::levenshtein(&changed, "Golden River") <= 2,
+                "{changed}"
+            );
         }
     }
 }

@@ -56,7 +56,11 @@ fn database(settings: &Settings) -> Result<oas_db::Database, Failure> {
 }
 
 /// The catalog and rules as the matcher reads them.
-pub fn index_of(tracks: Vec<TrackForMatching>, rules: Vec<RuleRecord>, thresholds: Thresholds) -> Index {
+pub fn index_of(
+    tracks: Vec<TrackForMatching>,
+    rules: Vec<RuleRecord>,
+    thresholds: Thresholds,
+) -> Index {
     let tracks: Vec<CatalogTrack> = tracks
         .into_iter()
         .map(|t| CatalogTrack {
@@ -109,7 +113,9 @@ async fn match_file(job: &Job, settings: &Settings) -> Result<Matched, Failure> 
     storage.download(&key, &parquet).await.map_err(|e| {
         Failure::new(
             FailureCode::Rejected,
-            format!("The file's imported lines are not found ({e}): reimport it, then match it again."),
+            format!(
+                "The file's imported lines are not found ({e}): reimport it, then match it again."
+            ),
         )
     })?;
     let db = database(settings)?;
@@ -137,15 +143,33 @@ async fn match_file(job: &Job, settings: &Settings) -> Result<Matched, Failure> 
     })
     .await
     .map_err(|e| internal("matching", e))?
-    .map_err(|e| Failure::new(FailureCode::Rejected, format!("The file's lines cannot be read: {e}.")))?;
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), items = items.len(), "matched");
+    .map_err(|e| {
+        Failure::new(
+            FailureCode::Rejected,
+            format!("The file's lines cannot be read: {e}."),
+        )
+    })?;
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        items = items.len(),
+        "matched"
+    );
 
     let matched = summarise(&items, &outcomes, no_catalog)?;
     let now = chrono::Utc::now().naive_utc();
     let rows: Vec<NewUsageItem> = items
         .into_iter()
         .zip(outcomes)
-        .map(|(item, outcome)| row(org_id, file_id, params.source.as_deref(), item, outcome, now))
+        .map(|(item, outcome)| {
+            row(
+                org_id,
+                file_id,
+                params.source.as_deref(),
+                item,
+                outcome,
+                now,
+            )
+        })
         .collect();
     db.run(move |conn| UsageItemRecord::replace_for_file(conn, file_id, &rows))
         .await
@@ -161,7 +185,11 @@ async fn match_file(job: &Job, settings: &Settings) -> Result<Matched, Failure> 
 }
 
 /// The counts and revenues of a file's outcomes.
-pub fn summarise(items: &[items::Item], outcomes: &[Outcome], no_catalog: bool) -> Result<Matched, Failure> {
+pub fn summarise(
+    items: &[items::Item],
+    outcomes: &[Outcome],
+    no_catalog: bool,
+) -> Result<Matched, Failure> {
     let mut matched = Matched {
         items: items.len() as u64,
         matched: 0,
@@ -184,7 +212,10 @@ pub fn summarise(items: &[items::Item], outcomes: &[Outcome], no_catalog: bool) 
             .checked_add(item.revenue)
             .ok_or_else(|| internal("summing", "the revenue overflows"))?;
         if let (Status::Matched, Some(stage)) = (outcome.status, outcome.match_type) {
-            *matched.by_type.entry(stage.as_str().to_owned()).or_insert(0) += 1;
+            *matched
+                .by_type
+                .entry(stage.as_str().to_owned())
+                .or_insert(0) += 1;
         }
     }
     Ok(matched)
@@ -199,7 +230,12 @@ fn row(
     now: chrono::NaiveDateTime,
 ) -> NewUsageItem {
     let usage = item.usage;
-    let key = ItemKey::new(&usage.artist, &usage.track_title, Some(&usage.isrc), Some(&usage.upc));
+    let key = ItemKey::new(
+        &usage.artist,
+        &usage.track_title,
+        Some(&usage.isrc),
+        Some(&usage.upc),
+    );
     let revenue = item.revenue.to_string();
     NewUsageItem {
         organisation_id,

@@ -226,10 +226,18 @@ impl Index {
                 .or_default()
                 .push(at);
             for word in distinct_words(&title.base) {
-                index.title_words.entry(word.to_owned()).or_default().push(at);
+                index
+                    .title_words
+                    .entry(word.to_owned())
+                    .or_default()
+                    .push(at);
             }
             for word in distinct_words(&artists.key) {
-                index.artist_words.entry(word.to_owned()).or_default().push(at);
+                index
+                    .artist_words
+                    .entry(word.to_owned())
+                    .or_default()
+                    .push(at);
             }
             index.by_id.insert(track.id, at);
             let display = match &track.version {
@@ -280,7 +288,12 @@ impl Index {
         self.by_fuzzy(&item, notes)
     }
 
-    fn by_rule(&self, item: &Item, source: Option<&str>, notes: &mut Vec<String>) -> Option<Outcome> {
+    fn by_rule(
+        &self,
+        item: &Item,
+        source: Option<&str>,
+        notes: &mut Vec<String>,
+    ) -> Option<Outcome> {
         let rules = self
             .rules
             .get(&(item.key.artist.clone(), item.key.title.clone()))?;
@@ -358,7 +371,10 @@ impl Index {
         Some(self.ambiguity(
             MatchType::Isrc,
             found,
-            format!("ISRC {isrc} is on {} catalog tracks: choose one.", found.len()),
+            format!(
+                "ISRC {isrc} is on {} catalog tracks: choose one.",
+                found.len()
+            ),
         ))
     }
 
@@ -409,13 +425,14 @@ impl Index {
                     return Some(Outcome {
                         status: Status::Matched,
                         match_type: Some(stage),
-                        confidence: if stage == MatchType::UpcTitle { 0.99 } else { 0.98 },
+                        confidence: if stage == MatchType::UpcTitle {
+                            0.99
+                        } else {
+                            0.98
+                        },
                         track_id: Some(entry.id),
                         candidates: Vec::new(),
-                        reason: format!(
-                            "The release with {what} {code} holds {}.",
-                            entry.display
-                        ),
+                        reason: format!("The release with {what} {code} holds {}.", entry.display),
                         rule_id: None,
                     });
                 }
@@ -523,7 +540,10 @@ impl Index {
         }
         if best >= review {
             let why = if !version_ok {
-                format!("{describe}, but it is another version ({} against {})", item.title.tags, entry.title.tags)
+                format!(
+                    "{describe}, but it is another version ({} against {})",
+                    item.title.tags, entry.title.tags
+                )
             } else if best >= accept {
                 format!(
                     "{describe}, but the runner-up scores {:.2}, too close to choose",
@@ -543,7 +563,9 @@ impl Index {
                 rule_id: None,
             };
         }
-        notes.push(format!("the closest, {describe} (review starts at {review:.2})"));
+        notes.push(format!(
+            "the closest, {describe} (review starts at {review:.2})"
+        ));
         unmatched(notes, candidates)
     }
 
@@ -648,7 +670,10 @@ fn unmatched(notes: Vec<String>, candidates: Vec<Candidate>) -> Outcome {
         confidence: candidates.first().map_or(0.0, |c| c.score),
         track_id: None,
         candidates,
-        reason: format!("{}.", capitalise(&notes.join("; ")).unwrap_or_else(|| "Nothing close".into())),
+        reason: format!(
+            "{}.",
+            capitalise(&notes.join("; ")).unwrap_or_else(|| "Nothing close".into())
+        ),
         rule_id: None,
     }
 }
@@ -759,7 +784,14 @@ impl Item {
 mod tests {
     use super::*;
 
-    fn track(id: i64, isrc: &str, title: &str, version: &str, artist: &str, upc: &str) -> CatalogTrack {
+    fn track(
+        id: i64,
+        isrc: &str,
+        title: &str,
+        version: &str,
+        artist: &str,
+        upc: &str,
+    ) -> CatalogTrack {
         CatalogTrack {
             id,
             isrc: Some(isrc.to_owned()).filter(|s| !s.is_empty()),
@@ -783,10 +815,31 @@ mod tests {
 
     fn catalog() -> Vec<CatalogTrack> {
         vec![
-            track(1, "GBAYE0601498", "Here Comes the Sun", "", "The Beatles", "00602517646483"),
-            track(2, "GBAYE0601499", "Here Comes the Sun", "Live", "The Beatles", "00602517646483"),
+            track(
+                1,
+                "GBAYE0601498",
+                "Here Comes the Sun",
+                "",
+                "The Beatles",
+                "00602517646483",
+            ),
+            track(
+                2,
+                "GBAYE0601499",
+                "Here Comes the Sun",
+                "Live",
+                "The Beatles",
+                "00602517646483",
+            ),
             track(3, "USX123000001", "Blinding Lights", "", "The Weeknd", ""),
-            track(4, "USX123000001", "Blinding Lights", "", "The Weeknd", "4250137264165"),
+            track(
+                4,
+                "USX123000001",
+                "Blinding Lights",
+                "",
+                "The Weeknd",
+                "4250137264165",
+            ),
             track(5, "", "Déjà Vu", "", "Beyoncé feat. Jay-Z", ""),
             track(6, "", "Yesterday Once More", "", "Carpenters", ""),
         ]
@@ -800,24 +853,51 @@ mod tests {
     fn each_stage_matches_what_it_should() {
         let index = index(Vec::new());
         let got = index.match_item(&usage("Beatles", "x", "gb-aye-06-01498", ""), None);
-        assert_eq!((got.status, got.match_type, got.track_id), (Status::Matched, Some(MatchType::Isrc), Some(1)));
+        assert_eq!(
+            (got.status, got.match_type, got.track_id),
+            (Status::Matched, Some(MatchType::Isrc), Some(1))
+        );
 
-        let got = index.match_item(&usage("", "Here Comes The Sun - 2009 Remaster", "", "602517646483"), None);
-        assert_eq!((got.status, got.match_type, got.track_id), (Status::Matched, Some(MatchType::UpcTitle), Some(1)));
+        let got = index.match_item(
+            &usage("", "Here Comes The Sun - 2009 Remaster", "", "602517646483"),
+            None,
+        );
+        assert_eq!(
+            (got.status, got.match_type, got.track_id),
+            (Status::Matched, Some(MatchType::UpcTitle), Some(1))
+        );
 
-        let got = index.match_item(&usage("", "Here Comes The Sun (Live)", "", "602517646483"), None);
-        assert_eq!(got.track_id, Some(2), "the live version on the same release");
+        let got = index.match_item(
+            &usage("", "Here Comes The Sun (Live)", "", "602517646483"),
+            None,
+        );
+        assert_eq!(
+            got.track_id,
+            Some(2),
+            "the live version on the same release"
+        );
 
         let got = index.match_item(&usage("BEYONCE", "Deja Vu (feat. Jay Z)", "", ""), None);
-        assert_eq!((got.status, got.match_type, got.track_id), (Status::Matched, Some(MatchType::ExactText), Some(5)));
+        assert_eq!(
+            (got.status, got.match_type, got.track_id),
+            (Status::Matched, Some(MatchType::ExactText), Some(5))
+        );
 
         let got = index.match_item(&usage("Carpenters", "Yesterday Once Mre", "", ""), None);
-        assert_eq!((got.status, got.match_type, got.track_id), (Status::Matched, Some(MatchType::Fuzzy), Some(6)), "{}", got.reason);
+        assert_eq!(
+            (got.status, got.match_type, got.track_id),
+            (Status::Matched, Some(MatchType::Fuzzy), Some(6)),
+            "{}",
+            got.reason
+        );
     }
 
     #[test]
     fn an_isrc_on_two_tracks_is_for_review() {
-        let got = index(Vec::new()).match_item(&usage("The Weeknd", "Blinding Lights", "USX123000001", ""), None);
+        let got = index(Vec::new()).match_item(
+            &usage("The Weeknd", "Blinding Lights", "USX123000001", ""),
+            None,
+        );
         assert_eq!(got.status, Status::Review);
         assert_eq!(got.track_id, None);
         assert_eq!(got.candidates.len(), 2);
@@ -826,38 +906,72 @@ mod tests {
 
     #[test]
     fn another_version_is_never_matched_automatically() {
-        let got = index(Vec::new()).match_item(&usage("Carpenters", "Yesterday Once More (Live)", "", ""), None);
+        let got = index(Vec::new()).match_item(
+            &usage("Carpenters", "Yesterday Once More (Live)", "", ""),
+            None,
+        );
         assert_ne!(got.status, Status::Matched, "{}", got.reason);
         assert!(got.reason.contains("another version"), "{}", got.reason);
     }
 
     #[test]
     fn a_wrong_isrc_falls_through_to_the_text() {
-        let got = index(Vec::new()).match_item(&usage("Carpenters", "Yesterday Once More", "QZ1234500001", ""), None);
+        let got = index(Vec::new()).match_item(
+            &usage("Carpenters", "Yesterday Once More", "QZ1234500001", ""),
+            None,
+        );
         assert_eq!(got.track_id, Some(6));
         assert_eq!(got.match_type, Some(MatchType::ExactText));
     }
 
     #[test]
     fn unmatched_items_say_why() {
-        let got = index(Vec::new()).match_item(&usage("Someone Else", "Another Song", "QZ1234500001", "602517646488"), None);
+        let got = index(Vec::new()).match_item(
+            &usage(
+                "Someone Else",
+                "Another Song",
+                "QZ1234500001",
+                "602517646488",
+            ),
+            None,
+        );
         assert_eq!(got.status, Status::Unmatched);
-        assert!(got.reason.contains("catalog track has ISRC QZ1234500001"), "{}", got.reason);
+        assert!(
+            got.reason.contains("catalog track has ISRC QZ1234500001"),
+            "{}",
+            got.reason
+        );
     }
 
     #[test]
     fn rules_come_first_and_the_source_before_the_organisation() {
         let key = ItemKey::new("Carpenters", "Yesterday Once More", None, None);
         let rules = vec![
-            Rule { id: 1, key: key.clone(), track_id: Some(3), source: None },
-            Rule { id: 2, key: key.clone(), track_id: None, source: Some("distrokid".into()) },
+            Rule {
+                id: 1,
+                key: key.clone(),
+                track_id: Some(3),
+                source: None,
+            },
+            Rule {
+                id: 2,
+                key: key.clone(),
+                track_id: None,
+                source: Some("distrokid".into()),
+            },
         ];
         let index = index(rules);
         let item = usage("Carpenters", "Yesterday Once More", "", "");
         let got = index.match_item(&item, None);
-        assert_eq!((got.match_type, got.track_id, got.rule_id), (Some(MatchType::Rule), Some(3), Some(1)));
+        assert_eq!(
+            (got.match_type, got.track_id, got.rule_id),
+            (Some(MatchType::Rule), Some(3), Some(1))
+        );
         let got = index.match_item(&item, Some("distrokid"));
-        assert_eq!((got.status, got.track_id, got.rule_id), (Status::Unmatched, None, Some(2)));
+        assert_eq!(
+            (got.status, got.track_id, got.rule_id),
+            (Status::Unmatched, None, Some(2))
+        );
         assert!(got.reason.contains("never"), "{}", got.reason);
     }
 }

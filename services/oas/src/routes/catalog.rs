@@ -1,18 +1,28 @@
 //! The catalog and matching: each sales file's usage items with their
 //! match and its reason.
 
-use actix_web::{HttpRequest, get, web};
-use oas_db::catalog::{TrackSummary, UsageItemRecord};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::Utc;
+use oas_db::catalog::{
+    self, ReleaseFields, TrackFields, TrackFilter, TrackRow, TrackSummary, UsageItemRecord,
+};
+use oas_db::sales_files::{ListFilter, SalesFile};
 use oas_domain::access::Permission;
+use oas_domain::file::{FileAction, FileStatus};
+use oas_sales::{ids, names};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
 
+use crate::access;
 use crate::auth::Authenticated;
-use crate::http::error::ErrorBody;
+use crate::background::BackgroundError;
+use crate::http::error::{ErrorBody, FieldErrors};
 use crate::http::pagination::{Page, PageQuery, Pagination};
-use crate::http::ApiError;
+use crate::http::{ApiError, ApiJson};
 use crate::routes::files::file_for;
 use crate::state::AppState;
+use crate::workflows::files::{self as file_workflow, Acted};
 
 /// What a usage item's match names of a catalog track.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -161,10 +171,7 @@ pub async fn file_matches(
         .into_iter()
         .map(|t| (t.id, TrackRef::from(t)))
         .collect();
-    let results = rows
-        .into_iter()
-        .map(|row| item_out(row, &tracks))
-        .collect();
+    let results = rows.into_iter().map(|row| item_out(row, &tracks)).collect();
     Ok(web::Json(Page::new(
         &req,
         &state.settings,
@@ -184,7 +191,10 @@ fn candidates_of(row: &UsageItemRecord) -> Vec<StoredCandidate> {
     serde_json::from_str(&row.candidates).unwrap_or_default()
 }
 
-fn item_out(row: UsageItemRecord, tracks: &std::collections::HashMap<i64, TrackRef>) -> UsageItemOut {
+fn item_out(
+    row: UsageItemRecord,
+    tracks: &std::collections::HashMap<i64, TrackRef>,
+) -> UsageItemOut {
     let candidates = candidates_of(&row)
         .into_iter()
         .filter_map(|c| {
@@ -211,4 +221,594 @@ fn item_out(row: UsageItemRecord, tracks: &std::collections::HashMap<i64, TrackR
         candidates,
         reason: row.reason,
     }
+}
+
+/// The organisation a catalog route works on: `?organisation=`, else the
+/// caller's active one.
+async fn organisation_for(
+    state: &AppState,
+    auth: &Authenticated,
+    organisation: Option<i64>,
+    permission: Permission,
+) -> Result<i64, ApiError> {
+    let organisation = organisation
+        .or(auth.user.active_organisation_id)
+        .ok_or_else(|| ApiError::bad_request("Name an organisation, or make one active first."))?;
+    Ok(access::require(state, auth, organisation, permission)
+        .await?
+        .organisation
+        .id)
+}
+
+/// A release as a track names it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReleaseRef {
+    pub id: i64,
+    pub upc: Option<String>,
+    pub title: String,
+}
+
+/// A catalog track.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackOut {
+    pub id: i64,
+    pub isrc: Option<String>,
+    pub title: String,
+    /// "Live", "Radio Edit", … (null for the original).
+    pub version: Option<String>,
+    pub artist: String,
+    pub release: Option<ReleaseRef>,
+    pub label: Option<String>,
+    /// `import`, `usage` or `manual`.
+    pub source: String,
+}
+
+impl From<TrackRow> for TrackOut {
+    fn from(t: TrackRow) -> Self {
+        TrackOut {
+            id: t.id,
+            isrc: t.isrc,
+            title: t.title,
+            version: t.version,
+            artist: t.artist,
+            release: t.release_id.map(|id| ReleaseRef {
+                id,
+                upc: t.release_upc,
+                title: t.release_title.unwrap_or_default(),
+            }),
+            label: t.label,
+            source: t.source,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrackQuery {
+    /// The organisation; the caller's active one by default.
+    pub organisation: Option<i64>,
+    /// Words of the title or artist (case and accents ignored), or an ISRC.
+    #[param(max_length = 200)]
+    pub search: Option<String>,
+    /// An ISRC (dashes and case ignored).
+    #[param(
+        max_length = 20,
+        pattern = r"^[A-Za-z]{2}-?[A-Za-z0-9]{3}-?[0-9]{2}-?[0-9]{5}$"
+    )]
+    pub isrc: Option<String>,
+    /// An artist's name (case and accents ignored).
+    #[param(max_length = 200)]
+    pub artist: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1)]
+    pub page_size: Option<i64>,
+}
+
+/// The organisation's catalog tracks, in the order they were added.
+#[utoipa::path(
+    tag = "catalog",
+    security(("api_key" = []), ("bearer" = [])),
+    params(TrackQuery),
+    responses(
+        (status = 200, description = "A page of tracks", body = Page<TrackOut>),
+        (status = 400, description = "Invalid filter, or no organisation given or active", body = ErrorBody),
+        (status = 404, description = "No such organisation of the caller's", body = ErrorBody),
+    ),
+)]
+#[get("/api/catalog/tracks/")]
+pub async fn list_tracks(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<TrackQuery>,
+) -> Result<web::Json<Page<TrackOut>>, ApiError> {
+    let TrackQuery {
+        organisation,
+        search,
+        isrc,
+        artist,
+        page,
+        page_size,
+    } = query.into_inner();
+    let org = organisation_for(&state, &auth, organisation, Permission::View).await?;
+    for (name, value, max) in [
+        ("search", &search, 200),
+        ("isrc", &isrc, 20),
+        ("artist", &artist, 200),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            return Err(ApiError::bad_request(format!(
+                "{name} may have at most {max} characters."
+            )));
+        }
+    }
+    let filter = TrackFilter {
+        search: search
+            .map(|s| {
+                let isrc = ids::isrc(&s);
+                isrc.unwrap_or_else(|| names::fold(&s))
+            })
+            .filter(|s| !s.is_empty()),
+        isrc: match isrc {
+            Some(raw) => Some(ids::isrc(&raw).ok_or_else(|| {
+                ApiError::bad_request(format!("{raw:?} is not an ISRC (CC-XXX-YY-NNNNN)."))
+            })?),
+            None => None,
+        },
+        artist_key: artist.map(|a| names::artists(&a).key),
+    };
+    let pagination = Pagination::new(&PageQuery { page, page_size }, &state.settings)?;
+    let (offset, limit) = (pagination.offset(), pagination.limit());
+    let (rows, count) = state
+        .db
+        .run(move |conn| TrackRow::page(conn, org, &filter, offset, limit))
+        .await?;
+    Ok(web::Json(Page::new(
+        &req,
+        &state.settings,
+        pagination,
+        count as u64,
+        rows.into_iter().map(TrackOut::from).collect(),
+    )?))
+}
+
+/// A track added by hand.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackIn {
+    #[validate(required, length(min = 1, max = 500))]
+    #[schema(example = "Here Comes the Sun", min_length = 1, max_length = 500, required = true, nullable = false, value_type = String)]
+    pub title: Option<String>,
+    #[validate(required, length(min = 1, max = 500))]
+    #[schema(example = "The Beatles", min_length = 1, max_length = 500, required = true, nullable = false, value_type = String)]
+    pub artist: Option<String>,
+    /// CC-XXX-YY-NNNNN (dashes and case ignored).
+    #[validate(length(max = 20))]
+    #[schema(
+        example = "GBAYE0601498",
+        max_length = 20,
+        pattern = r"^[A-Za-z]{2}-?[A-Za-z0-9]{3}-?[0-9]{2}-?[0-9]{5}$"
+    )]
+    pub isrc: Option<String>,
+    /// "Live", "Radio Edit", …
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
+    pub version: Option<String>,
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub label: Option<String>,
+    /// The release's UPC or EAN (its check digit is checked).
+    #[validate(length(max = 20))]
+    #[schema(example = "602517646483", max_length = 20)]
+    pub upc: Option<String>,
+    /// The release's title (the track's by default).
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub release_title: Option<String>,
+}
+
+/// A track's fields to change; those left out are kept.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackPatch {
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub title: Option<String>,
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub artist: Option<String>,
+    #[validate(length(max = 20))]
+    #[schema(
+        max_length = 20,
+        pattern = r"^[A-Za-z]{2}-?[A-Za-z0-9]{3}-?[0-9]{2}-?[0-9]{5}$"
+    )]
+    pub isrc: Option<String>,
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
+    pub version: Option<String>,
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganisationQuery {
+    /// The organisation; the caller's active one by default.
+    pub organisation: Option<i64>,
+}
+
+/// Text of at most `max` characters after trimming; empty is none.
+fn text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let value = value
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())?;
+    if value.chars().count() > max {
+        errors.entry(field.to_owned()).or_default().push(format!(
+            "Ensure this field has no more than {max} characters."
+        ));
+        return None;
+    }
+    Some(value)
+}
+
+/// The fields of a track, checked; `current` fills what a change leaves out.
+fn track_fields(
+    body: TrackIn,
+    current: Option<&TrackRow>,
+) -> Result<(TrackFields, Option<ReleaseFields>), ApiError> {
+    let mut errors = FieldErrors::new();
+    let title =
+        text("title", body.title, 500, &mut errors).or_else(|| current.map(|c| c.title.clone()));
+    let artist =
+        text("artist", body.artist, 500, &mut errors).or_else(|| current.map(|c| c.artist.clone()));
+    let isrc = match text("isrc", body.isrc, 20, &mut errors) {
+        Some(raw) => match ids::isrc(&raw) {
+            Some(code) => Some(code),
+            None => {
+                errors.entry("isrc".into()).or_default().push("Not an ISRC: two letters, three letters or digits, two digits, five digits (CC-XXX-YY-NNNNN).".into());
+                None
+            }
+        },
+        None => current.and_then(|c| c.isrc.clone()),
+    };
+    let version = text("version", body.version, 200, &mut errors)
+        .or_else(|| current.and_then(|c| c.version.clone()));
+    let label = text("label", body.label, 500, &mut errors)
+        .or_else(|| current.and_then(|c| c.label.clone()));
+    let upc = text("upc", body.upc, 20, &mut errors);
+    let gtin = match &upc {
+        Some(raw) => match ids::gtin14(raw) {
+            Some(gtin) => Some(gtin),
+            None => {
+                errors
+                    .entry("upc".into())
+                    .or_default()
+                    .push("Not a UPC or EAN with a right check digit.".into());
+                None
+            }
+        },
+        None => None,
+    };
+    let release_title = text("release_title", body.release_title, 500, &mut errors);
+    for (field, value) in [("title", &title), ("artist", &artist)] {
+        if value.is_none() && !errors.contains_key(field) {
+            errors
+                .entry(field.into())
+                .or_default()
+                .push("This field is required.".into());
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let (title, artist) = (title.unwrap_or_default(), artist.unwrap_or_default());
+    let release = (upc.is_some() || release_title.is_some()).then(|| {
+        let release_title = release_title.unwrap_or_else(|| title.clone());
+        ReleaseFields {
+            upc: upc.clone(),
+            gtin,
+            title_key: names::fold(&release_title),
+            title: release_title,
+            artist: artist.clone(),
+            label: label.clone(),
+        }
+    });
+    Ok((
+        TrackFields {
+            title_key: names::title(&title).base,
+            artist_key: names::artists(&artist).key,
+            isrc,
+            title,
+            version,
+            artist,
+            label,
+        },
+        release,
+    ))
+}
+
+/// Add a track to the catalog by hand.
+#[utoipa::path(
+    tag = "catalog",
+    security(("api_key" = []), ("bearer" = [])),
+    params(OrganisationQuery),
+    request_body = TrackIn,
+    responses(
+        (status = 201, description = "Added", body = TrackOut),
+        (status = 400, description = "Invalid input, or no organisation given or active", body = ErrorBody),
+        (status = 403, description = "The caller's role may not change the catalog", body = ErrorBody),
+        (status = 404, description = "No such organisation of the caller's", body = ErrorBody),
+    ),
+)]
+#[post("/api/catalog/tracks/")]
+pub async fn create_track(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<OrganisationQuery>,
+    body: ApiJson<TrackIn>,
+) -> Result<HttpResponse, ApiError> {
+    let org = organisation_for(&state, &auth, query.organisation, Permission::ProcessFiles).await?;
+    let (fields, release) = track_fields(body.0, None)?;
+    let now = Utc::now().naive_utc();
+    let track = state
+        .db
+        .run(move |conn| TrackRow::insert(conn, org, &fields, release.as_ref(), "manual", now))
+        .await?;
+    Ok(HttpResponse::Created().json(TrackOut::from(track)))
+}
+
+/// A track of one of the caller's organisations (404 otherwise).
+async fn track_for(
+    state: &AppState,
+    auth: &Authenticated,
+    id: i64,
+    permission: Permission,
+) -> Result<TrackRow, ApiError> {
+    let org = state
+        .db
+        .run(move |conn| catalog::track_organisation(conn, id))
+        .await?;
+    access::require_for_object(state, auth, org, permission).await?;
+    Ok(state
+        .db
+        .run(move |conn| TrackRow::find(conn, org, id))
+        .await?)
+}
+
+/// One catalog track.
+#[utoipa::path(
+    tag = "catalog",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "Track id")),
+    responses(
+        (status = 200, description = "The track", body = TrackOut),
+        (status = 404, description = "No such track of the caller's organisations", body = ErrorBody),
+    ),
+)]
+#[get("/api/catalog/tracks/{id}/")]
+pub async fn get_track(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<i64>,
+) -> Result<web::Json<TrackOut>, ApiError> {
+    Ok(web::Json(
+        track_for(&state, &auth, *id, Permission::View)
+            .await?
+            .into(),
+    ))
+}
+
+/// Change a track's title, artist, ISRC, version or label. Files already
+/// matched keep their match until they are matched again.
+#[utoipa::path(
+    tag = "catalog",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "Track id")),
+    request_body = TrackPatch,
+    responses(
+        (status = 200, description = "Changed", body = TrackOut),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 403, description = "The caller's role may not change the catalog", body = ErrorBody),
+        (status = 404, description = "No such track of the caller's organisations", body = ErrorBody),
+    ),
+)]
+#[patch("/api/catalog/tracks/{id}/")]
+pub async fn update_track(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<i64>,
+    body: ApiJson<TrackPatch>,
+) -> Result<web::Json<TrackOut>, ApiError> {
+    let current = track_for(&state, &auth, *id, Permission::ProcessFiles).await?;
+    let TrackPatch {
+        title,
+        artist,
+        isrc,
+        version,
+        label,
+    } = body.0;
+    let change = TrackIn {
+        title,
+        artist,
+        isrc,
+        version,
+        label,
+        ..TrackIn::default()
+    };
+    let (fields, _) = track_fields(change, Some(&current))?;
+    let (org, id) = (current.organisation_id, current.id);
+    let now = Utc::now().naive_utc();
+    let track = state
+        .db
+        .run(move |conn| TrackRow::update(conn, org, id, &fields, now))
+        .await?;
+    Ok(web::Json(track.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackDeleted {
+    pub id: i64,
+    /// Usage items that were matched to it and are now unmatched (their
+    /// sales lines are untouched).
+    pub unmatched_items: u64,
+}
+
+/// Delete a track. The sales lines stay; usage items matched to it become
+/// unmatched, saying why; rules naming it are forgotten.
+#[utoipa::path(
+    tag = "catalog",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "Track id")),
+    responses(
+        (status = 200, description = "Deleted", body = TrackDeleted),
+        (status = 403, description = "The caller's role may not change the catalog", body = ErrorBody),
+        (status = 404, description = "No such track of the caller's organisations", body = ErrorBody),
+    ),
+)]
+#[delete("/api/catalog/tracks/{id}/")]
+pub async fn delete_track(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<i64>,
+) -> Result<web::Json<TrackDeleted>, ApiError> {
+    let current = track_for(&state, &auth, *id, Permission::ProcessFiles).await?;
+    let (org, id) = (current.organisation_id, current.id);
+    let now = Utc::now().naive_utc();
+    let unmatched = state
+        .db
+        .run(move |conn| TrackRow::delete(conn, org, id, now))
+        .await?;
+    Ok(web::Json(TrackDeleted {
+        id,
+        unmatched_items: unmatched as u64,
+    }))
+}
+
+/// Files to match again.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchRequest {
+    /// File ids; every processed file of the organisation when absent.
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
+    pub files: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchStarted {
+    pub file: i64,
+    /// The module run, at /api/jobs/{id}/.
+    pub job: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchRefused {
+    pub file: i64,
+    /// Why, and which action fits.
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchResponse {
+    pub started: Vec<MatchStarted>,
+    pub refused: Vec<MatchRefused>,
+}
+
+/// Most files one request matches again.
+const MAX_FILES: i64 = 10_000;
+
+/// Match files again (after a catalog import or a change of rules): the
+/// files named, or every PROCESSED and FINALIZED file of the organisation.
+#[utoipa::path(
+    tag = "catalog",
+    security(("api_key" = []), ("bearer" = [])),
+    params(OrganisationQuery),
+    request_body = MatchRequest,
+    responses(
+        (status = 202, description = "Runs started; files that cannot be matched now are listed with the reason", body = MatchResponse),
+        (status = 400, description = "Invalid input, or no organisation given or active", body = ErrorBody),
+        (status = 403, description = "The caller's role may not process files", body = ErrorBody),
+        (status = 404, description = "No such organisation, or a file not of it", body = ErrorBody),
+    ),
+)]
+#[post("/api/catalog/match/")]
+pub async fn match_files(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<OrganisationQuery>,
+    body: ApiJson<MatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let org = organisation_for(&state, &auth, query.organisation, Permission::ProcessFiles).await?;
+    let files: Vec<SalesFile> = match body.0.files {
+        Some(mut ids) => {
+            ids.sort_unstable();
+            ids.dedup();
+            let found = state
+                .db
+                .run(move |conn| {
+                    ids.iter()
+                        .map(|&id| SalesFile::find(conn, id).map(|f| (id, f)))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .await
+                .map_err(|e| match e {
+                    oas_db::DbError::NotFound => ApiError::not_found(),
+                    other => other.into(),
+                })?;
+            let mut files = Vec::with_capacity(found.len());
+            for (id, file) in found {
+                if file.organisation_id != org {
+                    return Err(ApiError::new(
+                        crate::http::error::ErrorCode::NotFound,
+                        format!("File {id} is not found in the organisation."),
+                    ));
+                }
+                files.push(file);
+            }
+            files
+        }
+        None => {
+            let mut files = Vec::new();
+            for status in [FileStatus::Processed, FileStatus::Finalized] {
+                let (rows, _) = state
+                    .db
+                    .run(move |conn| {
+                        let filter = ListFilter {
+                            status: Some(status.as_str()),
+                            ..Default::default()
+                        };
+                        SalesFile::list(conn, org, &filter, 0, MAX_FILES)
+                    })
+                    .await?;
+                files.extend(rows);
+            }
+            files
+        }
+    };
+    let mut answer = MatchResponse {
+        started: Vec::new(),
+        refused: Vec::new(),
+    };
+    for file in files {
+        match file_workflow::act(&state, &file, FileAction::Match).await {
+            Ok(Acted::Started { job, .. }) => answer.started.push(MatchStarted {
+                file: file.id,
+                job: job.id,
+            }),
+            Ok(Acted::Upload { .. }) => {}
+            Err(BackgroundError::Refused(detail)) => answer.refused.push(MatchRefused {
+                file: file.id,
+                detail,
+            }),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(HttpResponse::Accepted().json(answer))
 }

@@ -202,7 +202,9 @@ pub async fn finish(
             tracing::warn!(job.id = %job.id, job.module = %module, file.id = file.id, error.cause = %cause, error.message = %message, "module run failed");
             if after.status != FileStatus::Failed {
                 // A failed match: the file's lines stand.
-                cause = format!("{MATCH_FAILED}{cause} Its lines stand: process it with the action \"match\" to match it again.");
+                cause = format!(
+                    "{MATCH_FAILED}{cause} Its lines stand: process it with the action \"match\" to match it again."
+                );
             }
             StatusChange {
                 status: Some(after.status.as_str().to_owned()),

@@ -139,11 +139,20 @@ mod tests {
 
     #[test]
     fn matching_words_replace_earlier_ones_and_keep_the_imports() {
-        let first = with_cause(None, "Matched 1 of 2 usage item(s); 0 for review, 1 unmatched.");
-        assert_eq!(first, "Matched 1 of 2 usage item(s); 0 for review, 1 unmatched.");
+        let first = with_cause(
+            None,
+            "Matched 1 of 2 usage item(s); 0 for review, 1 unmatched.",
+        );
+        assert_eq!(
+            first,
+            "Matched 1 of 2 usage item(s); 0 for review, 1 unmatched."
+        );
         assert_eq!(with_cause(Some(&first), NO_CATALOG), NO_CATALOG);
         let imported = "Imported. 2 line(s) after the table were left out.";
-        let both = with_cause(Some(imported), "Matched 2 of 2 usage item(s); 0 for review, 0 unmatched.");
+        let both = with_cause(
+            Some(imported),
+            "Matched 2 of 2 usage item(s); 0 for review, 0 unmatched.",
+        );
         assert!(both.starts_with(imported), "{both}");
         let again = with_cause(Some(&both), NO_CATALOG);
         assert_eq!(again, format!("{imported}{MATCH_SEPARATOR}{NO_CATALOG}"));

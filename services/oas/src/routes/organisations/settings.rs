@@ -192,7 +192,9 @@ pub struct SettingsPatch {
     /// `fail` or `latest_earlier`: see the settings. Null or absent: unchanged.
     #[schema(value_type = Option<String>, schema_with = missing_rates_patch_schema)]
     pub missing_rates: Option<String>,
+    #[serde(default, deserialize_with = "object_only")]
     pub matching: Option<MatchingPatch>,
+    #[serde(default, deserialize_with = "object_only")]
     pub reports: Option<ReportsPatch>,
 }
 
@@ -320,6 +322,20 @@ pub async fn update_settings(
         })
         .await?;
     Ok(web::Json(settings_of(&state, updated).await?))
+}
+
+/// A nested settings object, read only from a JSON object (serde would
+/// also read a struct from an array of its fields).
+fn object_only<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    let object = Option::<serde_json::Map<String, serde_json::Value>>::deserialize(deserializer)?;
+    object
+        .map(|o| serde_json::from_value(serde_json::Value::Object(o)).map_err(D::Error::custom))
+        .transpose()
 }
 
 fn push(errors: &mut FieldErrors, field: &str, message: impl Into<String>) {

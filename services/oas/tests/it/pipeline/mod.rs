@@ -16,6 +16,7 @@ mod cloud;
 mod copies;
 mod dsr_messages;
 mod formats;
+mod matching;
 mod rates;
 mod reimport;
 mod samples;
