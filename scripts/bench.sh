@@ -13,7 +13,10 @@
 #   6. repeats 4 and 5, alternating, BENCH_ROUNDS times (default 3);
 #   7. prints both side by side: each side's median seconds, lines per
 #      second, peak memory, and every round's seconds;
-#   8. loads the running gateway from a second process (wrk), an
+#   8. matches 1,000,000 sales lines (100,000 items) against a 100,000-track
+#      catalog, OAS's cascade beside the same cascade in Python (polars and
+#      rapidfuzz), alternating (scripts/bench/matching.sh);
+#   9. loads the running gateway from a second process (wrk), an
 #      authenticated paged list beside /healthz (scripts/bench/http.sh).
 #
 # Everything is written to a temporary folder, removed at the end
@@ -100,10 +103,13 @@ python3 scripts/bench/summary.py \
   "${summary_args[@]}" \
   --peer-name "Python polars $polars_version" || summary_status=$?
 
+matching_status=0
+scripts/bench/matching.sh "$work" "$venv" || matching_status=$?
+
 http_status=0
 scripts/bench/http.sh || http_status=$?
 
-if ((oas_status != 0 || peer_status != 0 || summary_status != 0 || http_status != 0)); then
+if ((oas_status != 0 || peer_status != 0 || summary_status != 0 || matching_status != 0 || http_status != 0)); then
   echo "The benchmark failed: see the messages above." >&2
   exit 1
 fi

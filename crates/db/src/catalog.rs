@@ -5,7 +5,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::schema::{catalog_artists, catalog_releases, catalog_tracks, match_rules, usage_items};
+use crate::schema::{
+    catalog_artists, catalog_imports, catalog_labels, catalog_releases, catalog_tracks,
+    match_rules, usage_items,
+};
 use crate::{DbConnection, DbError};
 
 /// Rows written per statement on PostgreSQL.
@@ -354,7 +357,7 @@ impl TrackRow {
                 .filter(catalog_tracks::organisation_id.eq(organisation_id))
                 .into_boxed();
             if let Some(search) = &filter.search {
-                let like = format!("%{}%", search.replace('%', "").replace('_', ""));
+                let like = format!("%{}%", search.replace(['%', '_'], ""));
                 query = query.filter(
                     catalog_tracks::title_key
                         .like(like.clone())
@@ -595,4 +598,524 @@ pub fn track_organisation(conn: &mut DbConnection, id: i64) -> Result<i64, DbErr
         .find(id)
         .select(catalog_tracks::organisation_id)
         .first(conn)?)
+}
+
+/// A catalog file's row, checked and keyed by the module.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImportRow {
+    pub isrc: Option<String>,
+    pub upc: Option<String>,
+    pub gtin: Option<String>,
+    pub title: String,
+    pub version: Option<String>,
+    pub artist: String,
+    pub release_title: Option<String>,
+    pub label: Option<String>,
+    pub catalog_number: Option<String>,
+    pub release_date: Option<String>,
+    pub title_key: String,
+    pub artist_key: String,
+    pub release_title_key: Option<String>,
+    pub label_key: Option<String>,
+    /// The folded version: a track is known by its ISRC, else by its
+    /// release, title, artist and version.
+    pub version_key: String,
+}
+
+/// What an import did to the catalog's tracks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub removed: u64,
+}
+
+/// A stored track as an import compares it.
+#[derive(Debug, Clone, Queryable)]
+struct KnownTrack {
+    id: i64,
+    release_id: Option<i64>,
+    isrc: Option<String>,
+    title: String,
+    version: Option<String>,
+    artist: String,
+    label: Option<String>,
+    title_key: String,
+    artist_key: String,
+    source: String,
+}
+
+#[derive(Debug, Clone, Queryable)]
+struct KnownRelease {
+    id: i64,
+    upc: Option<String>,
+    gtin: Option<String>,
+    title: String,
+    artist: String,
+    label: Option<String>,
+    catalog_number: Option<String>,
+    release_date: Option<String>,
+    title_key: String,
+}
+
+/// Reads `rows` into the organisation's catalog in one transaction: a
+/// track is found by its ISRC, else by its release, title, artist and
+/// version, and updated or added; a release by its GTIN, else by its
+/// title and artist. `replace` also removes the tracks earlier imports
+/// added that the rows no longer have (tracks added by hand or generated
+/// from usage stay); their usage items become unmatched, saying why.
+pub fn import(
+    conn: &mut DbConnection,
+    organisation_id: i64,
+    rows: &[ImportRow],
+    replace: bool,
+    source: &str,
+    at: NaiveDateTime,
+) -> Result<ImportCounts, DbError> {
+    use std::collections::{HashMap, HashSet};
+    conn.transaction(|conn| {
+        let mut counts = ImportCounts::default();
+        let releases: Vec<KnownRelease> = catalog_releases::table
+            .filter(catalog_releases::organisation_id.eq(organisation_id))
+            .select((
+                catalog_releases::id,
+                catalog_releases::upc,
+                catalog_releases::gtin,
+                catalog_releases::title,
+                catalog_releases::artist,
+                catalog_releases::label,
+                catalog_releases::catalog_number,
+                catalog_releases::release_date,
+                catalog_releases::title_key,
+            ))
+            .load(conn)?;
+        let mut release_by_gtin: HashMap<String, KnownRelease> = HashMap::new();
+        let mut release_by_text: HashMap<(String, String), KnownRelease> = HashMap::new();
+        for release in releases {
+            match &release.gtin {
+                Some(gtin) => {
+                    release_by_gtin.insert(gtin.clone(), release);
+                }
+                None => {
+                    release_by_text
+                        .insert((release.title_key.clone(), release.artist.clone()), release);
+                }
+            }
+        }
+        let tracks: Vec<KnownTrack> = catalog_tracks::table
+            .filter(catalog_tracks::organisation_id.eq(organisation_id))
+            .select((
+                catalog_tracks::id,
+                catalog_tracks::release_id,
+                catalog_tracks::isrc,
+                catalog_tracks::title,
+                catalog_tracks::version,
+                catalog_tracks::artist,
+                catalog_tracks::label,
+                catalog_tracks::title_key,
+                catalog_tracks::artist_key,
+                catalog_tracks::source,
+            ))
+            .load(conn)?;
+        let version_key = |v: &Option<String>| v.as_deref().unwrap_or_default().to_lowercase();
+        let mut track_by_isrc: HashMap<String, usize> = HashMap::new();
+        let mut track_by_text: HashMap<(Option<i64>, String, String, String), usize> =
+            HashMap::new();
+        for (at, track) in tracks.iter().enumerate() {
+            if let Some(isrc) = &track.isrc {
+                track_by_isrc.entry(isrc.clone()).or_insert(at);
+            }
+            track_by_text
+                .entry((
+                    track.release_id,
+                    track.title_key.clone(),
+                    track.artist_key.clone(),
+                    version_key(&track.version),
+                ))
+                .or_insert(at);
+        }
+        let mut tracks = tracks;
+        let mut seen: HashSet<i64> = HashSet::new();
+        let mut artists: HashMap<String, Option<i64>> = HashMap::new();
+        let mut labels: HashMap<String, i64> = HashMap::new();
+        for row in rows {
+            let artist_id = match artists.get(&row.artist_key) {
+                Some(id) => *id,
+                None => {
+                    let id = artist_id(
+                        conn,
+                        organisation_id,
+                        &row.artist,
+                        &row.artist_key,
+                        source,
+                        at,
+                    )?;
+                    artists.insert(row.artist_key.clone(), id);
+                    id
+                }
+            };
+            let label_id = match (&row.label, &row.label_key) {
+                (Some(label), Some(key)) if !key.is_empty() => Some(match labels.get(key) {
+                    Some(id) => *id,
+                    None => {
+                        let id = label_id(conn, organisation_id, label, key, source, at)?;
+                        labels.insert(key.clone(), id);
+                        id
+                    }
+                }),
+                _ => None,
+            };
+            // The release, when the row names one.
+            let release_id =
+                match (&row.gtin, &row.release_title) {
+                    (None, None) => None,
+                    _ => {
+                        let title = row
+                            .release_title
+                            .clone()
+                            .unwrap_or_else(|| row.title.clone());
+                        let title_key = row
+                            .release_title_key
+                            .clone()
+                            .unwrap_or_else(|| row.title_key.clone());
+                        let known = match &row.gtin {
+                            Some(gtin) => release_by_gtin.get(gtin),
+                            None => release_by_text.get(&(title_key.clone(), row.artist.clone())),
+                        };
+                        match known {
+                            Some(release) => {
+                                let changed = release.title != title
+                                    || release.artist != row.artist
+                                    || (row.upc.is_some() && release.upc != row.upc)
+                                    || (row.label.is_some() && release.label != row.label)
+                                    || (row.catalog_number.is_some()
+                                        && release.catalog_number != row.catalog_number)
+                                    || (row.release_date.is_some()
+                                        && release.release_date != row.release_date);
+                                if changed {
+                                    diesel::update(catalog_releases::table.find(release.id))
+                                        .set((
+                                            catalog_releases::title.eq(&title),
+                                            catalog_releases::title_key.eq(&title_key),
+                                            catalog_releases::artist.eq(&row.artist),
+                                            catalog_releases::artist_id.eq(artist_id),
+                                            catalog_releases::upc
+                                                .eq(row.upc.clone().or(release.upc.clone())),
+                                            catalog_releases::label
+                                                .eq(row.label.clone().or(release.label.clone())),
+                                            catalog_releases::label_id.eq(label_id),
+                                            catalog_releases::catalog_number.eq(row
+                                                .catalog_number
+                                                .clone()
+                                                .or(release.catalog_number.clone())),
+                                            catalog_releases::release_date.eq(row
+                                                .release_date
+                                                .clone()
+                                                .or(release.release_date.clone())),
+                                            catalog_releases::updated_at.eq(at),
+                                        ))
+                                        .execute(conn)?;
+                                }
+                                let id = release.id;
+                                let updated = KnownRelease {
+                                    id,
+                                    upc: row.upc.clone().or(release.upc.clone()),
+                                    gtin: release.gtin.clone(),
+                                    title: title.clone(),
+                                    artist: row.artist.clone(),
+                                    label: row.label.clone().or(release.label.clone()),
+                                    catalog_number: row
+                                        .catalog_number
+                                        .clone()
+                                        .or(release.catalog_number.clone()),
+                                    release_date: row
+                                        .release_date
+                                        .clone()
+                                        .or(release.release_date.clone()),
+                                    title_key: title_key.clone(),
+                                };
+                                match &row.gtin {
+                                    Some(gtin) => release_by_gtin.insert(gtin.clone(), updated),
+                                    None => release_by_text
+                                        .insert((title_key, row.artist.clone()), updated),
+                                };
+                                Some(id)
+                            }
+                            None => {
+                                let id: i64 = diesel::insert_into(catalog_releases::table)
+                                    .values((
+                                        catalog_releases::organisation_id.eq(organisation_id),
+                                        catalog_releases::upc.eq(&row.upc),
+                                        catalog_releases::gtin.eq(&row.gtin),
+                                        catalog_releases::title.eq(&title),
+                                        catalog_releases::artist.eq(&row.artist),
+                                        catalog_releases::artist_id.eq(artist_id),
+                                        catalog_releases::label.eq(&row.label),
+                                        catalog_releases::label_id.eq(label_id),
+                                        catalog_releases::catalog_number.eq(&row.catalog_number),
+                                        catalog_releases::release_date.eq(&row.release_date),
+                                        catalog_releases::title_key.eq(&title_key),
+                                        catalog_releases::source.eq(source),
+                                        catalog_releases::created_at.eq(at),
+                                        catalog_releases::updated_at.eq(at),
+                                    ))
+                                    .returning(catalog_releases::id)
+                                    .get_result(conn)?;
+                                let known = KnownRelease {
+                                    id,
+                                    upc: row.upc.clone(),
+                                    gtin: row.gtin.clone(),
+                                    title,
+                                    artist: row.artist.clone(),
+                                    label: row.label.clone(),
+                                    catalog_number: row.catalog_number.clone(),
+                                    release_date: row.release_date.clone(),
+                                    title_key: title_key.clone(),
+                                };
+                                match &row.gtin {
+                                    Some(gtin) => release_by_gtin.insert(gtin.clone(), known),
+                                    None => release_by_text
+                                        .insert((title_key, row.artist.clone()), known),
+                                };
+                                Some(id)
+                            }
+                        }
+                    }
+                };
+            let text_key = (
+                release_id,
+                row.title_key.clone(),
+                row.artist_key.clone(),
+                row.version_key.clone(),
+            );
+            let known = row
+                .isrc
+                .as_ref()
+                .and_then(|isrc| track_by_isrc.get(isrc))
+                .or_else(|| track_by_text.get(&text_key))
+                .copied();
+            match known {
+                Some(index) => {
+                    let track = &tracks[index];
+                    if !seen.insert(track.id) {
+                        // The same track twice in the file: the first row stands.
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    let changed = track.title != row.title
+                        || track.version != row.version
+                        || track.artist != row.artist
+                        || (row.isrc.is_some() && track.isrc != row.isrc)
+                        || (row.label.is_some() && track.label != row.label)
+                        || (release_id.is_some() && track.release_id != release_id);
+                    if changed {
+                        diesel::update(catalog_tracks::table.find(track.id))
+                            .set((
+                                catalog_tracks::title.eq(&row.title),
+                                catalog_tracks::version.eq(&row.version),
+                                catalog_tracks::artist.eq(&row.artist),
+                                catalog_tracks::artist_id.eq(artist_id),
+                                catalog_tracks::isrc.eq(row.isrc.clone().or(track.isrc.clone())),
+                                catalog_tracks::label.eq(row.label.clone().or(track.label.clone())),
+                                catalog_tracks::release_id.eq(release_id.or(track.release_id)),
+                                catalog_tracks::title_key.eq(&row.title_key),
+                                catalog_tracks::artist_key.eq(&row.artist_key),
+                                catalog_tracks::updated_at.eq(at),
+                            ))
+                            .execute(conn)?;
+                        counts.updated += 1;
+                    } else {
+                        counts.unchanged += 1;
+                    }
+                }
+                None => {
+                    let id: i64 = diesel::insert_into(catalog_tracks::table)
+                        .values((
+                            catalog_tracks::organisation_id.eq(organisation_id),
+                            catalog_tracks::release_id.eq(release_id),
+                            catalog_tracks::isrc.eq(&row.isrc),
+                            catalog_tracks::title.eq(&row.title),
+                            catalog_tracks::version.eq(&row.version),
+                            catalog_tracks::artist.eq(&row.artist),
+                            catalog_tracks::artist_id.eq(artist_id),
+                            catalog_tracks::label.eq(&row.label),
+                            catalog_tracks::title_key.eq(&row.title_key),
+                            catalog_tracks::artist_key.eq(&row.artist_key),
+                            catalog_tracks::source.eq(source),
+                            catalog_tracks::created_at.eq(at),
+                            catalog_tracks::updated_at.eq(at),
+                        ))
+                        .returning(catalog_tracks::id)
+                        .get_result(conn)?;
+                    seen.insert(id);
+                    let index = tracks.len();
+                    tracks.push(KnownTrack {
+                        id,
+                        release_id,
+                        isrc: row.isrc.clone(),
+                        title: row.title.clone(),
+                        version: row.version.clone(),
+                        artist: row.artist.clone(),
+                        label: row.label.clone(),
+                        title_key: row.title_key.clone(),
+                        artist_key: row.artist_key.clone(),
+                        source: source.to_owned(),
+                    });
+                    if let Some(isrc) = &row.isrc {
+                        track_by_isrc.entry(isrc.clone()).or_insert(index);
+                    }
+                    track_by_text.entry(text_key).or_insert(index);
+                    counts.created += 1;
+                }
+            }
+        }
+        if replace {
+            let gone: Vec<&KnownTrack> = tracks
+                .iter()
+                .filter(|t| t.source == source && !seen.contains(&t.id))
+                .collect();
+            for track in gone {
+                let reason = format!(
+                    "Its catalog track {} (\"{}\" by {}) was removed by a catalog import.",
+                    track.id, track.title, track.artist
+                );
+                diesel::update(
+                    usage_items::table
+                        .filter(usage_items::organisation_id.eq(organisation_id))
+                        .filter(usage_items::track_id.eq(track.id)),
+                )
+                .set((
+                    usage_items::status.eq("unmatched"),
+                    usage_items::match_type.eq(None::<String>),
+                    usage_items::confidence.eq(0.0),
+                    usage_items::track_id.eq(None::<i64>),
+                    usage_items::rule_id.eq(None::<i64>),
+                    usage_items::reason.eq(reason),
+                    usage_items::matched_at.eq(at),
+                ))
+                .execute(conn)?;
+                diesel::delete(catalog_tracks::table.find(track.id)).execute(conn)?;
+                counts.removed += 1;
+            }
+        }
+        Ok(counts)
+    })
+}
+
+/// The id of the organisation's label with `key`, made when new.
+fn label_id(
+    conn: &mut DbConnection,
+    organisation_id: i64,
+    name: &str,
+    key: &str,
+    source: &str,
+    at: NaiveDateTime,
+) -> Result<i64, DbError> {
+    let found: Option<i64> = catalog_labels::table
+        .filter(catalog_labels::organisation_id.eq(organisation_id))
+        .filter(catalog_labels::name_key.eq(key))
+        .select(catalog_labels::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    Ok(diesel::insert_into(catalog_labels::table)
+        .values((
+            catalog_labels::organisation_id.eq(organisation_id),
+            catalog_labels::name.eq(name),
+            catalog_labels::name_key.eq(key),
+            catalog_labels::source.eq(source),
+            catalog_labels::created_at.eq(at),
+        ))
+        .returning(catalog_labels::id)
+        .get_result(conn)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = catalog_imports)]
+pub struct CatalogImportRecord {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub filename: String,
+    pub filetype: String,
+    pub filesize: i64,
+    pub mode: String,
+    pub column_names: Option<String>,
+    pub status: String,
+    pub status_cause: Option<String>,
+    pub created_count: Option<i64>,
+    pub updated_count: Option<i64>,
+    pub unchanged_count: Option<i64>,
+    pub removed_count: Option<i64>,
+    pub rejected: Option<String>,
+    pub rejected_count: Option<i64>,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = catalog_imports)]
+pub struct NewCatalogImport<'a> {
+    pub organisation_id: i64,
+    pub filename: &'a str,
+    pub filetype: &'a str,
+    pub filesize: i64,
+    pub mode: &'a str,
+    pub column_names: Option<&'a str>,
+    pub status: &'a str,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What an import's end writes.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = catalog_imports)]
+pub struct CatalogImportChange {
+    pub status: Option<String>,
+    pub status_cause: Option<Option<String>>,
+    pub created_count: Option<Option<i64>>,
+    pub updated_count: Option<Option<i64>>,
+    pub unchanged_count: Option<Option<i64>>,
+    pub removed_count: Option<Option<i64>>,
+    pub rejected: Option<Option<String>>,
+    pub rejected_count: Option<Option<i64>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+impl CatalogImportRecord {
+    pub fn insert(conn: &mut DbConnection, new: &NewCatalogImport<'_>) -> Result<Self, DbError> {
+        let id: i64 = diesel::insert_into(catalog_imports::table)
+            .values(new)
+            .returning(catalog_imports::id)
+            .get_result(conn)?;
+        Self::find(conn, id)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> Result<Self, DbError> {
+        Ok(catalog_imports::table
+            .find(id)
+            .select(CatalogImportRecord::as_select())
+            .first(conn)?)
+    }
+
+    /// Applies `change` if the import is still `from`; `false` if it moved on.
+    pub fn transition(
+        conn: &mut DbConnection,
+        id: i64,
+        from: &str,
+        change: &CatalogImportChange,
+    ) -> Result<bool, DbError> {
+        let changed = diesel::update(
+            catalog_imports::table
+                .filter(catalog_imports::id.eq(id))
+                .filter(catalog_imports::status.eq(from)),
+        )
+        .set(change)
+        .execute(conn)?;
+        Ok(changed == 1)
+    }
 }

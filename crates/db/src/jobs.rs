@@ -41,6 +41,10 @@ pub struct JobRecord {
     /// No attempt to carry it out before this (one is under way, or the
     /// last failed for a passing reason).
     pub continue_after: Option<NaiveDateTime>,
+    /// What the run works on when it is not a sales file
+    /// (`catalog_import`), and its id.
+    pub subject_kind: Option<String>,
+    pub subject_id: Option<i64>,
 }
 
 /// How a run ended.

@@ -173,6 +173,8 @@ diesel::table! {
         deadline_at -> Timestamp,
         continued_at -> Nullable<Timestamp>,
         continue_after -> Nullable<Timestamp>,
+        subject_kind -> Nullable<Text>,
+        subject_id -> Nullable<BigInt>,
     }
 }
 
@@ -394,3 +396,26 @@ diesel::joinable!(usage_items -> sales_files (file_id));
 diesel::joinable!(usage_items -> catalog_tracks (track_id));
 diesel::allow_tables_to_appear_in_same_query!(usage_items, sales_files);
 diesel::allow_tables_to_appear_in_same_query!(usage_items, catalog_tracks);
+
+diesel::table! {
+    catalog_imports (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        filename -> Text,
+        filetype -> Text,
+        filesize -> BigInt,
+        mode -> Text,
+        column_names -> Nullable<Text>,
+        status -> Text,
+        status_cause -> Nullable<Text>,
+        created_count -> Nullable<BigInt>,
+        updated_count -> Nullable<BigInt>,
+        unchanged_count -> Nullable<BigInt>,
+        removed_count -> Nullable<BigInt>,
+        rejected -> Nullable<Text>,
+        rejected_count -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

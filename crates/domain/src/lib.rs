@@ -3,6 +3,7 @@
 //! depend on this one; it depends on none of ours.
 
 pub mod access;
+pub mod catalog;
 pub mod file;
 pub mod identity;
 pub mod job;

@@ -60,15 +60,12 @@ pub fn read(parquet: &Path) -> Result<Vec<Item>, ItemsError> {
     let mut items: Vec<Item> = Vec::new();
     let mut key = String::new();
     let mut iters: Vec<_> = keys.iter().map(|c| c.iter()).collect();
-    let mut numbers = catalog_number
+    let numbers = catalog_number
         .iter()
         .zip(base.iter())
         .zip(quantity.iter())
         .zip(line.iter());
-    loop {
-        let Some((((number, amount), quantity), line)) = numbers.next() else {
-            break;
-        };
+    for (((number, amount), quantity), line) in numbers {
         let mut values: [&str; 5] = [""; 5];
         for (value, iter) in values.iter_mut().zip(iters.iter_mut()) {
             *value = iter.next().flatten().unwrap_or_default();

@@ -5,15 +5,22 @@
 //! are read from its lines' Parquet file, matched through the cascade of
 //! [`matcher`], and stored with their sums, match and reason, replacing
 //! the file's earlier match whole.
+//!
+//! `import_catalog`: a catalog file, cleaned by the uploads module, read
+//! into the organisation's catalog ([`catalog_import`]).
 
 pub mod accuracy;
+pub mod catalog_import;
 pub mod items;
 pub mod matcher;
 
 use std::collections::BTreeMap;
 
 use oas_db::catalog::{NewUsageItem, RuleRecord, TrackForMatching, UsageItemRecord};
-use oas_domain::job::contract::catalogue_matching::{self as contract, MatchParams, Matched};
+use oas_domain::job::contract::catalogue_matching::{
+    self as contract, CatalogImported, ImportMode, ImportParams, MatchParams, Matched,
+};
+use oas_domain::job::contract::uploads::Cleaned;
 use oas_domain::job::{FailureCode, Job, Module};
 use oas_domain::money::Amount;
 use oas_platform::config::Settings;
@@ -27,8 +34,8 @@ use matcher::{CatalogTrack, Index, Outcome, Rule, Status, Thresholds};
 pub const INFO: ModuleInfo = ModuleInfo {
     module: Module::CatalogueMatching,
     about: "matches each sales file's usage items to the organisation's catalog",
-    actions: &[contract::MATCH],
-    params: "match: parquet_key, source, accept, review",
+    actions: &[contract::MATCH, contract::IMPORT_CATALOG],
+    params: "match: parquet_key, source, accept, review; import_catalog: clean (the uploads module's output), mode, columns",
 };
 
 fn internal(what: &str, error: impl std::fmt::Display) -> Failure {
@@ -42,6 +49,9 @@ fn invalid(error: impl std::fmt::Display) -> Failure {
 pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Failure> {
     let output = match job.action.as_str() {
         contract::MATCH => contract::Output::Match(match_file(&job, &settings).await?),
+        contract::IMPORT_CATALOG => {
+            contract::Output::ImportCatalog(import_catalog(&job, &settings).await?)
+        }
         other => return Err(invalid(format!("unknown action {other:?}"))),
     };
     serde_json::to_value(&output).map_err(|e| internal("output", e))
@@ -264,4 +274,64 @@ fn row(
         source: source.map(str::to_owned),
         matched_at: now,
     }
+}
+
+fn rejected(message: impl Into<String>) -> Failure {
+    Failure::new(FailureCode::Rejected, message)
+}
+
+async fn import_catalog(job: &Job, settings: &Settings) -> Result<CatalogImported, Failure> {
+    let params: ImportParams = serde_json::from_value(job.params.clone()).map_err(invalid)?;
+    let table = match params.clean.cleaned {
+        Cleaned::Table(table) => table,
+        Cleaned::Dsr(_) => {
+            return Err(rejected(
+                "The file is a DDEX sales report, not a catalog: upload it as a sales file.",
+            ));
+        }
+        Cleaned::Archive(_) => {
+            return Err(rejected(
+                "A catalog is one table (CSV, TSV, TXT, XLS or XLSX), not an archive.",
+            ));
+        }
+    };
+    let storage = AnyStorage::for_module(settings)
+        .await
+        .map_err(|e| internal("storage", e))?;
+    let work = tempfile::tempdir().map_err(|e| internal("temporary folder", e))?;
+    let path = work.path().join("catalog.csv");
+    let key = ObjectKey::parse(&table.clean_key).map_err(invalid)?;
+    storage
+        .download(&key, &path)
+        .await
+        .map_err(|e| internal("downloading the cleaned catalog", e))?;
+    let columns = params.columns.clone();
+    let read = tokio::task::spawn_blocking(move || catalog_import::read(&path, &table, &columns))
+        .await
+        .map_err(|e| internal("reading the catalog", e))?
+        .map_err(rejected)?;
+    let org_id = job.org_id;
+    let replace = params.mode == ImportMode::Replace;
+    let rows = read.rows;
+    let now = chrono::Utc::now().naive_utc();
+    let counts = database(settings)?
+        .run(move |conn| oas_db::catalog::import(conn, org_id, &rows, replace, "import", now))
+        .await
+        .map_err(|e| internal("writing the catalog", e))?;
+    tracing::info!(
+        created = counts.created,
+        updated = counts.updated,
+        unchanged = counts.unchanged,
+        removed = counts.removed,
+        rejected = read.rejected_count,
+        "catalog imported"
+    );
+    Ok(CatalogImported {
+        created: counts.created,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        removed: counts.removed,
+        rejected: read.rejected,
+        rejected_count: read.rejected_count,
+    })
 }

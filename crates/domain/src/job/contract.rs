@@ -334,11 +334,80 @@ pub mod catalogue_matching {
         pub review: f64,
     }
 
+    /// Reads a catalog file (cleaned by the uploads module) into the
+    /// organisation's catalog.
+    pub const IMPORT_CATALOG: &str = "import_catalog";
+
+    /// Catalog fields a column mapping names.
+    pub const CATALOG_FIELDS: [&str; 9] = [
+        "isrc",
+        "upc",
+        "track_title",
+        "version",
+        "release_title",
+        "artist",
+        "label",
+        "catalog_number",
+        "release_date",
+    ];
+
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ImportMode {
+        /// Adds new items and updates known ones.
+        #[default]
+        Merge,
+        /// Also removes the imported tracks the file no longer has.
+        Replace,
+    }
+
+    impl ImportMode {
+        pub fn as_str(self) -> &'static str {
+            match self {
+                ImportMode::Merge => "merge",
+                ImportMode::Replace => "replace",
+            }
+        }
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ImportParams {
+        /// The catalog file as the uploads module cleaned it.
+        pub clean: super::uploads::Output,
+        pub mode: ImportMode,
+        /// The organisation's own column names, by catalog field
+        /// ([`CATALOG_FIELDS`]); the usual names otherwise.
+        #[serde(default)]
+        pub columns: std::collections::BTreeMap<String, String>,
+    }
+
+    /// A row, or an identifier of a row, left out of a catalog import.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Rejected {
+        /// The row's line in the file (the header is line 1).
+        pub line: u64,
+        pub reason: String,
+    }
+
+    /// What a catalog import did to the catalog's tracks.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CatalogImported {
+        pub created: u64,
+        pub updated: u64,
+        pub unchanged: u64,
+        pub removed: u64,
+        /// The first thousand rows or identifiers left out.
+        pub rejected: Vec<Rejected>,
+        pub rejected_count: u64,
+    }
+
     /// What a run did, by action.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     #[serde(tag = "action", rename_all = "snake_case")]
     pub enum Output {
         Match(Matched),
+        ImportCatalog(CatalogImported),
     }
 
     /// A file matched: its items by status, and the revenue each holds

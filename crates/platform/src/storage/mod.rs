@@ -153,6 +153,20 @@ pub fn original_of(key: &ObjectKey) -> Option<(i64, i64)> {
     Some((organisation.parse().ok()?, file.parse().ok()?))
 }
 
+/// Where a catalog import's objects are kept: `org-<id>/catalog-imports/<id>`
+/// (its upload and clean copy).
+pub fn catalog_import_prefix(organisation_id: i64, import_id: i64) -> String {
+    format!("org-{organisation_id}/catalog-imports/{import_id}")
+}
+
+/// Where a catalog import's uploaded bytes are kept.
+pub fn catalog_import_key(organisation_id: i64, import_id: i64) -> Result<ObjectKey, StorageError> {
+    ObjectKey::parse(&format!(
+        "{}/original",
+        catalog_import_prefix(organisation_id, import_id)
+    ))
+}
+
 /// The folder of an organisation's standard sales lines, one Parquet file
 /// per sales file under its period: `org-<id>/lines/<YYYY-MM>/file-<id>.parquet`.
 pub fn lines_prefix(organisation_id: i64) -> String {

@@ -28,6 +28,16 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
         let value = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
             let web::Json(mut value) = value.await?;
+            // Every body is an object: serde would also read a struct from
+            // an array of its fields' values.
+            if !value.is_object() {
+                let mut errors = FieldErrors::new();
+                errors.insert(
+                    NON_FIELD_ERRORS.to_owned(),
+                    vec!["Send a JSON object.".to_owned()],
+                );
+                return Err(ApiError::validation(errors).into());
+            }
             whole_numbers(&mut value);
             let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
                 let path = e.path().to_string();

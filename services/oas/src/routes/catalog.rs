@@ -4,11 +4,15 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::Utc;
 use oas_db::catalog::{
-    self, ReleaseFields, TrackFields, TrackFilter, TrackRow, TrackSummary, UsageItemRecord,
+    self, CatalogImportRecord, NewCatalogImport, ReleaseFields, TrackFields, TrackFilter, TrackRow,
+    TrackSummary, UsageItemRecord,
 };
 use oas_db::sales_files::{ListFilter, SalesFile};
 use oas_domain::access::Permission;
+use oas_domain::catalog::{CATALOG_FILE_TYPES, ImportStatus};
 use oas_domain::file::{FileAction, FileStatus};
+use oas_domain::job::contract::catalogue_matching::CATALOG_FIELDS;
+use oas_platform::storage::{ObjectStore, PresignMethod};
 use oas_sales::{ids, names};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -261,6 +265,9 @@ pub struct TrackOut {
     pub label: Option<String>,
     /// `import`, `usage` or `manual`.
     pub source: String,
+    /// What was left out of a track added by hand, and why (an identifier
+    /// that fails its check).
+    pub warnings: Vec<String>,
 }
 
 impl From<TrackRow> for TrackOut {
@@ -278,6 +285,7 @@ impl From<TrackRow> for TrackOut {
             }),
             label: t.label,
             source: t.source,
+            warnings: Vec::new(),
         }
     }
 }
@@ -462,17 +470,21 @@ fn text(
 fn track_fields(
     body: TrackIn,
     current: Option<&TrackRow>,
-) -> Result<(TrackFields, Option<ReleaseFields>), ApiError> {
+) -> Result<(TrackFields, Option<ReleaseFields>, Vec<String>), ApiError> {
     let mut errors = FieldErrors::new();
     let title =
         text("title", body.title, 500, &mut errors).or_else(|| current.map(|c| c.title.clone()));
     let artist =
         text("artist", body.artist, 500, &mut errors).or_else(|| current.map(|c| c.artist.clone()));
-    let isrc = match text("isrc", body.isrc, 20, &mut errors) {
+    let isrc = match body.isrc {
+        // Given, it must be one (an empty one too: the schema's pattern
+        // refuses it).
         Some(raw) => match ids::isrc(&raw) {
             Some(code) => Some(code),
             None => {
-                errors.entry("isrc".into()).or_default().push("Not an ISRC: two letters, three letters or digits, two digits, five digits (CC-XXX-YY-NNNNN).".into());
+                errors.entry("isrc".into()).or_default().push(
+                    "Not an ISRC: two letters, three letters or digits, two digits, five digits (CC-XXX-YY-NNNNN).".into(),
+                );
                 None
             }
         },
@@ -482,19 +494,21 @@ fn track_fields(
         .or_else(|| current.and_then(|c| c.version.clone()));
     let label = text("label", body.label, 500, &mut errors)
         .or_else(|| current.and_then(|c| c.label.clone()));
+    // A UPC or EAN that fails its check is left out, and the answer says
+    // so, as a catalog import leaves it out of its row.
+    let mut warnings = Vec::new();
     let upc = text("upc", body.upc, 20, &mut errors);
-    let gtin = match &upc {
-        Some(raw) => match ids::gtin14(raw) {
-            Some(gtin) => Some(gtin),
+    let (upc, gtin) = match upc {
+        Some(raw) => match ids::gtin14(&raw) {
+            Some(gtin) => (Some(raw), Some(gtin)),
             None => {
-                errors
-                    .entry("upc".into())
-                    .or_default()
-                    .push("Not a UPC or EAN with a right check digit.".into());
-                None
+                warnings.push(format!(
+                    "The UPC {raw:?} is not a UPC or EAN with a right check digit: the track was added without it."
+                ));
+                (None, None)
             }
         },
-        None => None,
+        None => (None, None),
     };
     let release_title = text("release_title", body.release_title, 500, &mut errors);
     for (field, value) in [("title", &title), ("artist", &artist)] {
@@ -531,6 +545,7 @@ fn track_fields(
             label,
         },
         release,
+        warnings,
     ))
 }
 
@@ -555,13 +570,15 @@ pub async fn create_track(
     body: ApiJson<TrackIn>,
 ) -> Result<HttpResponse, ApiError> {
     let org = organisation_for(&state, &auth, query.organisation, Permission::ProcessFiles).await?;
-    let (fields, release) = track_fields(body.0, None)?;
+    let (fields, release, warnings) = track_fields(body.0, None)?;
     let now = Utc::now().naive_utc();
     let track = state
         .db
         .run(move |conn| TrackRow::insert(conn, org, &fields, release.as_ref(), "manual", now))
         .await?;
-    Ok(HttpResponse::Created().json(TrackOut::from(track)))
+    let mut track = TrackOut::from(track);
+    track.warnings = warnings;
+    Ok(HttpResponse::Created().json(track))
 }
 
 /// A track of one of the caller's organisations (404 otherwise).
@@ -642,7 +659,7 @@ pub async fn update_track(
         label,
         ..TrackIn::default()
     };
-    let (fields, _) = track_fields(change, Some(&current))?;
+    let (fields, _, _) = track_fields(change, Some(&current))?;
     let (org, id) = (current.organisation_id, current.id);
     let now = Utc::now().naive_utc();
     let track = state
@@ -811,4 +828,296 @@ pub async fn match_files(
         }
     }
     Ok(HttpResponse::Accepted().json(answer))
+}
+
+/// A catalog file to import.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCatalogImport {
+    #[validate(required, length(min = 1, max = 255))]
+    #[schema(
+        example = "catalog-2026-12.xlsx",
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 255
+    )]
+    pub filename: Option<String>,
+    /// CSV, TSV, TXT, XLS or XLSX.
+    #[validate(required, length(min = 1, max = 10))]
+    #[schema(example = "XLSX", required = true, nullable = false, value_type = String, schema_with = catalog_type_schema)]
+    pub filetype: Option<String>,
+    /// The declared size in bytes: the upload may not be larger.
+    #[validate(required, range(min = 1))]
+    #[schema(required = true, nullable = false, minimum = 1)]
+    pub filesize: Option<i64>,
+    /// `merge` (the default) adds and updates; `replace` also removes the
+    /// imported tracks the file no longer has.
+    #[validate(length(max = 10))]
+    #[schema(value_type = Option<String>, schema_with = mode_schema)]
+    pub mode: Option<String>,
+    /// The organisation's own column names, by catalog field (`isrc`,
+    /// `upc`, `track_title`, `version`, `release_title`, `artist`,
+    /// `label`, `catalog_number`, `release_date`); the usual names
+    /// otherwise.
+    #[schema(value_type = Option<Object>, example = json!({"track_title": "Werk", "artist": "Künstler"}))]
+    pub columns: Option<std::collections::BTreeMap<String, String>>,
+}
+
+fn catalog_type_schema() -> utoipa::openapi::Object {
+    crate::http::schema::one_of(&CATALOG_FILE_TYPES, false)
+}
+
+fn mode_schema() -> utoipa::openapi::Object {
+    crate::http::schema::one_of(&["merge", "replace"], true)
+}
+
+/// A catalog import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogImportOut {
+    pub id: i64,
+    pub filename: String,
+    pub filetype: String,
+    pub filesize: i64,
+    /// `merge` or `replace`.
+    pub mode: String,
+    /// INITIALIZED, UPLOADING, PROCESSING, DONE or FAILED.
+    #[schema(example = "UPLOADING")]
+    pub status: String,
+    pub status_cause: Option<String>,
+    /// Tracks added, updated, unchanged and removed (once DONE).
+    pub created: Option<i64>,
+    pub updated: Option<i64>,
+    pub unchanged: Option<i64>,
+    pub removed: Option<i64>,
+    /// Rows or identifiers left out, with the reason (the first thousand).
+    pub rejected: Vec<RejectedOut>,
+    pub rejected_count: Option<i64>,
+    /// At creation: PUT the file's bytes here before it expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presigned_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<chrono::DateTime<Utc>>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RejectedOut {
+    /// The row's line (the header is line 1).
+    pub line: u64,
+    pub reason: String,
+}
+
+impl From<CatalogImportRecord> for CatalogImportOut {
+    fn from(r: CatalogImportRecord) -> Self {
+        CatalogImportOut {
+            id: r.id,
+            rejected: r
+                .rejected
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or_default(),
+            filename: r.filename,
+            filetype: r.filetype,
+            filesize: r.filesize,
+            mode: r.mode,
+            status: r.status,
+            status_cause: r.status_cause,
+            created: r.created_count,
+            updated: r.updated_count,
+            unchanged: r.unchanged_count,
+            removed: r.removed_count,
+            rejected_count: r.rejected_count,
+            presigned_url: None,
+            expires_at: None,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+/// Create a catalog import: answers the presigned URL to PUT the file to
+/// (it is then UPLOADING), then process it.
+#[utoipa::path(
+    tag = "catalog",
+    security(("api_key" = []), ("bearer" = [])),
+    params(OrganisationQuery),
+    request_body = CreateCatalogImport,
+    responses(
+        (status = 201, description = "Created, UPLOADING: PUT the bytes to presigned_url", body = CatalogImportOut),
+        (status = 400, description = "Invalid input, or no organisation given or active", body = ErrorBody),
+        (status = 403, description = "The caller's role may not change the catalog", body = ErrorBody),
+        (status = 404, description = "No such organisation of the caller's", body = ErrorBody),
+    ),
+)]
+#[post("/api/catalog/imports/")]
+pub async fn create_catalog_import(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<OrganisationQuery>,
+    body: ApiJson<CreateCatalogImport>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    let filetype = request
+        .filetype
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_uppercase();
+    if !CATALOG_FILE_TYPES.contains(&filetype.as_str()) {
+        return Err(ApiError::field(
+            "filetype",
+            format!("Choose one of {}.", CATALOG_FILE_TYPES.join(", ")),
+        ));
+    }
+    let mode = request.mode.unwrap_or_else(|| "merge".into());
+    if !["merge", "replace"].contains(&mode.as_str()) {
+        return Err(ApiError::field("mode", "Choose merge or replace."));
+    }
+    let filesize = request.filesize.unwrap_or_default();
+    let max = i64::try_from(state.settings.max_upload_bytes).unwrap_or(i64::MAX);
+    if filesize > max {
+        return Err(ApiError::field(
+            "filesize",
+            format!("A catalog file may have at most {max} bytes."),
+        ));
+    }
+    let columns = request.columns.unwrap_or_default();
+    let mut errors = FieldErrors::new();
+    for (field, name) in &columns {
+        if !CATALOG_FIELDS.contains(&field.as_str()) {
+            errors
+                .entry(format!("columns.{field}"))
+                .or_default()
+                .push(format!(
+                    "Not a catalog field: choose among {}.",
+                    CATALOG_FIELDS.join(", ")
+                ));
+        } else if name.trim().is_empty() || name.chars().count() > 200 {
+            errors
+                .entry(format!("columns.{field}"))
+                .or_default()
+                .push("A column name of 1 to 200 characters.".into());
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let org = organisation_for(&state, &auth, query.organisation, Permission::ProcessFiles).await?;
+    let filename = request.filename.unwrap_or_default();
+    let columns = (!columns.is_empty())
+        .then(|| serde_json::to_string(&columns))
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let created_by = auth.user.id;
+    let now = Utc::now().naive_utc();
+    let import = state
+        .db
+        .run(move |conn| {
+            CatalogImportRecord::insert(
+                conn,
+                &NewCatalogImport {
+                    organisation_id: org,
+                    filename: &filename,
+                    filetype: &filetype,
+                    filesize,
+                    mode: &mode,
+                    column_names: columns.as_deref(),
+                    status: ImportStatus::Uploading.as_str(),
+                    created_by: Some(created_by),
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
+        })
+        .await?;
+    let key =
+        oas_platform::storage::catalog_import_key(org, import.id).map_err(ApiError::internal)?;
+    let url = state
+        .storage
+        .presign(PresignMethod::Put, &key, state.settings.upload_url_ttl)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut out = CatalogImportOut::from(import);
+    out.presigned_url = Some(url.url);
+    out.expires_at = Some(url.expires_at);
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// An import of one of the caller's organisations (404 otherwise).
+async fn import_for(
+    state: &AppState,
+    auth: &Authenticated,
+    id: i64,
+    permission: Permission,
+) -> Result<CatalogImportRecord, ApiError> {
+    let import = state
+        .db
+        .run(move |conn| CatalogImportRecord::find(conn, id))
+        .await?;
+    access::require_for_object(state, auth, import.organisation_id, permission).await?;
+    Ok(import)
+}
+
+/// One catalog import: its status and, once DONE, what it did.
+#[utoipa::path(
+    tag = "catalog",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "Catalog import id")),
+    responses(
+        (status = 200, description = "The import", body = CatalogImportOut),
+        (status = 404, description = "No such import of the caller's organisations", body = ErrorBody),
+    ),
+)]
+#[get("/api/catalog/imports/{id}/")]
+pub async fn get_catalog_import(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<i64>,
+) -> Result<web::Json<CatalogImportOut>, ApiError> {
+    Ok(web::Json(
+        import_for(&state, &auth, *id, Permission::View)
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcessImportResponse {
+    pub id: i64,
+    #[schema(example = "PROCESSING")]
+    pub status: String,
+    /// The first module run (cleaning), at /api/jobs/{id}/.
+    pub job: String,
+}
+
+/// Process an uploaded catalog import: the file is cleaned, then read into
+/// the catalog (`import_catalog`).
+#[utoipa::path(
+    tag = "catalog",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "Catalog import id")),
+    responses(
+        (status = 202, description = "Started", body = ProcessImportResponse),
+        (status = 403, description = "The caller's role may not change the catalog", body = ErrorBody),
+        (status = 404, description = "No such import of the caller's organisations", body = ErrorBody),
+        (status = 409, description = "Not uploaded yet, being processed, or done", body = ErrorBody),
+    ),
+)]
+#[post("/api/catalog/imports/{id}/process/")]
+pub async fn process_catalog_import(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let import = import_for(&state, &auth, *id, Permission::ProcessFiles).await?;
+    let job = crate::workflows::catalog_import::process(&state, &import).await?;
+    Ok(HttpResponse::Accepted().json(ProcessImportResponse {
+        id: import.id,
+        status: ImportStatus::Processing.as_str().to_owned(),
+        job: job.id,
+    }))
 }

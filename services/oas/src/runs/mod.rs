@@ -27,23 +27,37 @@ pub use sweep::{SWEEP_GRACE, spawn_sweeper, sweep_once};
 pub enum Subject {
     /// A sales file.
     File(i64),
+    /// A catalog file being imported.
+    CatalogImport(i64),
     /// Nothing in particular (a ping).
     None,
 }
+
+/// How a catalog import is named in `jobs.subject_kind`.
+const CATALOG_IMPORT: &str = "catalog_import";
 
 impl Subject {
     pub fn file_id(self) -> Option<i64> {
         match self {
             Subject::File(id) => Some(id),
-            Subject::None => None,
+            Subject::CatalogImport(_) | Subject::None => None,
+        }
+    }
+
+    /// The kind and id a run records for a subject other than a file.
+    fn recorded(self) -> (Option<String>, Option<i64>) {
+        match self {
+            Subject::CatalogImport(id) => (Some(CATALOG_IMPORT.to_owned()), Some(id)),
+            Subject::File(_) | Subject::None => (None, None),
         }
     }
 
     /// The subject a recorded run names.
     pub fn of(job: &JobRecord) -> Subject {
-        match job.file_id {
-            Some(id) => Subject::File(id),
-            None => Subject::None,
+        match (job.file_id, job.subject_kind.as_deref(), job.subject_id) {
+            (Some(id), _, _) => Subject::File(id),
+            (None, Some(CATALOG_IMPORT), Some(id)) => Subject::CatalogImport(id),
+            _ => Subject::None,
         }
     }
 }
@@ -63,6 +77,7 @@ pub struct Launch {
 pub async fn launch(state: &AppState, request: Launch) -> BackgroundResult<JobRecord> {
     let now = Utc::now().naive_utc();
     let timeout = state.settings.module_timeout + SWEEP_GRACE;
+    let (subject_kind, subject_id) = request.subject.recorded();
     let record = JobRecord {
         id: uuid::Uuid::new_v4().to_string(),
         module: request.module.as_str().to_owned(),
@@ -82,6 +97,8 @@ pub async fn launch(state: &AppState, request: Launch) -> BackgroundResult<JobRe
         deadline_at: now + chrono::Duration::from_std(timeout).unwrap_or_default(),
         continued_at: None,
         continue_after: None,
+        subject_kind,
+        subject_id,
     };
     let inserted = record.clone();
     state

@@ -92,7 +92,11 @@ pub async fn ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()> {
         return Ok(());
     };
     let output: Option<Output> = output_of(job)?;
-    let succeeded = output.map(|Output::Match(matched)| {
+    let succeeded = output.and_then(|output| match output {
+        Output::Match(matched) => Some(matched),
+        Output::ImportCatalog(_) => None,
+    });
+    let succeeded = succeeded.map(|matched| {
         let summary = if matched.no_catalog {
             NO_CATALOG.to_owned()
         } else {

@@ -20,6 +20,7 @@
 //! run ends, when an event is delivered again, and every few seconds.
 
 pub mod archive;
+pub mod catalog_import;
 pub mod clean;
 pub mod dsr_message;
 pub mod files;
@@ -54,6 +55,9 @@ pub async fn job_ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()
         tracing::warn!(job.module = %job.module, "a run of an unknown module ended");
         return Ok(());
     };
+    if let Subject::CatalogImport(id) = Subject::of(job) {
+        return catalog_import::ended(state, job, module, id).await;
+    }
     match module {
         Module::Uploads => clean::ended(state, job).await,
         Module::Importer => import::ended(state, job).await,
@@ -126,8 +130,33 @@ async fn fail_subject(
     job: &JobRecord,
     error: &BackgroundError,
 ) -> BackgroundResult<()> {
-    let Subject::File(file_id) = Subject::of(job) else {
-        return Ok(());
+    let file_id = match Subject::of(job) {
+        Subject::File(id) => id,
+        Subject::CatalogImport(id) => {
+            let cause = format!(
+                "OAS could not carry on after the {} module's run ({error}). Process the import again.",
+                job.module
+            );
+            let change = oas_db::catalog::CatalogImportChange {
+                status: Some(
+                    oas_domain::catalog::ImportStatus::Failed
+                        .as_str()
+                        .to_owned(),
+                ),
+                status_cause: Some(Some(cause)),
+                updated_at: Some(Utc::now().naive_utc()),
+                ..Default::default()
+            };
+            let processing = oas_domain::catalog::ImportStatus::Processing.as_str();
+            state
+                .db
+                .run(move |conn| {
+                    oas_db::catalog::CatalogImportRecord::transition(conn, id, processing, &change)
+                })
+                .await?;
+            return Ok(());
+        }
+        Subject::None => return Ok(()),
     };
     let Some(file) = file(state, file_id).await? else {
         return Ok(());

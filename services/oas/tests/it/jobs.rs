@@ -156,6 +156,8 @@ async fn running_job(app: &TestApp, org: i64, deadline: chrono::Duration) -> Str
         deadline_at: now + deadline,
         continued_at: None,
         continue_after: None,
+        subject_kind: None,
+        subject_id: None,
     };
     app.state
         .db

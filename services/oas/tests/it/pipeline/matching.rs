@@ -230,7 +230,7 @@ async fn a_file_is_matched_to_the_catalog_and_says_why_on_postgres() {
 async fn tracks_are_checked_searched_and_changed() {
     let app = TestApp::spawn().await;
     let (_, key) = app.user_with_key("tess").await;
-    app.organisation(&key).await;
+    let org = app.organisation(&key).await;
     let (status, body) = call(
         &app,
         Method::POST,
@@ -243,7 +243,51 @@ async fn tracks_are_checked_searched_and_changed() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["errors"]["isrc"].is_array(), "{body}");
-    assert!(body["errors"]["upc"].is_array(), "{body}");
+    // A body is an object, never a struct's fields in an array.
+    for path in [
+        "/api/catalog/tracks/".to_owned(),
+        format!("/api/organisations/{org}/settings/"),
+    ] {
+        let method = if path.contains("settings") {
+            Method::PATCH
+        } else {
+            Method::POST
+        };
+        let (status, body) = call(&app, method, &path, &key, Some(json!(["Song", "Ann"]))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert!(body["errors"]["non_field_errors"].is_array(), "{body}");
+    }
+    // A UPC whose check digit is wrong is left out, saying so.
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/api/catalog/tracks/",
+        &key,
+        Some(json!({"title": "Song", "artist": "Ann", "upc": "602517646488"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["release"].is_null(), "{body}");
+    assert!(
+        body["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("check digit"),
+        "{body}"
+    );
+    let (status, body) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/catalog/tracks/{}/", body["id"]),
+        &key,
+        Some(json!({"isrc": ""})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "an empty ISRC is not one: {body}"
+    );
     let (status, body) = call(
         &app,
         Method::POST,
@@ -302,4 +346,236 @@ async fn tracks_are_checked_searched_and_changed() {
     assert_eq!(status, StatusCode::OK, "{changed}");
     assert_eq!(changed["version"], "Live");
     assert_eq!(changed["title"], "Déjà Vu", "fields not given are kept");
+}
+
+/// Creates a catalog import of `bytes`, uploads and processes them; the
+/// import once it has ended (DONE or FAILED).
+async fn import_catalog(
+    app: &TestApp,
+    key: &str,
+    name: &str,
+    filetype: &str,
+    bytes: Vec<u8>,
+    extra: Value,
+) -> Value {
+    let mut request = json!({"filename": name, "filetype": filetype, "filesize": bytes.len()});
+    for (field, value) in extra.as_object().unwrap() {
+        request[field] = value.clone();
+    }
+    let (status, created) = call(
+        app,
+        Method::POST,
+        "/api/catalog/imports/",
+        key,
+        Some(request),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["status"], "UPLOADING");
+    let id = created["id"].as_i64().unwrap();
+    let put = app
+        .client
+        .put(created["presigned_url"].as_str().unwrap())
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
+    let (status, started) = call(
+        app,
+        Method::POST,
+        &format!("/api/catalog/imports/{id}/process/"),
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    let path = format!("/api/catalog/imports/{id}/");
+    crate::support::files::wait_until(std::time::Duration::from_secs(120), || async {
+        let (_, import) = call(app, Method::GET, &path, key, None).await;
+        ["DONE", "FAILED"]
+            .contains(&import["status"].as_str().unwrap_or(""))
+            .then_some(import)
+    })
+    .await
+    .unwrap_or_else(|| panic!("catalog import {id} never ended"))
+}
+
+const CATALOG: &str = "\u{feff}Cat. No.;EAN;Album;Display Artist;Track Title;Mix;ISRC;Label\n\
+    CAT-1;0602517646483;First Album;Artist 1;Song 1;;AA-AAA-12-34567;Acme\n\
+    CAT-1;0602517646483;First Album;artist 2;SONG 10;;;Acme\n\
+    CAT-2;602517646488;Second Album;Artist 3;Song 100;Live;XX;Acme\n\
+    CAT-2;;Second Album;Artist 3;;;;Acme\n";
+
+async fn a_catalog_file_is_imported_merged_and_replaced(app: TestApp) {
+    let (app, key, _) = rates_for(app).await;
+    let import = import_catalog(
+        &app,
+        &key,
+        "catalog.csv",
+        "CSV",
+        CATALOG.as_bytes().to_vec(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(import["status"], "DONE", "{import}");
+    assert_eq!(
+        (
+            &import["created"],
+            &import["updated"],
+            &import["unchanged"],
+            &import["removed"]
+        ),
+        (&json!(3), &json!(0), &json!(0), &json!(0)),
+        "{import}"
+    );
+    // The bad ISRC and EAN of line 4 are left out of it, and line 5 has no title.
+    assert_eq!(import["rejected_count"], 3, "{import}");
+    let lines: Vec<i64> = import["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, [4, 4, 5], "{import}");
+    let (_, tracks) = call(
+        &app,
+        Method::GET,
+        "/api/catalog/tracks/?search=song 1",
+        &key,
+        None,
+    )
+    .await;
+    let song_1 = &tracks["results"][0];
+    assert_eq!(song_1["isrc"], "AAAAA1234567", "{tracks}");
+    assert_eq!(song_1["release"]["upc"], "0602517646483");
+    assert_eq!(song_1["source"], "import");
+
+    // The same file again changes nothing; a file with one track fewer,
+    // in replace mode, removes the one it no longer has.
+    let again = import_catalog(
+        &app,
+        &key,
+        "catalog.csv",
+        "CSV",
+        CATALOG.as_bytes().to_vec(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (&again["created"], &again["unchanged"]),
+        (&json!(0), &json!(3)),
+        "{again}"
+    );
+    let fewer: String = CATALOG
+        .lines()
+        .filter(|l| !l.contains("Song 100"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let replaced = import_catalog(
+        &app,
+        &key,
+        "catalog.csv",
+        "CSV",
+        fewer.into_bytes(),
+        json!({"mode": "replace"}),
+    )
+    .await;
+    assert_eq!(
+        (&replaced["removed"], &replaced["unchanged"]),
+        (&json!(1), &json!(2)),
+        "{replaced}"
+    );
+
+    // Reports imported from now on are matched as they come.
+    let id = submit(
+        &app,
+        &key,
+        &sample("distributors/DistroKid_Test.tsv"),
+        "TSV",
+    )
+    .await;
+    let file = file_when(&app, &key, id, |f| matched_with(&f["status_cause"])).await;
+    assert_eq!(file["status"], "FINALIZED", "{file}");
+    // Song 100 left the catalog: Song 10 by Artist 2 is only a suggestion.
+    assert_eq!(
+        file["status_cause"],
+        "Matched 3 of 4 usage item(s); 1 for review, 0 unmatched."
+    );
+}
+
+#[actix_web::test]
+async fn a_catalog_file_is_imported_merged_and_replaced_on_sqlite() {
+    a_catalog_file_is_imported_merged_and_replaced(TestApp::spawn().await).await;
+}
+
+#[actix_web::test]
+async fn a_catalog_file_is_imported_merged_and_replaced_on_postgres() {
+    let app = TestApp::builder()
+        .backend(oas_db::Backend::Postgres)
+        .start()
+        .await;
+    a_catalog_file_is_imported_merged_and_replaced(app).await;
+}
+
+#[actix_web::test]
+async fn a_spreadsheet_catalog_reads_with_the_organisations_own_columns() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("xena").await;
+    app.organisation(&key).await;
+    let bytes = std::fs::read(sample("distributors/Cargo_Physical_Test.xlsx")).unwrap();
+    let columns = json!({"columns": {"track_title": "Title / More info", "artist": "Artist / Invoice Ref",
+                                     "catalog_number": "Catalogue No.", "upc": "UPC on report"}});
+    let import = import_catalog(&app, &key, "cargo.xlsx", "XLSX", bytes, columns).await;
+    assert_eq!(import["status"], "DONE", "{import}");
+    assert!(import["created"].as_i64().unwrap() > 0, "{import}");
+    let (_, tracks) = call(
+        &app,
+        Method::GET,
+        "/api/catalog/tracks/?search=album 1",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(tracks["results"][0]["artist"], "ARTIST 1", "{tracks}");
+}
+
+#[actix_web::test]
+async fn a_catalog_that_cannot_be_read_fails_saying_why() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.user_with_key("yann").await;
+    app.organisation(&key).await;
+    for (name, bytes, says) in [
+        (
+            "labels.csv",
+            b"Artist,Label\nAnn,Acme\n".to_vec(),
+            "neither an ISRC nor a title column",
+        ),
+        ("empty.csv", b"ISRC,Title\n".to_vec(), "no data lines"),
+        (
+            "gubbins.txt",
+            std::fs::read(sample("distributors/gubbins.txt")).unwrap(),
+            "cannot be read as a table",
+        ),
+    ] {
+        let filetype = if name.ends_with(".txt") { "TXT" } else { "CSV" };
+        let import = import_catalog(&app, &key, name, filetype, bytes, json!({})).await;
+        assert_eq!(import["status"], "FAILED", "{name}: {import}");
+        let cause = import["status_cause"].as_str().unwrap();
+        assert!(cause.contains(says), "{name}: {cause}");
+        assert!(!cause.contains("sales report"), "{name}: {cause}");
+    }
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/api/catalog/imports/",
+        &key,
+        Some(json!({"filename": "c.zip", "filetype": "ZIP", "filesize": 10, "columns": {"colour": "x"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["errors"]["filetype"].is_array() || body["errors"]["columns.colour"].is_array(),
+        "{body}"
+    );
 }
