@@ -136,7 +136,7 @@ fn generate(dir: &Path, tracks: usize, items: usize, lines: usize, seed: u64) ->
         frame.push(Column::new(name.into(), values));
     }
     frame.push(Column::new("quantity".into(), quantity));
-    let mut frame = DataFrame::new(frame)?;
+    let mut frame = DataFrame::new(count, frame)?;
     let file = std::fs::File::create(dir.join("lines.parquet"))?;
     ParquetWriter::new(file).finish(&mut frame)?;
     std::fs::write(
