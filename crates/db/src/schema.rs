@@ -340,7 +340,12 @@ diesel::table! {
 }
 
 diesel::joinable!(catalog_tracks -> catalog_releases (release_id));
-diesel::allow_tables_to_appear_in_same_query!(catalog_tracks, catalog_releases);
+diesel::allow_tables_to_appear_in_same_query!(
+    catalog_tracks,
+    catalog_releases,
+    catalog_artists,
+    catalog_labels
+);
 
 diesel::table! {
     match_rules (id) {
@@ -414,6 +419,24 @@ diesel::table! {
         removed_count -> Nullable<BigInt>,
         rejected -> Nullable<Text>,
         rejected_count -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalog_audits (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        period_from -> Nullable<Text>,
+        period_to -> Nullable<Text>,
+        status -> Text,
+        status_cause -> Nullable<Text>,
+        counts -> Nullable<Text>,
+        findings -> Nullable<BigInt>,
+        revenue_at_stake -> Nullable<Text>,
+        result_key -> Nullable<Text>,
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,

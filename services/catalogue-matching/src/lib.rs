@@ -8,17 +8,26 @@
 //!
 //! `import_catalog`: a catalog file, cleaned by the uploads module, read
 //! into the organisation's catalog ([`catalog_import`]).
+//!
+//! `generate_catalog`: the recordings of processed files' lines added to
+//! the catalog where it lacks them ([`generate`]).
+//!
+//! `audit_catalog`: the catalog checked on its own and against a period's
+//! usage, the findings written as a gzipped CSV file ([`audit`]).
 
 pub mod accuracy;
+pub mod audit;
 pub mod catalog_import;
+pub mod generate;
 pub mod items;
 pub mod matcher;
 
 use std::collections::BTreeMap;
 
-use oas_db::catalog::{NewUsageItem, RuleRecord, TrackForMatching, UsageItemRecord};
+use oas_db::catalog::{ImportWrite, NewUsageItem, RuleRecord, TrackForMatching, UsageItemRecord};
 use oas_domain::job::contract::catalogue_matching::{
-    self as contract, CatalogImported, ImportMode, ImportParams, MatchParams, Matched,
+    self as contract, CatalogGenerated, CatalogImported, GenerateParams, ImportMode, ImportParams,
+    MatchParams, Matched,
 };
 use oas_domain::job::contract::uploads::Cleaned;
 use oas_domain::job::{FailureCode, Job, Module};
@@ -34,8 +43,13 @@ use matcher::{CatalogTrack, Index, Outcome, Rule, Status, Thresholds};
 pub const INFO: ModuleInfo = ModuleInfo {
     module: Module::CatalogueMatching,
     about: "matches each sales file's usage items to the organisation's catalog",
-    actions: &[contract::MATCH, contract::IMPORT_CATALOG],
-    params: "match: parquet_key, source, accept, review; import_catalog: clean (the uploads module's output), mode, columns",
+    actions: &[
+        contract::MATCH,
+        contract::IMPORT_CATALOG,
+        contract::GENERATE_CATALOG,
+        contract::AUDIT_CATALOG,
+    ],
+    params: "match: parquet_key, source, accept, review; import_catalog: clean (the uploads module's output), mode, columns; generate_catalog: files [{file_id, parquet_key}]; audit_catalog: period_from, period_to, target",
 };
 
 fn internal(what: &str, error: impl std::fmt::Display) -> Failure {
@@ -51,6 +65,12 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         contract::MATCH => contract::Output::Match(match_file(&job, &settings).await?),
         contract::IMPORT_CATALOG => {
             contract::Output::ImportCatalog(import_catalog(&job, &settings).await?)
+        }
+        contract::GENERATE_CATALOG => {
+            contract::Output::GenerateCatalog(generate_catalog(&job, &settings).await?)
+        }
+        contract::AUDIT_CATALOG => {
+            contract::Output::AuditCatalog(audit::run(&job, &settings).await?)
         }
         other => return Err(invalid(format!("unknown action {other:?}"))),
     };
@@ -311,11 +331,14 @@ async fn import_catalog(job: &Job, settings: &Settings) -> Result<CatalogImporte
         .map_err(|e| internal("reading the catalog", e))?
         .map_err(rejected)?;
     let org_id = job.org_id;
-    let replace = params.mode == ImportMode::Replace;
+    let write = match params.mode {
+        ImportMode::Replace => ImportWrite::Replace,
+        ImportMode::Merge => ImportWrite::Merge,
+    };
     let rows = read.rows;
     let now = chrono::Utc::now().naive_utc();
     let counts = database(settings)?
-        .run(move |conn| oas_db::catalog::import(conn, org_id, &rows, replace, "import", now))
+        .run(move |conn| oas_db::catalog::import(conn, org_id, &rows, write, "import", now))
         .await
         .map_err(|e| internal("writing the catalog", e))?;
     tracing::info!(
@@ -333,5 +356,69 @@ async fn import_catalog(job: &Job, settings: &Settings) -> Result<CatalogImporte
         removed: counts.removed,
         rejected: read.rejected,
         rejected_count: read.rejected_count,
+    })
+}
+
+async fn generate_catalog(job: &Job, settings: &Settings) -> Result<CatalogGenerated, Failure> {
+    let params: GenerateParams = serde_json::from_value(job.params.clone()).map_err(invalid)?;
+    if params.files.is_empty() {
+        return Err(rejected(
+            "No processed file to generate the catalog from: import sales files first.",
+        ));
+    }
+    let storage = AnyStorage::for_module(settings)
+        .await
+        .map_err(|e| internal("storage", e))?;
+    let work = tempfile::tempdir().map_err(|e| internal("temporary folder", e))?;
+    let mut generation = generate::Generation::default();
+    for file in &params.files {
+        let parquet = work.path().join(format!("{}.parquet", file.file_id));
+        let key = ObjectKey::parse(&file.parquet_key).map_err(invalid)?;
+        storage.download(&key, &parquet).await.map_err(|e| {
+            rejected(format!(
+                "The imported lines of file {} are not found ({e}): reimport it, then generate again.",
+                file.file_id
+            ))
+        })?;
+        // One file's lines at a time: each is read, counted and let go.
+        let items = tokio::task::spawn_blocking(move || {
+            let items = items::read(&parquet);
+            let _ = std::fs::remove_file(&parquet);
+            items
+        })
+        .await
+        .map_err(|e| internal("reading the lines", e))?
+        .map_err(|e| {
+            rejected(format!(
+                "The lines of file {} cannot be read: {e}.",
+                file.file_id
+            ))
+        })?;
+        generation.add(&items);
+    }
+    let recordings = generation.len() as u64;
+    let (rows, left_out) = generation.rows();
+    let org_id = job.org_id;
+    let now = chrono::Utc::now().naive_utc();
+    let counts = database(settings)?
+        .run(move |conn| {
+            oas_db::catalog::import(conn, org_id, &rows, ImportWrite::AddOnly, "usage", now)
+        })
+        .await
+        .map_err(|e| internal("writing the catalog", e))?;
+    tracing::info!(
+        files = params.files.len(),
+        recordings,
+        created = counts.created,
+        unchanged = counts.unchanged,
+        left_out,
+        "catalog generated"
+    );
+    Ok(CatalogGenerated {
+        files: params.files.len() as u64,
+        recordings,
+        created: counts.created,
+        unchanged: counts.unchanged,
+        left_out,
     })
 }

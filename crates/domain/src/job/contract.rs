@@ -402,12 +402,78 @@ pub mod catalogue_matching {
         pub rejected_count: u64,
     }
 
+    /// Builds or extends the catalog from the usage the organisation's
+    /// processed files report.
+    pub const GENERATE_CATALOG: &str = "generate_catalog";
+
+    /// A processed file's lines, as a generation reads them.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct FileLines {
+        pub file_id: i64,
+        /// The importer's `parquet_key`.
+        pub parquet_key: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateParams {
+        pub files: Vec<FileLines>,
+    }
+
+    /// What a generation added: tracks (one per ISRC, else per artist and
+    /// title) and the releases they are on (one per UPC).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CatalogGenerated {
+        /// Files read.
+        pub files: u64,
+        /// Distinct recordings found in them.
+        pub recordings: u64,
+        /// Tracks added to the catalog.
+        pub created: u64,
+        /// Recordings the catalog already had (left as they are).
+        pub unchanged: u64,
+        /// Recordings naming no title, left out.
+        pub left_out: u64,
+    }
+
+    /// Checks the catalog and the usage of a period against each other,
+    /// writing the findings as a gzipped CSV file.
+    pub const AUDIT_CATALOG: &str = "audit_catalog";
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct AuditParams {
+        /// Months `YYYY-MM`, inclusive: the usage of files reporting in
+        /// them (all files when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub period_from: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub period_to: Option<String>,
+        /// Where the findings (CSV, gzipped) are written.
+        pub target: String,
+    }
+
+    /// An audit done: how many findings of each kind, and where they are.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct CatalogAudited {
+        pub counts: std::collections::BTreeMap<String, u64>,
+        pub findings: u64,
+        /// The findings file written (the `target`).
+        pub key: String,
+        /// Revenue of the period's usage the catalog does not account for
+        /// (review and unmatched), exact, in the base currency.
+        pub revenue_at_stake: Amount,
+    }
+
     /// What a run did, by action.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     #[serde(tag = "action", rename_all = "snake_case")]
     pub enum Output {
         Match(Matched),
         ImportCatalog(CatalogImported),
+        GenerateCatalog(CatalogGenerated),
+        AuditCatalog(CatalogAudited),
     }
 
     /// A file matched: its items by status, and the revenue each holds

@@ -167,6 +167,13 @@ pub fn catalog_import_key(organisation_id: i64, import_id: i64) -> Result<Object
     ))
 }
 
+/// Where a catalog audit's findings are kept.
+pub fn catalog_audit_key(organisation_id: i64, audit_id: i64) -> Result<ObjectKey, StorageError> {
+    ObjectKey::parse(&format!(
+        "org-{organisation_id}/catalog-audits/{audit_id}/findings.csv.gz"
+    ))
+}
+
 /// The folder of an organisation's standard sales lines, one Parquet file
 /// per sales file under its period: `org-<id>/lines/<YYYY-MM>/file-<id>.parquet`.
 pub fn lines_prefix(organisation_id: i64) -> String {

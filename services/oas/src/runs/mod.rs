@@ -29,18 +29,22 @@ pub enum Subject {
     File(i64),
     /// A catalog file being imported.
     CatalogImport(i64),
+    /// A catalog audit.
+    CatalogAudit(i64),
     /// Nothing in particular (a ping).
     None,
 }
 
 /// How a catalog import is named in `jobs.subject_kind`.
 const CATALOG_IMPORT: &str = "catalog_import";
+/// How a catalog audit is named in `jobs.subject_kind`.
+const CATALOG_AUDIT: &str = "catalog_audit";
 
 impl Subject {
     pub fn file_id(self) -> Option<i64> {
         match self {
             Subject::File(id) => Some(id),
-            Subject::CatalogImport(_) | Subject::None => None,
+            Subject::CatalogImport(_) | Subject::CatalogAudit(_) | Subject::None => None,
         }
     }
 
@@ -48,6 +52,7 @@ impl Subject {
     fn recorded(self) -> (Option<String>, Option<i64>) {
         match self {
             Subject::CatalogImport(id) => (Some(CATALOG_IMPORT.to_owned()), Some(id)),
+            Subject::CatalogAudit(id) => (Some(CATALOG_AUDIT.to_owned()), Some(id)),
             Subject::File(_) | Subject::None => (None, None),
         }
     }
@@ -57,6 +62,7 @@ impl Subject {
         match (job.file_id, job.subject_kind.as_deref(), job.subject_id) {
             (Some(id), _, _) => Subject::File(id),
             (None, Some(CATALOG_IMPORT), Some(id)) => Subject::CatalogImport(id),
+            (None, Some(CATALOG_AUDIT), Some(id)) => Subject::CatalogAudit(id),
             _ => Subject::None,
         }
     }

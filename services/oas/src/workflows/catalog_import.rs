@@ -201,7 +201,7 @@ async fn read(
 ) -> BackgroundResult<()> {
     let change = match output_of::<Output>(job)? {
         Some(Output::ImportCatalog(imported)) => done(&imported),
-        Some(Output::Match(_)) => {
+        Some(Output::Match(_) | Output::GenerateCatalog(_) | Output::AuditCatalog(_)) => {
             failing("The catalogue-matching module answered another action.".into())
         }
         None => failing(cause(job, "Reading the catalog")),

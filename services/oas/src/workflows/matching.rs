@@ -94,7 +94,7 @@ pub async fn ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()> {
     let output: Option<Output> = output_of(job)?;
     let succeeded = output.and_then(|output| match output {
         Output::Match(matched) => Some(matched),
-        Output::ImportCatalog(_) => None,
+        Output::ImportCatalog(_) | Output::GenerateCatalog(_) | Output::AuditCatalog(_) => None,
     });
     let succeeded = succeeded.map(|matched| {
         let summary = if matched.no_catalog {

@@ -21,6 +21,7 @@
 
 pub mod archive;
 pub mod catalog_import;
+pub mod catalog_tasks;
 pub mod clean;
 pub mod dsr_message;
 pub mod files;
@@ -55,8 +56,10 @@ pub async fn job_ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()
         tracing::warn!(job.module = %job.module, "a run of an unknown module ended");
         return Ok(());
     };
-    if let Subject::CatalogImport(id) = Subject::of(job) {
-        return catalog_import::ended(state, job, module, id).await;
+    match Subject::of(job) {
+        Subject::CatalogImport(id) => return catalog_import::ended(state, job, module, id).await,
+        Subject::CatalogAudit(id) => return catalog_tasks::audit_ended(state, job, id).await,
+        Subject::File(_) | Subject::None => {}
     }
     match module {
         Module::Uploads => clean::ended(state, job).await,
@@ -152,6 +155,20 @@ async fn fail_subject(
                 .db
                 .run(move |conn| {
                     oas_db::catalog::CatalogImportRecord::transition(conn, id, processing, &change)
+                })
+                .await?;
+            return Ok(());
+        }
+        Subject::CatalogAudit(id) => {
+            let change = catalog_tasks::failing(format!(
+                "OAS could not carry on after the {} module's run ({error}). Start a new audit.",
+                job.module
+            ));
+            let processing = oas_domain::catalog::ImportStatus::Processing.as_str();
+            state
+                .db
+                .run(move |conn| {
+                    oas_db::catalog::CatalogAuditRecord::transition(conn, id, processing, &change)
                 })
                 .await?;
             return Ok(());

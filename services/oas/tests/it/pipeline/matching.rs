@@ -350,7 +350,7 @@ async fn tracks_are_checked_searched_and_changed() {
 
 /// Creates a catalog import of `bytes`, uploads and processes them; the
 /// import once it has ended (DONE or FAILED).
-async fn import_catalog(
+pub async fn import_catalog(
     app: &TestApp,
     key: &str,
     name: &str,
@@ -401,7 +401,7 @@ async fn import_catalog(
     .unwrap_or_else(|| panic!("catalog import {id} never ended"))
 }
 
-const CATALOG: &str = "\u{feff}Cat. No.;EAN;Album;Display Artist;Track Title;Mix;ISRC;Label\n\
+pub const CATALOG: &str = "\u{feff}Cat. No.;EAN;Album;Display Artist;Track Title;Mix;ISRC;Label\n\
     CAT-1;0602517646483;First Album;Artist 1;Song 1;;AA-AAA-12-34567;Acme\n\
     CAT-1;0602517646483;First Album;artist 2;SONG 10;;;Acme\n\
     CAT-2;602517646488;Second Album;Artist 3;Song 100;Live;XX;Acme\n\

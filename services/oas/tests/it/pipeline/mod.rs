@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 mod actions;
 mod archives;
+mod catalog;
 mod cloud;
 mod copies;
 mod dsr_messages;

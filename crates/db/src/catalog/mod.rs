@@ -11,6 +11,14 @@ use crate::schema::{
 };
 use crate::{DbConnection, DbError};
 
+mod audits;
+mod lists;
+mod rules;
+
+pub use audits::{CatalogAuditChange, CatalogAuditRecord, NewCatalogAudit};
+pub use lists::{ArtistRow, AuditRelease, AuditTrack, ReleaseFilter, ReleaseRow, for_audit};
+pub use rules::{Covered, NewRuleFields, UsageFilter, UsageRow, usage, usage_item};
+
 /// Rows written per statement on PostgreSQL.
 const BATCH: usize = 1000;
 
@@ -315,6 +323,11 @@ pub struct TrackFilter {
     pub artist_key: Option<String>,
 }
 
+/// A LIKE pattern finding `search` anywhere, its wildcards taken as text.
+fn like_pattern(search: &str) -> String {
+    format!("%{}%", search.replace(['%', '_'], ""))
+}
+
 macro_rules! track_columns {
     () => {
         (
@@ -343,6 +356,21 @@ impl TrackRow {
             .first(conn)?)
     }
 
+    /// The tracks of release `release_id`, by id.
+    pub fn of_release(
+        conn: &mut DbConnection,
+        organisation_id: i64,
+        release_id: i64,
+    ) -> Result<Vec<Self>, DbError> {
+        Ok(catalog_tracks::table
+            .left_join(catalog_releases::table)
+            .filter(catalog_tracks::organisation_id.eq(organisation_id))
+            .filter(catalog_tracks::release_id.eq(release_id))
+            .order(catalog_tracks::id.asc())
+            .select(track_columns!())
+            .load(conn)?)
+    }
+
     /// A page of the organisation's tracks, by id, and how many match.
     pub fn page(
         conn: &mut DbConnection,
@@ -357,7 +385,7 @@ impl TrackRow {
                 .filter(catalog_tracks::organisation_id.eq(organisation_id))
                 .into_boxed();
             if let Some(search) = &filter.search {
-                let like = format!("%{}%", search.replace(['%', '_'], ""));
+                let like = like_pattern(search);
                 query = query.filter(
                     catalog_tracks::title_key
                         .like(like.clone())
@@ -622,6 +650,19 @@ pub struct ImportRow {
     pub version_key: String,
 }
 
+/// How an import treats what the catalog already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportWrite {
+    /// Adds new tracks and releases, updates known ones.
+    Merge,
+    /// As `Merge`, and removes the tracks of the same source the rows no
+    /// longer have.
+    Replace,
+    /// Adds new tracks and releases only; known ones stay as they are (a
+    /// catalog generated from usage never overrides one given).
+    AddOnly,
+}
+
 /// What an import did to the catalog's tracks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ImportCounts {
@@ -669,7 +710,7 @@ pub fn import(
     conn: &mut DbConnection,
     organisation_id: i64,
     rows: &[ImportRow],
-    replace: bool,
+    write: ImportWrite,
     source: &str,
     at: NaiveDateTime,
 ) -> Result<ImportCounts, DbError> {
@@ -766,7 +807,8 @@ pub fn import(
                 }),
                 _ => None,
             };
-            // The release, when the row names one.
+            // The release, when the row names one. Its artist is the first
+            // row's: the tracks of a compilation each name their own.
             let release_id =
                 match (&row.gtin, &row.release_title) {
                     (None, None) => None,
@@ -785,21 +827,19 @@ pub fn import(
                         };
                         match known {
                             Some(release) => {
-                                let changed = release.title != title
-                                    || release.artist != row.artist
-                                    || (row.upc.is_some() && release.upc != row.upc)
-                                    || (row.label.is_some() && release.label != row.label)
-                                    || (row.catalog_number.is_some()
-                                        && release.catalog_number != row.catalog_number)
-                                    || (row.release_date.is_some()
-                                        && release.release_date != row.release_date);
+                                let changed = write != ImportWrite::AddOnly
+                                    && (release.title != title
+                                        || (row.upc.is_some() && release.upc != row.upc)
+                                        || (row.label.is_some() && release.label != row.label)
+                                        || (row.catalog_number.is_some()
+                                            && release.catalog_number != row.catalog_number)
+                                        || (row.release_date.is_some()
+                                            && release.release_date != row.release_date));
                                 if changed {
                                     diesel::update(catalog_releases::table.find(release.id))
                                         .set((
                                             catalog_releases::title.eq(&title),
                                             catalog_releases::title_key.eq(&title_key),
-                                            catalog_releases::artist.eq(&row.artist),
-                                            catalog_releases::artist_id.eq(artist_id),
                                             catalog_releases::upc
                                                 .eq(row.upc.clone().or(release.upc.clone())),
                                             catalog_releases::label
@@ -823,7 +863,7 @@ pub fn import(
                                     upc: row.upc.clone().or(release.upc.clone()),
                                     gtin: release.gtin.clone(),
                                     title: title.clone(),
-                                    artist: row.artist.clone(),
+                                    artist: release.artist.clone(),
                                     label: row.label.clone().or(release.label.clone()),
                                     catalog_number: row
                                         .catalog_number
@@ -889,11 +929,17 @@ pub fn import(
                 row.artist_key.clone(),
                 row.version_key.clone(),
             );
+            // By its ISRC; else by its names, unless both name an ISRC
+            // (two ISRCs are two recordings, whatever their titles).
             let known = row
                 .isrc
                 .as_ref()
                 .and_then(|isrc| track_by_isrc.get(isrc))
-                .or_else(|| track_by_text.get(&text_key))
+                .or_else(|| {
+                    track_by_text
+                        .get(&text_key)
+                        .filter(|&&at| row.isrc.is_none() || tracks[at].isrc.is_none())
+                })
                 .copied();
             match known {
                 Some(index) => {
@@ -903,12 +949,13 @@ pub fn import(
                         counts.unchanged += 1;
                         continue;
                     }
-                    let changed = track.title != row.title
-                        || track.version != row.version
-                        || track.artist != row.artist
-                        || (row.isrc.is_some() && track.isrc != row.isrc)
-                        || (row.label.is_some() && track.label != row.label)
-                        || (release_id.is_some() && track.release_id != release_id);
+                    let changed = write != ImportWrite::AddOnly
+                        && (track.title != row.title
+                            || track.version != row.version
+                            || track.artist != row.artist
+                            || (row.isrc.is_some() && track.isrc != row.isrc)
+                            || (row.label.is_some() && track.label != row.label)
+                            || (release_id.is_some() && track.release_id != release_id));
                     if changed {
                         diesel::update(catalog_tracks::table.find(track.id))
                             .set((
@@ -970,7 +1017,7 @@ pub fn import(
                 }
             }
         }
-        if replace {
+        if write == ImportWrite::Replace {
             let gone: Vec<&KnownTrack> = tracks
                 .iter()
                 .filter(|t| t.source == source && !seen.contains(&t.id))

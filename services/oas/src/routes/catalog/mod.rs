@@ -1,5 +1,14 @@
 //! The catalog and matching: each sales file's usage items with their
-//! match and its reason.
+//! match and its reason, the catalog's tracks, releases and artists, its
+//! imports, and the rules that remember corrections.
+
+mod browse;
+mod rules;
+mod tasks;
+
+pub use browse::{get_release, list_artists, list_releases, list_unmatched};
+pub use rules::{apply_rule, create_rule, delete_rule, list_rules};
+pub use tasks::{generate_catalog, get_audit, start_audit};
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::Utc;
@@ -27,6 +36,9 @@ use crate::http::{ApiError, ApiJson};
 use crate::routes::files::file_for;
 use crate::state::AppState;
 use crate::workflows::files::{self as file_workflow, Acted};
+
+/// Most files one request reads or matches again.
+const MAX_FILES: i64 = 10_000;
 
 /// What a usage item's match names of a catalog track.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -191,8 +203,13 @@ struct StoredCandidate {
     score: f64,
 }
 
+/// The candidates a usage item keeps, as JSON text.
+fn candidates_in(stored: &str) -> Vec<StoredCandidate> {
+    serde_json::from_str(stored).unwrap_or_default()
+}
+
 fn candidates_of(row: &UsageItemRecord) -> Vec<StoredCandidate> {
-    serde_json::from_str(&row.candidates).unwrap_or_default()
+    candidates_in(&row.candidates)
 }
 
 fn item_out(
@@ -738,9 +755,6 @@ pub struct MatchResponse {
     pub refused: Vec<MatchRefused>,
 }
 
-/// Most files one request matches again.
-const MAX_FILES: i64 = 10_000;
-
 /// Match files again (after a catalog import or a change of rules): the
 /// files named, or every PROCESSED and FINALIZED file of the organisation.
 #[utoipa::path(
@@ -763,58 +777,71 @@ pub async fn match_files(
     body: ApiJson<MatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let org = organisation_for(&state, &auth, query.organisation, Permission::ProcessFiles).await?;
-    let files: Vec<SalesFile> = match body.0.files {
-        Some(mut ids) => {
-            ids.sort_unstable();
-            ids.dedup();
-            let found = state
+    let files = files_named(&state, org, body.0.files).await?;
+    Ok(HttpResponse::Accepted().json(rematch(&state, files).await?))
+}
+
+/// The organisation's files among `ids` (404 naming the first that is
+/// not one of them), or, without ids, every PROCESSED and FINALIZED one.
+async fn files_named(
+    state: &AppState,
+    org: i64,
+    ids: Option<Vec<i64>>,
+) -> Result<Vec<SalesFile>, ApiError> {
+    let Some(mut ids) = ids else {
+        let mut files = Vec::new();
+        for status in [FileStatus::Processed, FileStatus::Finalized] {
+            let (rows, _) = state
                 .db
                 .run(move |conn| {
-                    ids.iter()
-                        .map(|&id| SalesFile::find(conn, id).map(|f| (id, f)))
-                        .collect::<Result<Vec<_>, _>>()
+                    let filter = ListFilter {
+                        status: Some(status.as_str()),
+                        ..Default::default()
+                    };
+                    SalesFile::list(conn, org, &filter, 0, MAX_FILES)
                 })
-                .await
-                .map_err(|e| match e {
-                    oas_db::DbError::NotFound => ApiError::not_found(),
-                    other => other.into(),
-                })?;
-            let mut files = Vec::with_capacity(found.len());
-            for (id, file) in found {
-                if file.organisation_id != org {
-                    return Err(ApiError::new(
-                        crate::http::error::ErrorCode::NotFound,
-                        format!("File {id} is not found in the organisation."),
-                    ));
-                }
-                files.push(file);
-            }
-            files
+                .await?;
+            files.extend(rows);
         }
-        None => {
-            let mut files = Vec::new();
-            for status in [FileStatus::Processed, FileStatus::Finalized] {
-                let (rows, _) = state
-                    .db
-                    .run(move |conn| {
-                        let filter = ListFilter {
-                            status: Some(status.as_str()),
-                            ..Default::default()
-                        };
-                        SalesFile::list(conn, org, &filter, 0, MAX_FILES)
-                    })
-                    .await?;
-                files.extend(rows);
-            }
-            files
-        }
+        return Ok(files);
     };
+    ids.sort_unstable();
+    ids.dedup();
+    let found = state
+        .db
+        .run(move |conn| {
+            ids.iter()
+                .map(|&id| match SalesFile::find(conn, id) {
+                    Ok(file) => Ok((id, Some(file))),
+                    Err(oas_db::DbError::NotFound) => Ok((id, None)),
+                    Err(e) => Err(e),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    let mut files = Vec::with_capacity(found.len());
+    for (id, file) in found {
+        match file {
+            Some(file) if file.organisation_id == org => files.push(file),
+            _ => {
+                return Err(ApiError::new(
+                    crate::http::error::ErrorCode::NotFound,
+                    format!("File {id} is not found in the organisation."),
+                ));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Matches `files` again, each as far as its status allows.
+async fn rematch(state: &AppState, files: Vec<SalesFile>) -> Result<MatchResponse, ApiError> {
     let mut answer = MatchResponse {
         started: Vec::new(),
         refused: Vec::new(),
     };
     for file in files {
-        match file_workflow::act(&state, &file, FileAction::Match).await {
+        match file_workflow::act(state, &file, FileAction::Match).await {
             Ok(Acted::Started { job, .. }) => answer.started.push(MatchStarted {
                 file: file.id,
                 job: job.id,
@@ -827,7 +854,7 @@ pub async fn match_files(
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(HttpResponse::Accepted().json(answer))
+    Ok(answer)
 }
 
 /// A catalog file to import.
@@ -847,7 +874,8 @@ pub struct CreateCatalogImport {
     #[validate(required, length(min = 1, max = 10))]
     #[schema(example = "XLSX", required = true, nullable = false, value_type = String, schema_with = catalog_type_schema)]
     pub filetype: Option<String>,
-    /// The declared size in bytes: the upload may not be larger.
+    /// The declared size in bytes: processing refuses more. The upload link
+    /// takes at most the deployment's upload limit (413 beyond it).
     #[validate(required, range(min = 1))]
     #[schema(required = true, nullable = false, minimum = 1)]
     pub filesize: Option<i64>,
@@ -977,14 +1005,10 @@ pub async fn create_catalog_import(
     if !["merge", "replace"].contains(&mode.as_str()) {
         return Err(ApiError::field("mode", "Choose merge or replace."));
     }
+    // As for sales files, the upload link takes at most
+    // OAS_MAX_UPLOAD_BYTES (413), and processing refuses more bytes than
+    // declared.
     let filesize = request.filesize.unwrap_or_default();
-    let max = i64::try_from(state.settings.max_upload_bytes).unwrap_or(i64::MAX);
-    if filesize > max {
-        return Err(ApiError::field(
-            "filesize",
-            format!("A catalog file may have at most {max} bytes."),
-        ));
-    }
     let columns = request.columns.unwrap_or_default();
     let mut errors = FieldErrors::new();
     for (field, name) in &columns {
