@@ -1,8 +1,11 @@
 //! A catalog audit: the catalog checked on its own (an ISRC on two tracks,
-//! tracks without an ISRC, releases without a valid UPC) and against the
-//! usage of a period (recordings it does not account for, recordings the
-//! stores name otherwise than the catalog, tracks nobody played). The
-//! findings are written as a gzipped CSV file, the most money first.
+//! a GTIN on two releases, tracks without an ISRC or a release, releases
+//! without a valid UPC) and against the usage of a period (recordings it
+//! does not account for, one ISRC reported under several titles or
+//! artists, one UPC under several release titles, recordings the stores
+//! name otherwise than the catalog, identifiers that fail their check,
+//! tracks nobody played). The findings are written as a gzipped CSV file,
+//! the most severe and the most money first.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -39,11 +42,15 @@ impl Severity {
 }
 
 /// The kinds of finding, in the order the counts list them.
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 12] = [
     "unmatched_usage",
     "review_usage",
     "duplicate_isrc",
+    "duplicate_gtin",
+    "isrc_names_differ",
+    "upc_titles_differ",
     "metadata_differs",
+    "invalid_identifier",
     "track_without_isrc",
     "release_without_upc",
     "track_without_release",
@@ -228,6 +235,164 @@ pub fn findings(
         found.push(finding);
     }
 
+    // One ISRC reported under several recordings' names, one UPC under
+    // several release titles, and identifiers that fail their check.
+    // By identifier: the distinct names seen, and the rows.
+    type Seen<'a, N> = BTreeMap<&'a str, (BTreeSet<N>, Vec<&'a UsageRow>)>;
+    let mut names_by_isrc: Seen<(String, String)> = BTreeMap::new();
+    let mut titles_by_gtin: Seen<String> = BTreeMap::new();
+    let mut invalid: BTreeMap<(&str, &str), Vec<&UsageRow>> = BTreeMap::new();
+    for row in usage {
+        if !row.isrc_key.is_empty() {
+            let entry = names_by_isrc.entry(&row.isrc_key).or_default();
+            entry.0.insert((
+                names::title(&row.track_title).base,
+                names::artists(&row.artist).key,
+            ));
+            entry.1.push(row);
+        } else if !row.isrc.trim().is_empty() {
+            invalid
+                .entry(("ISRC", row.isrc.trim()))
+                .or_default()
+                .push(row);
+        }
+        if !row.gtin_key.is_empty() {
+            let entry = titles_by_gtin.entry(&row.gtin_key).or_default();
+            let title = names::fold(&row.release_title);
+            if !title.is_empty() {
+                entry.0.insert(title);
+            }
+            entry.1.push(row);
+        } else if !row.upc.trim().is_empty() {
+            invalid
+                .entry(("UPC", row.upc.trim()))
+                .or_default()
+                .push(row);
+        }
+    }
+    let sum = |rows: &[&UsageRow]| -> Result<(u64, i64, Amount), String> {
+        let files: BTreeSet<i64> = rows.iter().map(|r| r.file_id).collect();
+        let mut revenue = Amount::ZERO;
+        for row in rows {
+            revenue = revenue
+                .checked_add(
+                    Amount::parse(&row.revenue)
+                        .map_err(|_| format!("usage item {} has no exact revenue", row.id))?,
+                )
+                .ok_or("the revenue overflows")?;
+        }
+        Ok((
+            files.len() as u64,
+            rows.iter().map(|r| r.lines).sum(),
+            revenue,
+        ))
+    };
+    let spellings = |rows: &[&UsageRow], of: &dyn Fn(&UsageRow) -> String| -> String {
+        let mut seen: Vec<String> = Vec::new();
+        for row in rows {
+            let spelling = of(row);
+            if !seen.contains(&spelling) {
+                seen.push(spelling);
+            }
+        }
+        let more = seen.len().saturating_sub(3);
+        let mut text = seen.into_iter().take(3).collect::<Vec<_>>().join("; ");
+        if more > 0 {
+            text.push_str(&format!("; and {more} more"));
+        }
+        text
+    };
+    for (isrc, (names_seen, rows)) in &names_by_isrc {
+        if names_seen.len() < 2 {
+            continue;
+        }
+        let (files, lines, revenue) = sum(rows)?;
+        let top = rows[0];
+        found.push(Finding {
+            kind: "isrc_names_differ",
+            severity: Severity::Warning,
+            track_id: rows.iter().find_map(|r| r.track_id),
+            release_id: None,
+            isrc: (*isrc).to_owned(),
+            upc: String::new(),
+            artist: top.artist.clone(),
+            title: top.track_title.clone(),
+            files,
+            lines,
+            revenue,
+            detail: format!(
+                "ISRC {isrc} is reported as {} recordings: {}.",
+                names_seen.len(),
+                spellings(rows, &|r| format!("\"{}\" by {}", r.track_title, r.artist))
+            ),
+        });
+    }
+    for (gtin, (titles, rows)) in &titles_by_gtin {
+        if titles.len() < 2 {
+            continue;
+        }
+        let (files, lines, revenue) = sum(rows)?;
+        let top = rows[0];
+        found.push(Finding {
+            kind: "upc_titles_differ",
+            severity: Severity::Warning,
+            track_id: None,
+            release_id: None,
+            isrc: String::new(),
+            upc: top.upc.clone(),
+            artist: top.artist.clone(),
+            title: top.release_title.clone(),
+            files,
+            lines,
+            revenue,
+            detail: format!(
+                "UPC/EAN {gtin} (GTIN-14) is reported under {} release titles: {}.",
+                titles.len(),
+                spellings(
+                    &rows
+                        .iter()
+                        .copied()
+                        .filter(|r| !r.release_title.trim().is_empty())
+                        .collect::<Vec<_>>(),
+                    &|r| format!("\"{}\"", r.release_title)
+                )
+            ),
+        });
+    }
+    for ((scheme, raw), rows) in &invalid {
+        let (files, lines, revenue) = sum(rows)?;
+        let top = rows[0];
+        let (isrc, upc, why) = if *scheme == "ISRC" {
+            (
+                (*raw).to_owned(),
+                String::new(),
+                "is not of the form CC-XXX-YY-NNNNN",
+            )
+        } else {
+            (
+                String::new(),
+                (*raw).to_owned(),
+                "fails its check digit or is not 8 to 14 digits",
+            )
+        };
+        found.push(Finding {
+            kind: "invalid_identifier",
+            severity: Severity::Warning,
+            track_id: None,
+            release_id: None,
+            isrc,
+            upc,
+            artist: top.artist.clone(),
+            title: top.track_title.clone(),
+            files,
+            lines,
+            revenue,
+            detail: format!(
+                "The reports give {scheme} {raw:?}, which {why}: matching cannot use it."
+            ),
+        });
+    }
+
     // An ISRC on more than one track.
     let mut by_code: BTreeMap<&str, Vec<&AuditTrack>> = BTreeMap::new();
     for track in tracks {
@@ -269,8 +434,54 @@ pub fn findings(
             ));
         }
     }
+    let mut by_gtin: BTreeMap<&str, Vec<&AuditRelease>> = BTreeMap::new();
     for release in releases {
-        if release.gtin.is_none() {
+        if let Some(gtin) = release.gtin.as_deref() {
+            by_gtin.entry(gtin).or_default().push(release);
+        }
+    }
+    for (gtin, same) in by_gtin.iter().filter(|(_, same)| same.len() > 1) {
+        let ids: Vec<String> = same.iter().map(|r| r.id.to_string()).collect();
+        for release in same {
+            found.push(Finding {
+                kind: "duplicate_gtin",
+                severity: Severity::Error,
+                track_id: None,
+                release_id: Some(release.id),
+                isrc: String::new(),
+                upc: release.upc.clone().unwrap_or_default(),
+                artist: release.artist.clone(),
+                title: release.title.clone(),
+                files: 0,
+                lines: 0,
+                revenue: Amount::ZERO,
+                detail: format!(
+                    "GTIN {gtin} is on releases {}: a UPC in the reports cannot tell them apart.",
+                    ids.join(", ")
+                ),
+            });
+        }
+    }
+    for release in releases {
+        if let (None, Some(upc)) = (
+            &release.gtin,
+            release.upc.as_deref().filter(|u| !u.is_empty()),
+        ) {
+            found.push(Finding {
+                kind: "invalid_identifier",
+                severity: Severity::Warning,
+                track_id: None,
+                release_id: Some(release.id),
+                isrc: String::new(),
+                upc: upc.to_owned(),
+                artist: release.artist.clone(),
+                title: release.title.clone(),
+                files: 0,
+                lines: 0,
+                revenue: Amount::ZERO,
+                detail: format!("The release's UPC/EAN {upc:?} fails its check digit."),
+            });
+        } else if release.gtin.is_none() {
             found.push(Finding {
                 kind: "release_without_upc",
                 severity: Severity::Warning,
@@ -283,7 +494,7 @@ pub fn findings(
                 files: 0,
                 lines: 0,
                 revenue: Amount::ZERO,
-                detail: "No valid UPC or EAN: its tracks match by ISRC or name only.".into(),
+                detail: "No UPC or EAN: its tracks match by ISRC or name only.".into(),
             });
         }
     }
@@ -526,8 +737,9 @@ mod tests {
                 "duplicate_isrc",
                 "duplicate_isrc",
                 "review_usage",
+                "isrc_names_differ",
                 "metadata_differs",
-                "release_without_upc",
+                "invalid_identifier",
                 "track_without_isrc",
                 "track_without_release",
                 "track_without_usage",
@@ -549,6 +761,50 @@ mod tests {
             .map(|f| f.track_id)
             .collect();
         assert_eq!(unplayed, [Some(1), Some(2), Some(3)]);
+    }
+
+    #[test]
+    fn identifiers_named_twice_or_failing_their_check_are_found() {
+        let releases: Vec<AuditRelease> = [(1, "602547202840"), (2, "0602547202840")]
+            .into_iter()
+            .map(|(id, upc)| AuditRelease {
+                id,
+                upc: Some(upc.into()),
+                gtin: oas_sales::ids::gtin14(upc),
+                title: format!("Album {id}"),
+                artist: "Artist".into(),
+            })
+            .collect();
+        let mut rows = vec![
+            usage(1, 1, ("Artist", "Song", ""), "1", "matched", None),
+            usage(2, 2, ("Artist", "Song", ""), "2", "matched", None),
+            usage(3, 1, ("Artist", "Other", "XX-1"), "0.5", "unmatched", None),
+        ];
+        for (row, release) in rows.iter_mut().zip(["Album", "Album (Deluxe)"]) {
+            row.upc = "602547202840".into();
+            row.gtin_key = oas_sales::ids::gtin14("602547202840").unwrap();
+            row.release_title = release.into();
+        }
+        let (found, _) = findings(&[], &releases, &rows).unwrap();
+        let of = |kind: &str| found.iter().filter(|f| f.kind == kind).collect::<Vec<_>>();
+        assert_eq!(of("duplicate_gtin").len(), 2, "{found:?}");
+        let titles = of("upc_titles_differ");
+        assert_eq!(titles.len(), 1, "{found:?}");
+        assert_eq!(
+            (titles[0].files, titles[0].revenue.to_string()),
+            (2, "3".to_owned())
+        );
+        assert!(
+            titles[0].detail.contains("\"Album (Deluxe)\""),
+            "{}",
+            titles[0].detail
+        );
+        let invalid = of("invalid_identifier");
+        assert_eq!(invalid.len(), 1, "{found:?}");
+        assert_eq!(
+            (invalid[0].isrc.as_str(), invalid[0].revenue.to_string()),
+            ("XX-1", "0.5".to_owned())
+        );
     }
 
     #[test]

@@ -888,8 +888,30 @@ pub struct CreateCatalogImport {
     /// `upc`, `track_title`, `version`, `release_title`, `artist`,
     /// `label`, `catalog_number`, `release_date`); the usual names
     /// otherwise.
-    #[schema(value_type = Option<Object>, example = json!({"track_title": "Werk", "artist": "Künstler"}))]
+    #[schema(value_type = Option<Object>, schema_with = columns_schema)]
     pub columns: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `columns`: a column name (1 to 200 characters, not only spaces) for any
+/// of the catalog fields, and nothing else.
+fn columns_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
+    let mut object =
+        ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Object, Type::Null]));
+    for field in CATALOG_FIELDS {
+        object = object.property(
+            field,
+            ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::String))
+                .min_length(Some(1))
+                .max_length(Some(200))
+                .pattern(Some(r"\S")),
+        );
+    }
+    object
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .examples([serde_json::json!({"track_title": "Werk", "artist": "Künstler"})])
+        .build()
 }
 
 fn catalog_type_schema() -> utoipa::openapi::Object {

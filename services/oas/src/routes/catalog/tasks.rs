@@ -180,10 +180,14 @@ pub struct AuditOut {
     pub status_cause: Option<String>,
     pub period_from: Option<String>,
     pub period_to: Option<String>,
-    /// Findings of each kind: `unmatched_usage`, `review_usage`,
-    /// `duplicate_isrc`, `metadata_differs`, `track_without_isrc`,
+    /// Findings of each kind (once DONE): `unmatched_usage`,
+    /// `review_usage`, `duplicate_isrc`, `duplicate_gtin`,
+    /// `isrc_names_differ` (one ISRC reported under several titles or
+    /// artists), `upc_titles_differ` (one UPC under several release
+    /// titles), `metadata_differs` (the stores name a catalog track
+    /// otherwise), `invalid_identifier`, `track_without_isrc`,
     /// `release_without_upc`, `track_without_release`,
-    /// `track_without_usage` (once DONE).
+    /// `track_without_usage`.
     #[schema(value_type = Object, example = json!({"unmatched_usage": 12, "duplicate_isrc": 2}))]
     pub counts: BTreeMap<String, u64>,
     pub findings: Option<i64>,
@@ -230,10 +234,12 @@ impl From<CatalogAuditRecord> for AuditOut {
     }
 }
 
-/// Audit the catalog: on its own (an ISRC on two tracks, tracks without an
-/// ISRC or a release, releases without a valid UPC) and against the usage
-/// of the period (recordings it does not account for, recordings the
-/// stores name otherwise, tracks without usage).
+/// Audit the catalog: on its own (an ISRC on two tracks, a GTIN on two
+/// releases, tracks without an ISRC or a release, releases without a valid
+/// UPC) and against the usage of the period (recordings it does not
+/// account for, one ISRC or UPC reported under several names, recordings
+/// the stores name otherwise, identifiers failing their check, tracks
+/// without usage).
 #[utoipa::path(
     tag = "catalog",
     security(("api_key" = []), ("bearer" = [])),

@@ -204,6 +204,22 @@ async fn the_catalog_is_generated_corrected_and_audited(app: TestApp) {
         )
     })
     .await;
+    // The next import of the file applies the rule by itself.
+    let (status, body) = process(&app, &key, id, "reimport").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let file = file_when(&app, &key, id, |f| {
+        f["status"] == "FINALIZED"
+            && f["response_module"] == "SUCCEEDED"
+            && f["module_response"] == "catalogue-matching"
+    })
+    .await;
+    assert!(
+        matched_with(
+            &file["status_cause"],
+            "Matched 3 of 4 usage item(s); 0 for review, 1 unmatched"
+        ),
+        "{file}"
+    );
     let (_, again) = call(
         &app,
         Method::POST,
@@ -283,6 +299,27 @@ async fn the_catalog_is_generated_corrected_and_audited(app: TestApp) {
             "{body}"
         );
     }
+    // Another organisation's track is not found from here.
+    let (_, other) = app.user_with_key("other").await;
+    app.organisation(&other).await;
+    let (status, theirs) = call(
+        &app,
+        Method::POST,
+        "/api/catalog/tracks/",
+        &other,
+        Some(json!({"title": "Theirs", "artist": "Them"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{theirs}");
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/api/catalog/rules/",
+        &key,
+        Some(json!({"item": {"artist": "Artist 3", "track_title": "Song 100"}, "track": theirs["id"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let rules = get(&app, &key, "/api/catalog/rules/").await;
     assert_eq!(rules["count"], 1, "{rules}");
 
@@ -386,8 +423,10 @@ async fn the_catalog_is_generated_corrected_and_audited(app: TestApp) {
             &counts["track_without_usage"],
             &counts["track_without_release"],
             &counts["duplicate_isrc"],
+            &counts["invalid_identifier"],
         ),
-        (&json!(1), &json!(1), &json!(3), &json!(0)),
+        // The report's UPCs (111111111111, …) fail their check digit.
+        (&json!(1), &json!(1), &json!(3), &json!(0), &json!(3)),
         "{audit}"
     );
     let url = audit["download_url"].as_str().expect("a download link");
