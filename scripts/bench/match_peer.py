@@ -6,7 +6,8 @@ OAS's side, finds the usage items with a polars group-by (exact decimal
 sums), and matches them as OAS does: the ISRC (a code on two tracks is for
 review), the release's GTIN-14 with the title, the catalog number with the
 title, the exact folded artist and title (joins in polars), then fuzzy
-title and artist with rapidfuzz over candidates from a word index,
+title and artist with rapidfuzz over the 48 candidates sharing the most
+words (weighted by rarity) in a word index,
 accepted from 0.92 with a 0.04 margin, for review from 0.75. A version
 tag that differs is never accepted. Prints one JSON line of figures.
 
@@ -15,7 +16,10 @@ Usage: match_peer.py DIR
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import json
+import math
 import re
 import sys
 import time
@@ -38,6 +42,7 @@ PLAIN = {"original", "original mix", "original version", "album version",
          "single version", "stereo", "main version"}
 FEATURING = {"feat", "ft", "featuring", "with"}
 ACCEPT, REVIEW, MARGIN = 0.92, 0.75, 0.04
+SCORED, MAX_POSTINGS = 48, 2_000
 
 
 def fold(text: str) -> str:
@@ -223,15 +228,30 @@ def main() -> None:
             elif len(fitting) > 1:
                 decided = ("review", "exact_text")
         if not decided:
-            candidates = set()
-            for index, keys in ((words, base.split()), (artist_words, akey.split())):
-                lists = sorted((index[w] for w in set(keys) if w in index), key=len)
-                for found in lists[:2]:
-                    if len(candidates) + len(found) > 4000 and candidates:
-                        break
-                    candidates.update(found[:4000])
-                if candidates:
-                    break
+            # The SCORED tracks sharing the most words, each weighing its
+            # inverse document frequency: the tracks of the two rarest words
+            # (and the next ones while MAX_POSTINGS allows) are the
+            # candidates, commoner words only add their weight.
+            lists = sorted([index[w] for index, keys in ((words, base.split()), (artist_words, akey.split()))
+                            for w in set(keys) if w in index], key=len)
+            weights = {}
+            read = 0
+            for seeds, found in enumerate(lists):
+                weight = math.log(1.0 + len(tracks) / len(found))
+                if seeds < 2 or read + len(found) <= MAX_POSTINGS:
+                    read += len(found)
+                    for t in found:
+                        weights[t] = weights.get(t, 0.0) + weight
+                elif len(found) <= len(weights) * 8:
+                    for t in found:
+                        if t in weights:
+                            weights[t] += weight
+                else:
+                    for t in weights:
+                        at = bisect.bisect_left(found, t)
+                        if at < len(found) and found[at] == t:
+                            weights[t] += weight
+            candidates = heapq.nsmallest(SCORED, weights, key=lambda t: (-weights[t], t))
             scored = sorted(((0.6 * similarity(base, by_id[t]["base"]) + 0.4 * artist_similarity(akey, by_id[t]["akey"]), t)
                              for t in candidates), key=lambda s: (-s[0], s[1]))
             if scored:

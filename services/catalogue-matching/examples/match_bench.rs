@@ -10,12 +10,15 @@
 //! `match DIR` does what the module's `match` action does, without the
 //! database: reads the catalog and the lines, finds the items, matches
 //! them, sums them; and prints one JSON line of figures.
+//!
+//! `accuracy [--tracks N --items M --seed S]` prints the cascade's precision
+//! and recall on the labelled set of the accuracy test, at any size.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use oas_catalogue_matching::accuracy::Set;
+use oas_catalogue_matching::accuracy::{Set, evaluate};
 use oas_catalogue_matching::matcher::{CatalogTrack, Index, Thresholds};
 use oas_catalogue_matching::{items, match_items, summarise};
 use oas_domain::money::Amount;
@@ -48,8 +51,19 @@ fn main() -> Result<()> {
             )
         }
         Some("match") => run(Path::new(args.get(1).ok_or("match DIR")?)),
+        Some("accuracy") => {
+            // The labelled set of the accuracy test, at any size.
+            let set = Set::generate(
+                option("--seed", 17)?,
+                option("--tracks", 20_000)? as usize,
+                option("--items", 20_000)? as usize,
+            );
+            println!("{}", evaluate(&set, Thresholds::default()));
+            Ok(())
+        }
         _ => Err(
-            "usage: match_bench generate DIR [--tracks N --items M --lines L --seed S] | match DIR"
+            "usage: match_bench generate DIR [--tracks N --items M --lines L --seed S] \
+             | match DIR | accuracy [--tracks N --items M --seed S]"
                 .into(),
         ),
     }

@@ -15,11 +15,14 @@
 //! never matched automatically at any text stage: a different version is a
 //! different recording. Every outcome says why, in words an operator reads.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 use oas_sales::ids;
 use oas_sales::names::{self, Artists, ItemKey, Tags, Title};
+use rapidfuzz::distance::levenshtein::BatchComparator;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 type Map<K, V> = HashMap<K, V, RandomState>;
@@ -44,8 +47,14 @@ impl Default for Thresholds {
 /// recording) to be accepted automatically.
 pub const MARGIN: f64 = 0.04;
 
-/// Most candidates a fuzzy search scores.
-const MAX_CANDIDATES: usize = 4000;
+/// Candidates a fuzzy search scores: the tracks sharing the most of the
+/// item's words, rarer words counting more.
+const SCORED: usize = 48;
+
+/// Tracks a fuzzy search takes its candidates from: those of the item's two
+/// rarest words, and of the next ones while they fit (a typing error in one
+/// word leaves the other); commoner words only add weight to them.
+const MAX_POSTINGS: usize = 2_000;
 
 /// Candidates an outcome lists.
 const LISTED: usize = 3;
@@ -163,8 +172,25 @@ struct Entry {
     isrc: Option<String>,
     title: Title,
     artists: Artists,
+    /// The title's and artist's words sorted, for reordered words.
+    sorted: Sorted,
     /// Title and artist as the catalog writes them, for reasons.
     display: String,
+}
+
+/// A title's and an artist key's words in alphabetical order.
+struct Sorted {
+    title: String,
+    artist: String,
+}
+
+impl Sorted {
+    fn of(title: &Title, artists: &Artists) -> Sorted {
+        Sorted {
+            title: sorted_words(&title.base),
+            artist: sorted_words(&artists.key),
+        }
+    }
 }
 
 /// The catalog indexed for the cascade.
@@ -179,6 +205,16 @@ pub struct Index {
     artist_words: Map<String, Vec<u32>>,
     rules: Map<(String, String), Vec<Rule>>,
     thresholds: Thresholds,
+}
+
+/// Adds a track to a word's list.
+fn post(words: &mut Map<String, Vec<u32>>, word: &str, at: u32) {
+    match words.get_mut(word) {
+        Some(list) => list.push(at),
+        None => {
+            words.insert(word.to_owned(), vec![at]);
+        }
+    }
 }
 
 /// A catalog number as a key: folded, without spaces.
@@ -200,59 +236,62 @@ impl Index {
             rules: Map::default(),
             thresholds,
         };
-        for track in tracks {
+        // Each track is read on every core, then indexed in order.
+        let read: Vec<(Entry, Option<String>, Option<String>)> = tracks
+            .par_iter()
+            .map(|track| {
+                let mut title = names::title(&track.title);
+                if let Some(version) = &track.version {
+                    title.tags |= Tags::of(&names::fold(version));
+                }
+                let artists = names::artists(&track.artist);
+                let display = match &track.version {
+                    Some(version) if !version.is_empty() => {
+                        format!("\"{} ({version})\" by {}", track.title, track.artist)
+                    }
+                    _ => format!("\"{}\" by {}", track.title, track.artist),
+                };
+                let entry = Entry {
+                    id: track.id,
+                    isrc: track.isrc.as_deref().and_then(ids::isrc),
+                    sorted: Sorted::of(&title, &artists),
+                    title,
+                    artists,
+                    display,
+                };
+                let gtin = track.gtin.as_deref().and_then(ids::gtin14);
+                let number = track
+                    .catalog_number
+                    .as_deref()
+                    .map(catalog_number_key)
+                    .filter(|key| !key.is_empty());
+                (entry, gtin, number)
+            })
+            .collect();
+        for (entry, gtin, number) in read {
             let at = index.entries.len() as u32;
-            let mut title = names::title(&track.title);
-            if let Some(version) = &track.version {
-                title.tags |= Tags::of(&names::fold(version));
-            }
-            let artists = names::artists(&track.artist);
-            let isrc = track.isrc.as_deref().and_then(ids::isrc);
-            if let Some(isrc) = &isrc {
+            if let Some(isrc) = &entry.isrc {
                 index.by_isrc.entry(isrc.clone()).or_default().push(at);
             }
-            if let Some(gtin) = track.gtin.as_deref().and_then(ids::gtin14) {
+            if let Some(gtin) = gtin {
                 index.by_gtin.entry(gtin).or_default().push(at);
             }
-            if let Some(number) = track.catalog_number.as_deref() {
-                let key = catalog_number_key(number);
-                if !key.is_empty() {
-                    index.by_catalog_number.entry(key).or_default().push(at);
-                }
+            if let Some(number) = number {
+                index.by_catalog_number.entry(number).or_default().push(at);
             }
             index
                 .by_text
-                .entry((artists.key.clone(), title.base.clone()))
+                .entry((entry.artists.key.clone(), entry.title.base.clone()))
                 .or_default()
                 .push(at);
-            for word in distinct_words(&title.base) {
-                index
-                    .title_words
-                    .entry(word.to_owned())
-                    .or_default()
-                    .push(at);
+            for word in distinct_words(&entry.title.base) {
+                post(&mut index.title_words, word, at);
             }
-            for word in distinct_words(&artists.key) {
-                index
-                    .artist_words
-                    .entry(word.to_owned())
-                    .or_default()
-                    .push(at);
+            for word in distinct_words(&entry.artists.key) {
+                post(&mut index.artist_words, word, at);
             }
-            index.by_id.insert(track.id, at);
-            let display = match &track.version {
-                Some(version) if !version.is_empty() => {
-                    format!("\"{} ({version})\" by {}", track.title, track.artist)
-                }
-                _ => format!("\"{}\" by {}", track.title, track.artist),
-            };
-            index.entries.push(Entry {
-                id: track.id,
-                isrc,
-                title,
-                artists,
-                display,
-            });
+            index.by_id.insert(entry.id, at);
+            index.entries.push(entry);
         }
         for rule in rules {
             index
@@ -492,10 +531,17 @@ impl Index {
     }
 
     fn by_fuzzy(&self, item: &Item, mut notes: Vec<String>) -> Outcome {
+        let title = Text::new(&item.title.base, &item.sorted.title);
+        let artist = Text::new(&item.artists.key, &item.sorted.artist);
         let mut scored: Vec<(f64, u32)> = self
             .candidates(item)
             .into_iter()
-            .map(|at| (self.score(item, &self.entries[at as usize]), at))
+            .map(|at| {
+                let entry = &self.entries[at as usize];
+                let title = title.similarity(&entry.title.base, &entry.sorted.title);
+                let artist = artist.artist_similarity(&entry.artists.key, &entry.sorted.artist);
+                (0.6 * title + 0.4 * artist, at)
+            })
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let candidates: Vec<Candidate> = scored
@@ -569,38 +615,69 @@ impl Index {
         unmatched(notes, candidates)
     }
 
-    /// Tracks sharing the item's rarest title words, or, when no title word
-    /// is in the catalog, its artist's words.
+    /// The [`SCORED`] tracks sharing the most of the item's title and
+    /// artist words, each word weighing its inverse document frequency
+    /// (a word on few tracks says more than one on many), so that a typing
+    /// error in one word still leaves the others to find the track.
     fn candidates(&self, item: &Item) -> Vec<u32> {
-        let mut found = Vec::new();
-        for index in [&self.title_words, &self.artist_words] {
-            let words = if std::ptr::eq(index, &self.title_words) {
-                &item.title_words
-            } else {
-                &item.artist_words
-            };
-            let mut lists: Vec<&Vec<u32>> =
-                words.iter().filter_map(|w| index.get(w.as_str())).collect();
-            lists.sort_by_key(|list| list.len());
-            for list in lists.iter().take(2) {
-                if found.len() + list.len() > MAX_CANDIDATES && !found.is_empty() {
-                    break;
+        let total = self.entries.len() as f32;
+        let mut lists: Vec<(f32, &[u32])> = item
+            .title_words
+            .iter()
+            .filter_map(|w| self.title_words.get(w.as_str()))
+            .chain(
+                item.artist_words
+                    .iter()
+                    .filter_map(|w| self.artist_words.get(w.as_str())),
+            )
+            .map(|list| ((1.0 + total / list.len() as f32).ln(), list.as_slice()))
+            .collect();
+        lists.sort_by_key(|(_, list)| list.len());
+        WEIGHTS.with_borrow_mut(|weights| {
+            if weights.len() < self.entries.len() {
+                weights.resize(self.entries.len(), 0.0);
+            }
+            // The rarest words' tracks are the candidates; a common word
+            // only adds its weight to them.
+            let mut touched: Vec<u32> = Vec::new();
+            let mut read = 0;
+            for (seeds, (weight, list)) in lists.into_iter().enumerate() {
+                if seeds < 2 || read + list.len() <= MAX_POSTINGS {
+                    read += list.len();
+                    for &at in list {
+                        let slot = &mut weights[at as usize];
+                        if *slot == 0.0 {
+                            touched.push(at);
+                        }
+                        *slot += weight;
+                    }
+                } else if list.len() <= touched.len() * 8 {
+                    for &at in list {
+                        let slot = &mut weights[at as usize];
+                        if *slot != 0.0 {
+                            *slot += weight;
+                        }
+                    }
+                } else {
+                    // Lists are in track order.
+                    for &at in &touched {
+                        if list.binary_search(&at).is_ok() {
+                            weights[at as usize] += weight;
+                        }
+                    }
                 }
-                found.extend(list.iter().take(MAX_CANDIDATES));
             }
-            if !found.is_empty() {
-                break;
+            let mut ranked: Vec<(f32, u32)> = touched
+                .iter()
+                .map(|&at| (std::mem::take(&mut weights[at as usize]), at))
+                .collect();
+            let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+            if ranked.len() > SCORED {
+                ranked.select_nth_unstable_by(SCORED - 1, order);
+                ranked.truncate(SCORED);
             }
-        }
-        found.sort_unstable();
-        found.dedup();
-        found
-    }
-
-    fn score(&self, item: &Item, entry: &Entry) -> f64 {
-        let title = similarity(&item.title.base, &entry.title.base);
-        let artist = artist_similarity(&item.artists.key, &entry.artists.key);
-        0.6 * title + 0.4 * artist
+            ranked.into_iter().map(|(_, at)| at).collect()
+        })
     }
 
     /// Whether `entry` is the item's version, with compatible featured
@@ -700,34 +777,72 @@ fn distinct_words(folded: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Normalised Levenshtein similarity, the better of the texts as written
-/// and with their words sorted (reordered words are the same words).
-pub fn similarity(a: &str, b: &str) -> f64 {
-    if a == b {
-        return 1.0;
-    }
-    let direct = strsim::normalized_levenshtein(a, b);
-    let sorted = |s: &str| {
-        let mut words: Vec<&str> = s.split(' ').collect();
-        words.sort_unstable();
-        words.join(" ")
-    };
-    direct.max(strsim::normalized_levenshtein(&sorted(a), &sorted(b)))
+thread_local! {
+    /// Per-track word weights of the fuzzy search under way on this
+    /// thread, all zero between searches.
+    static WEIGHTS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Artist keys alike: equal, one credit within the other (a duet against
-/// its first artist), or close in spelling.
-fn artist_similarity(a: &str, b: &str) -> f64 {
-    if a == b {
-        return 1.0;
+fn sorted_words(folded: &str) -> String {
+    let mut words: Vec<&str> = folded.split(' ').collect();
+    words.sort_unstable();
+    words.join(" ")
+}
+
+/// A text of the item compared with many: its folded words as written and
+/// sorted, each ready for bit-parallel Levenshtein distances.
+struct Text<'a> {
+    text: &'a str,
+    direct: BatchComparator<char>,
+    /// For the sorted words, when they are not the words as written.
+    reordered: Option<BatchComparator<char>>,
+}
+
+impl<'a> Text<'a> {
+    fn new(text: &'a str, sorted: &'a str) -> Text<'a> {
+        Text {
+            text,
+            direct: BatchComparator::new(text.chars()),
+            reordered: (sorted != text).then(|| BatchComparator::new(sorted.chars())),
+        }
     }
-    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let within = !short.is_empty() && {
-        let words: Vec<&str> = long.split(' ').collect();
-        short.split(' ').all(|w| words.contains(&w))
-    };
-    let spelled = similarity(a, b);
-    if within { spelled.max(0.9) } else { spelled }
+
+    /// Normalised Levenshtein similarity (one less the edits over the
+    /// longer text's length), the better of the texts as written and with
+    /// their words sorted: reordered words are the same words.
+    fn similarity(&self, other: &str, other_sorted: &str) -> f64 {
+        if self.text == other {
+            return 1.0;
+        }
+        let direct = self.direct.normalized_similarity(other.chars());
+        match &self.reordered {
+            Some(reordered) => direct.max(reordered.normalized_similarity(other_sorted.chars())),
+            None if other_sorted != other => {
+                direct.max(self.direct.normalized_similarity(other_sorted.chars()))
+            }
+            // Both are in order already.
+            None => direct,
+        }
+    }
+
+    /// Artist keys alike: equal, one credit within the other (a duet
+    /// against its first artist), or close in spelling.
+    fn artist_similarity(&self, other: &str, other_sorted: &str) -> f64 {
+        if self.text == other {
+            return 1.0;
+        }
+        let (short, long) = if self.text.len() <= other.len() {
+            (self.text, other)
+        } else {
+            (other, self.text)
+        };
+        let within = !short.is_empty() && {
+            let words: Vec<&str> = long.split(' ').collect();
+            short.split(' ').all(|w| words.contains(&w))
+        };
+        let spelled = self.similarity(other, other_sorted);
+        if within { spelled.max(0.9) } else { spelled }
+    }
 }
 
 /// A usage item read for the cascade.
@@ -738,6 +853,7 @@ struct Item {
     catalog_number: Option<String>,
     title: Title,
     artists: Artists,
+    sorted: Sorted,
     /// Featured names from the title and the artist credit.
     featured: Vec<String>,
     title_words: Vec<String>,
@@ -772,6 +888,7 @@ impl Item {
                 .filter(|k| !k.is_empty()),
             title_words: distinct_words(&title.base).map(str::to_owned).collect(),
             artist_words: distinct_words(&artists.key).map(str::to_owned).collect(),
+            sorted: Sorted::of(&title, &artists),
             title,
             artists,
             featured,
