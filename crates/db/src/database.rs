@@ -174,8 +174,10 @@ impl Database {
             })
             .await
             .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?;
-        if broken {
-            // Never back into the pool in a half-finished transaction.
+        if broken || matches!(result, Err(DbError::Unavailable(_))) {
+            // Never back into the pool in a half-finished transaction, nor
+            // a connection that lost its server: the next checkout opens a
+            // fresh one.
             let _ = managed::Object::take(conn);
         }
         result

@@ -29,14 +29,71 @@ impl From<DieselError> for DbError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 Self::Unavailable(info.message().to_owned())
             }
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if connection_lost(info.message()) =>
+            {
+                Self::Unavailable(info.message().to_owned())
+            }
+            // A rollback that could not be sent: the connection went away
+            // in the middle of a transaction.
+            DieselError::BrokenTransactionManager => {
+                Self::Unavailable("the connection broke in the middle of a transaction".into())
+            }
             other => Self::Query(other),
         }
     }
+}
+
+/// Whether libpq's message says the connection to the server went away
+/// (the server restarted, a proxy or the network dropped it): a passing
+/// failure, not a wrong query.
+fn connection_lost(message: &str) -> bool {
+    const LOST: [&str; 8] = [
+        "server closed the connection",
+        "no connection to the server",
+        "connection to server was lost",
+        "could not receive data from server",
+        "could not send data to server",
+        "terminating connection",
+        "ssl syscall error",
+        "connection reset by peer",
+    ];
+    let message = message.to_ascii_lowercase();
+    LOST.iter().any(|lost| message.contains(lost))
 }
 
 impl DbError {
     /// Whether a unique constraint whose name contains `needle` refused the write.
     pub fn is_conflict_on(&self, needle: &str) -> bool {
         matches!(self, Self::Conflict(what) if what.contains(needle))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unknown(message: &str) -> DbError {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned())).into()
+    }
+
+    #[test]
+    fn a_lost_connection_is_passing_and_a_wrong_query_is_not() {
+        for lost in [
+            "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
+            "no connection to the server\n",
+            "could not receive data from server: Connection reset by peer",
+            "SSL SYSCALL error: EOF detected",
+        ] {
+            assert!(matches!(unknown(lost), DbError::Unavailable(_)), "{lost}");
+        }
+        assert!(matches!(
+            DbError::from(DieselError::BrokenTransactionManager),
+            DbError::Unavailable(_)
+        ));
+        assert!(matches!(
+            unknown("column \"nope\" does not exist"),
+            DbError::Query(_)
+        ));
     }
 }

@@ -262,10 +262,18 @@ async fn what_follows_a_run_survives_the_database_dropping_for_a_moment() {
 
     // The first: the module delivers its event again, and the delivery
     // wakes the workflows, which carry on.
+    // A connection the cut broke may still answer the first request 503
+    // ("temporarily unavailable"), which the module retries as it does any
+    // 5xx: deliver likewise until the gateway answers otherwise.
     oas::workflows::spawn(app.state.clone());
-    let (status, answer) = app
-        .deliver_event(&cleanings[0].id, event_of(&cleanings[0]))
-        .await;
+    let (status, answer) = wait_until(Duration::from_secs(30), || async {
+        let (status, answer) = app
+            .deliver_event(&cleanings[0].id, event_of(&cleanings[0]))
+            .await;
+        (status != StatusCode::SERVICE_UNAVAILABLE).then_some((status, answer))
+    })
+    .await
+    .expect("the gateway answers once the database is back");
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["status"], "already_recorded");
     // The second: nobody delivers anything; the reconciler finds it.
