@@ -531,8 +531,9 @@ impl Index {
     }
 
     fn by_fuzzy(&self, item: &Item, mut notes: Vec<String>) -> Outcome {
-        let title = Text::new(&item.title.base, &item.sorted.title);
-        let artist = Text::new(&item.artists.key, &item.sorted.artist);
+        let sorted = Sorted::of(&item.title, &item.artists);
+        let title = Text::new(&item.title.base, &sorted.title);
+        let artist = Text::new(&item.artists.key, &sorted.artist);
         let mut scored: Vec<(f64, u32)> = self
             .candidates(item)
             .into_iter()
@@ -853,7 +854,6 @@ struct Item {
     catalog_number: Option<String>,
     title: Title,
     artists: Artists,
-    sorted: Sorted,
     /// Featured names from the title and the artist credit.
     featured: Vec<String>,
     title_words: Vec<String>,
@@ -888,7 +888,6 @@ impl Item {
                 .filter(|k| !k.is_empty()),
             title_words: distinct_words(&title.base).map(str::to_owned).collect(),
             artist_words: distinct_words(&artists.key).map(str::to_owned).collect(),
-            sorted: Sorted::of(&title, &artists),
             title,
             artists,
             featured,
