@@ -21,6 +21,7 @@ pub mod login_failures;
 pub mod organisations;
 pub mod refresh_tokens;
 pub mod registrations;
+pub mod reports;
 pub mod sales_files;
 pub mod schema;
 pub mod snapshots;

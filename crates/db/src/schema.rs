@@ -442,3 +442,35 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        kind -> Text,
+        period_from -> Text,
+        period_to -> Text,
+        by_period -> Text,
+        files -> Nullable<Text>,
+        status -> Text,
+        status_cause -> Nullable<Text>,
+        row_count -> Nullable<BigInt>,
+        total_revenue -> Nullable<Text>,
+        currency -> Nullable<Text>,
+        quantity -> Nullable<BigInt>,
+        result_key -> Nullable<Text>,
+        job_id -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_snapshots (report_id) {
+        report_id -> BigInt,
+        organisation_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -171,3 +171,45 @@ pub fn bodies_of(
         .select(snapshot_pages::body)
         .load(conn)?)
 }
+
+/// Ids per `IN` list.
+const CHUNK: usize = 500;
+
+/// The headers of `files` that have a snapshot.
+pub fn headers_of_files(
+    conn: &mut DbConnection,
+    files: &[i64],
+) -> Result<Vec<SnapshotHeaderRow>, DbError> {
+    let mut headers = Vec::with_capacity(files.len());
+    for chunk in files.chunks(CHUNK) {
+        headers.extend(
+            snapshots::table
+                .filter(snapshots::file_id.eq_any(chunk))
+                .select(SnapshotHeaderRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(headers)
+}
+
+/// The first `pages` pages (the highest groups) of a dimension of each of
+/// `files`.
+pub fn leading_bodies(
+    conn: &mut DbConnection,
+    files: &[i64],
+    dimension: &str,
+    pages: i32,
+) -> Result<Vec<String>, DbError> {
+    let mut bodies = Vec::new();
+    for chunk in files.chunks(CHUNK) {
+        bodies.extend(
+            snapshot_pages::table
+                .filter(snapshot_pages::file_id.eq_any(chunk))
+                .filter(snapshot_pages::dimension.eq(dimension.to_owned()))
+                .filter(snapshot_pages::page.lt(pages))
+                .select(snapshot_pages::body)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(bodies)
+}

@@ -1,6 +1,7 @@
 //! The data engine: reading sales reports as they come. Used by the
 //! modules only; the gateway never links it.
 
+pub mod cells;
 pub mod dates;
 pub mod decode;
 pub mod dsr;

@@ -437,6 +437,11 @@ fn artist_key(folded: &str) -> String {
     words.join(" ")
 }
 
+/// The fields of a sales line that make its usage item: lines of a file
+/// with the same five values (as written, a missing one as empty) are one
+/// item, matched once.
+pub const ITEM_FIELDS: [&str; 5] = ["artist", "track_title", "release_title", "isrc", "upc"];
+
 /// What identifies a usage item to a remembered rule: its artist and
 /// title as written (folded), and its identifiers normalised (empty when
 /// absent or invalid).

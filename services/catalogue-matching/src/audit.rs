@@ -18,6 +18,7 @@ use oas_domain::money::Amount;
 use oas_platform::config::Settings;
 use oas_platform::module::Failure;
 use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore};
+use oas_sales::cells::text;
 use oas_sales::names;
 
 /// How much a finding matters.
@@ -539,7 +540,8 @@ pub const COLUMNS: [&str; 12] = [
     "detail",
 ];
 
-/// Writes `findings` as CSV, gzipped, to `path`.
+/// Writes `findings` as CSV, gzipped, to `path`; no text cell can run as
+/// a spreadsheet formula.
 pub fn write(findings: &[Finding], path: &Path) -> std::io::Result<()> {
     let file = std::fs::File::create(path)?;
     let gzip = flate2::write::GzEncoder::new(file, flate2::Compression::default());
@@ -552,14 +554,14 @@ pub fn write(findings: &[Finding], path: &Path) -> std::io::Result<()> {
             f.severity.as_str(),
             &id(f.track_id),
             &id(f.release_id),
-            &f.isrc,
-            &f.upc,
-            &f.artist,
-            &f.title,
+            &text(&f.isrc),
+            &text(&f.upc),
+            &text(&f.artist),
+            &text(&f.title),
             &f.files.to_string(),
             &f.lines.to_string(),
             &f.revenue.to_string(),
-            &f.detail,
+            &text(&f.detail),
         ])?;
     }
     let gzip = out.into_inner().map_err(|e| e.into_error())?;

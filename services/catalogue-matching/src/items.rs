@@ -20,7 +20,7 @@ pub struct Item {
 }
 
 /// The columns an item is read from.
-const KEY: [&str; 5] = ["artist", "track_title", "release_title", "isrc", "upc"];
+const KEY: [&str; 5] = oas_sales::names::ITEM_FIELDS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ItemsError {

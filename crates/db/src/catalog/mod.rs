@@ -13,10 +13,14 @@ use crate::{DbConnection, DbError};
 
 mod audits;
 mod lists;
+mod report_rows;
 mod rules;
 
 pub use audits::{CatalogAuditChange, CatalogAuditRecord, NewCatalogAudit};
 pub use lists::{ArtistRow, AuditRelease, AuditTrack, ReleaseFilter, ReleaseRow, for_audit};
+pub use report_rows::{
+    CatalogEntry, ItemMatch, catalog_entries, item_matches, waiting_revenue,
+};
 pub use rules::{Covered, NewRuleFields, UsageFilter, UsageRow, usage, usage_item};
 
 /// Rows written per statement on PostgreSQL.

@@ -23,8 +23,9 @@ pub fn check_output(module: Module, output: &serde_json::Value) -> Result<(), St
         Module::Importer => read::<importer::Output>(output),
         Module::Ping => read::<ping::Output>(output),
         Module::CatalogueMatching => read::<catalogue_matching::Output>(output),
+        Module::Report => read::<report::Output>(output),
         // Modules whose contract is not written yet promise nothing.
-        Module::Report | Module::Statement => Ok(()),
+        Module::Statement => Ok(()),
     }
 }
 
@@ -494,6 +495,112 @@ pub mod catalogue_matching {
     }
 }
 
+/// The report module: the sales lines of a period, matched or not, as a
+/// gzipped CSV file, with the report's totals saved as its snapshot.
+pub mod report {
+    use super::*;
+    use crate::money::Amount;
+
+    pub const ACTION: &str = "report";
+
+    /// Which lines a report holds.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Kind {
+        /// The lines whose usage item is matched to the catalog, with the
+        /// catalog's fields beside them.
+        Monthly,
+        /// The lines whose usage item is not (waiting for review, or
+        /// unmatched, or not matched yet).
+        Unmatched,
+    }
+
+    impl Kind {
+        pub const ALL: [Kind; 2] = [Kind::Monthly, Kind::Unmatched];
+
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Kind::Monthly => "monthly",
+                Kind::Unmatched => "unmatched",
+            }
+        }
+    }
+
+    /// Which month of a line places it in a period.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum By {
+        /// The month the report it came in covers (the file's, when the
+        /// line names none).
+        #[default]
+        Reporting,
+        /// The month the sale was made (the reporting month when the line
+        /// names none).
+        Sale,
+    }
+
+    impl By {
+        pub const ALL: [By; 2] = [By::Reporting, By::Sale];
+
+        pub fn as_str(self) -> &'static str {
+            match self {
+                By::Reporting => "reporting",
+                By::Sale => "sale",
+            }
+        }
+    }
+
+    /// A processed file whose lines the report reads.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Source {
+        pub file_id: i64,
+        /// The file's name, written beside each of its lines.
+        pub name: String,
+        /// The importer's `parquet_key`.
+        pub parquet_key: String,
+        /// The file's reporting period, for lines that name none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub period: Option<String>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Params {
+        /// The report's id: its snapshot is saved under it.
+        pub report_id: i64,
+        pub kind: Kind,
+        /// Months `YYYY-MM`, inclusive.
+        pub period_from: String,
+        pub period_to: String,
+        #[serde(default)]
+        pub by: By,
+        pub files: Vec<Source>,
+        /// Where the CSV (gzipped) is written.
+        pub target: String,
+    }
+
+    /// A report written.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Output {
+        /// The key written (the `target`).
+        pub key: String,
+        /// Lines in the report.
+        pub rows: u64,
+        /// What they add up to in the base currency, exact.
+        pub total: Amount,
+        /// The base currency (none when the report has no line).
+        pub currency: Option<String>,
+        pub quantity: i64,
+        /// What they add up to in each file currency, exact.
+        pub by_currency: std::collections::BTreeMap<String, Amount>,
+        /// Lines of the period's files, in either report.
+        pub period_lines: u64,
+        /// Bytes written (compressed).
+        pub bytes: u64,
+    }
+}
+
 /// The ping module: checks a deployment's module plumbing.
 pub mod ping {
     use super::*;
@@ -544,6 +651,7 @@ mod tests {
         let reason = check_output(Module::Uploads, &unkinded).unwrap_err();
         assert!(reason.contains("kind"), "{reason}");
         assert!(check_output(Module::Importer, &serde_json::json!({"lines": 1})).is_err());
-        assert!(check_output(Module::Report, &serde_json::json!({"any": 1})).is_ok());
+        let reason = check_output(Module::Report, &serde_json::json!({"any": 1})).unwrap_err();
+        assert!(reason.contains("key"), "{reason}");
     }
 }

@@ -131,6 +131,33 @@ pub struct Summary {
     pub total_gross: Amount,
 }
 
+/// How many groups of each dimension a report's snapshot keeps.
+pub const REPORT_TOP: usize = 100;
+
+/// A report's totals: what its lines add up to, and its groups of each
+/// dimension (the [`REPORT_TOP`] highest, with how many there are). Its
+/// amounts are in the base currency (`revenue` and `base_revenue` alike):
+/// a report may hold lines of several currencies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSnapshot {
+    pub report_id: i64,
+    pub organisation_id: i64,
+    pub currency: Option<String>,
+    pub lines: i64,
+    pub revenue: Amount,
+    pub quantity: i64,
+    pub groups: BTreeMap<Dimension, ReportGroups>,
+}
+
+/// One dimension of a report's snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportGroups {
+    /// Groups in all.
+    pub count: i64,
+    /// The highest, by revenue.
+    pub top: Vec<SnapshotRow>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error("the snapshot store failed: {0}")]
@@ -168,7 +195,25 @@ pub trait SnapshotStore {
         dimension: Dimension,
         limit: usize,
     ) -> Result<Vec<SnapshotRow>, SnapshotError>;
+    /// The headers of `files` (those with a snapshot).
+    async fn totals_of(&self, files: &[i64]) -> Result<Vec<SnapshotTotals>, SnapshotError>;
+    /// A dimension's groups merged across `files` (summed by key), highest
+    /// base revenue first, from each file's [`LEADING`] highest groups:
+    /// what is read stays bounded however many groups a file has.
+    async fn top_of(
+        &self,
+        files: &[i64],
+        dimension: Dimension,
+        limit: usize,
+    ) -> Result<Vec<SnapshotRow>, SnapshotError>;
+    /// Stores a report's snapshot, replacing any earlier one.
+    async fn save_report(&self, snapshot: &ReportSnapshot) -> Result<(), SnapshotError>;
+    async fn report(&self, report_id: i64) -> Result<Option<ReportSnapshot>, SnapshotError>;
+    async fn delete_report(&self, report_id: i64) -> Result<(), SnapshotError>;
 }
+
+/// How many of each file's highest groups [`SnapshotStore::top_of`] reads.
+pub const LEADING: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeriodRevenue {
@@ -319,6 +364,41 @@ impl SnapshotStore for AnySnapshots {
         match self {
             Self::Sql(s) => s.top(organisation_id, dimension, limit).await,
             Self::Mongo(s) => s.top(organisation_id, dimension, limit).await,
+        }
+    }
+    async fn totals_of(&self, files: &[i64]) -> Result<Vec<SnapshotTotals>, SnapshotError> {
+        match self {
+            Self::Sql(s) => s.totals_of(files).await,
+            Self::Mongo(s) => s.totals_of(files).await,
+        }
+    }
+    async fn top_of(
+        &self,
+        files: &[i64],
+        dimension: Dimension,
+        limit: usize,
+    ) -> Result<Vec<SnapshotRow>, SnapshotError> {
+        match self {
+            Self::Sql(s) => s.top_of(files, dimension, limit).await,
+            Self::Mongo(s) => s.top_of(files, dimension, limit).await,
+        }
+    }
+    async fn save_report(&self, snapshot: &ReportSnapshot) -> Result<(), SnapshotError> {
+        match self {
+            Self::Sql(s) => s.save_report(snapshot).await,
+            Self::Mongo(s) => s.save_report(snapshot).await,
+        }
+    }
+    async fn report(&self, report_id: i64) -> Result<Option<ReportSnapshot>, SnapshotError> {
+        match self {
+            Self::Sql(s) => s.report(report_id).await,
+            Self::Mongo(s) => s.report(report_id).await,
+        }
+    }
+    async fn delete_report(&self, report_id: i64) -> Result<(), SnapshotError> {
+        match self {
+            Self::Sql(s) => s.delete_report(report_id).await,
+            Self::Mongo(s) => s.delete_report(report_id).await,
         }
     }
 }

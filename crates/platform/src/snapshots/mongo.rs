@@ -12,7 +12,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, IndexModel};
 use oas_domain::money::Amount;
 
-use super::{PeriodRevenue, by_period, merge_top};
+use super::{LEADING, PeriodRevenue, ReportSnapshot, by_period, merge_top};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -54,10 +54,23 @@ struct RowDoc {
     quantity: i64,
 }
 
+/// A report's snapshot: one document, its body the snapshot as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ReportDoc {
+    report_id: i64,
+    organisation_id: i64,
+    body: String,
+}
+
 #[derive(Clone)]
 pub struct MongoSnapshots {
     headers: Collection<HeaderDoc>,
     rows: Collection<RowDoc>,
+    reports: Collection<ReportDoc>,
+}
+
+fn store_text(e: &impl std::fmt::Display) -> SnapshotError {
+    SnapshotError::Store(e.to_string())
 }
 
 fn store(e: mongodb::error::Error) -> SnapshotError {
@@ -75,6 +88,7 @@ impl MongoSnapshots {
         let this = Self {
             headers: database.collection("snapshots"),
             rows: database.collection("snapshot_rows"),
+            reports: database.collection("report_snapshots"),
         };
         this.create_indexes().await?;
         Ok(this)
@@ -111,6 +125,15 @@ impl MongoSnapshots {
             .create_index(
                 IndexModel::builder()
                     .keys(doc! {"organisation_id": 1, "dimension": 1, "key": 1})
+                    .build(),
+            )
+            .await
+            .map_err(store)?;
+        self.reports
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"report_id": 1})
+                    .options(IndexOptions::builder().unique(true).build())
                     .build(),
             )
             .await
@@ -353,5 +376,88 @@ impl SnapshotStore for MongoSnapshots {
             .map(row_of)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(merge_top(rows, limit))
+    }
+
+    async fn totals_of(&self, files: &[i64]) -> Result<Vec<SnapshotTotals>, SnapshotError> {
+        let headers: Vec<HeaderDoc> = self
+            .headers
+            .find(doc! {"file_id": {"$in": files.to_vec()}})
+            .await
+            .map_err(store)?
+            .try_collect()
+            .await
+            .map_err(store)?;
+        headers.into_iter().map(totals_of).collect()
+    }
+
+    async fn top_of(
+        &self,
+        files: &[i64],
+        dimension: Dimension,
+        limit: usize,
+    ) -> Result<Vec<SnapshotRow>, SnapshotError> {
+        let headers: Vec<HeaderDoc> = self
+            .headers
+            .find(doc! {"file_id": {"$in": files.to_vec()}})
+            .await
+            .map_err(store)?
+            .try_collect()
+            .await
+            .map_err(store)?;
+        let generations: Vec<&str> = headers.iter().map(|h| h.generation.as_str()).collect();
+        let leading = i64::try_from(LEADING).unwrap_or(i64::MAX);
+        let docs: Vec<RowDoc> = self
+            .rows
+            .find(doc! {
+                "file_id": {"$in": files.to_vec()},
+                "generation": {"$in": generations},
+                "dimension": dimension.as_str(),
+                "position": {"$lt": leading},
+            })
+            .await
+            .map_err(store)?
+            .try_collect()
+            .await
+            .map_err(store)?;
+        let rows = docs
+            .into_iter()
+            .map(row_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(merge_top(rows, limit))
+    }
+
+    async fn save_report(&self, snapshot: &ReportSnapshot) -> Result<(), SnapshotError> {
+        let document = ReportDoc {
+            report_id: snapshot.report_id,
+            organisation_id: snapshot.organisation_id,
+            body: serde_json::to_string(snapshot).map_err(|e| store_text(&e))?,
+        };
+        self.reports
+            .replace_one(doc! {"report_id": snapshot.report_id}, document)
+            .upsert(true)
+            .await
+            .map_err(store)?;
+        Ok(())
+    }
+
+    async fn report(&self, report_id: i64) -> Result<Option<ReportSnapshot>, SnapshotError> {
+        let found = self
+            .reports
+            .find_one(doc! {"report_id": report_id})
+            .await
+            .map_err(store)?;
+        found
+            .map(|d| {
+                serde_json::from_str(&d.body).map_err(|e| SnapshotError::Corrupt(e.to_string()))
+            })
+            .transpose()
+    }
+
+    async fn delete_report(&self, report_id: i64) -> Result<(), SnapshotError> {
+        self.reports
+            .delete_one(doc! {"report_id": report_id})
+            .await
+            .map_err(store)?;
+        Ok(())
     }
 }

@@ -11,11 +11,12 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use oas_db::Database;
+use oas_db::reports::ReportSnapshotRow;
 use oas_db::snapshots::{self, SnapshotHeaderRow, SnapshotPage};
 use oas_domain::money::Amount;
 use serde::Deserialize;
 
-use super::{PeriodRevenue, by_period, merge_top};
+use super::{LEADING, PeriodRevenue, ReportSnapshot, by_period, merge_top};
 
 use super::{
     Dimension, Snapshot, SnapshotError, SnapshotRow, SnapshotStore, SnapshotTotals, Summary,
@@ -376,6 +377,69 @@ impl SnapshotStore for SqlSnapshots {
             rows.extend(rows_of(body)?);
         }
         Ok(merge_top(rows, limit))
+    }
+
+    async fn totals_of(&self, files: &[i64]) -> Result<Vec<SnapshotTotals>, SnapshotError> {
+        let files = files.to_vec();
+        self.db
+            .run(move |conn| snapshots::headers_of_files(conn, &files))
+            .await
+            .map_err(store)?
+            .into_iter()
+            .map(totals_of)
+            .collect()
+    }
+
+    async fn top_of(
+        &self,
+        files: &[i64],
+        dimension: Dimension,
+        limit: usize,
+    ) -> Result<Vec<SnapshotRow>, SnapshotError> {
+        let files = files.to_vec();
+        let pages = i32::try_from(LEADING.div_ceil(PAGE_ROWS)).unwrap_or(1);
+        let bodies = self
+            .db
+            .run(move |conn| snapshots::leading_bodies(conn, &files, dimension.as_str(), pages))
+            .await
+            .map_err(store)?;
+        let mut rows = Vec::new();
+        for body in &bodies {
+            rows.extend(rows_of(body)?);
+        }
+        Ok(merge_top(rows, limit))
+    }
+
+    async fn save_report(&self, snapshot: &ReportSnapshot) -> Result<(), SnapshotError> {
+        let row = ReportSnapshotRow {
+            report_id: snapshot.report_id,
+            organisation_id: snapshot.organisation_id,
+            body: serde_json::to_string(snapshot).map_err(store)?,
+            created_at: Utc::now().naive_utc(),
+        };
+        self.db
+            .run(move |conn| ReportSnapshotRow::replace(conn, &row))
+            .await
+            .map_err(store)
+    }
+
+    async fn report(&self, report_id: i64) -> Result<Option<ReportSnapshot>, SnapshotError> {
+        let row = self
+            .db
+            .run(move |conn| ReportSnapshotRow::find(conn, report_id))
+            .await
+            .map_err(store)?;
+        row.map(|r| {
+            serde_json::from_str(&r.body).map_err(|e| SnapshotError::Corrupt(e.to_string()))
+        })
+        .transpose()
+    }
+
+    async fn delete_report(&self, report_id: i64) -> Result<(), SnapshotError> {
+        self.db
+            .run(move |conn| ReportSnapshotRow::delete(conn, report_id))
+            .await
+            .map_err(store)
     }
 }
 

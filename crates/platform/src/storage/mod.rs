@@ -174,6 +174,13 @@ pub fn catalog_audit_key(organisation_id: i64, audit_id: i64) -> Result<ObjectKe
     ))
 }
 
+/// Where a report's file is kept.
+pub fn report_key(organisation_id: i64, report_id: i64) -> Result<ObjectKey, StorageError> {
+    ObjectKey::parse(&format!(
+        "org-{organisation_id}/reports/{report_id}/report.csv.gz"
+    ))
+}
+
 /// The folder of an organisation's standard sales lines, one Parquet file
 /// per sales file under its period: `org-<id>/lines/<YYYY-MM>/file-<id>.parquet`.
 pub fn lines_prefix(organisation_id: i64) -> String {

@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod api_keys;
 pub mod auth;
 pub mod catalog;
+pub mod dashboard;
 pub mod files;
 pub mod formats;
 pub mod hello;
@@ -16,6 +17,7 @@ pub mod me;
 pub mod ops;
 pub mod organisations;
 pub mod registrations;
+pub mod reports;
 pub mod sales;
 pub mod storage;
 pub mod users;
@@ -98,6 +100,12 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(formats::create_format)
         .service(formats::get_format)
         .service(formats::update_format)
+        .service(reports::create_report)
+        .service(reports::list_reports)
+        .service(reports::get_report)
+        .service(reports::report_link)
+        .service(reports::delete_report)
+        .service(dashboard::dashboard)
         .service(sales::file_snapshot)
         .service(sales::sales_summary)
         .service(jobs::get_job)

@@ -31,6 +31,8 @@ pub enum Subject {
     CatalogImport(i64),
     /// A catalog audit.
     CatalogAudit(i64),
+    /// A report.
+    Report(i64),
     /// Nothing in particular (a ping).
     None,
 }
@@ -39,12 +41,17 @@ pub enum Subject {
 const CATALOG_IMPORT: &str = "catalog_import";
 /// How a catalog audit is named in `jobs.subject_kind`.
 const CATALOG_AUDIT: &str = "catalog_audit";
+/// How a report is named in `jobs.subject_kind`.
+const REPORT: &str = "report";
 
 impl Subject {
     pub fn file_id(self) -> Option<i64> {
         match self {
             Subject::File(id) => Some(id),
-            Subject::CatalogImport(_) | Subject::CatalogAudit(_) | Subject::None => None,
+            Subject::CatalogImport(_)
+            | Subject::CatalogAudit(_)
+            | Subject::Report(_)
+            | Subject::None => None,
         }
     }
 
@@ -53,6 +60,7 @@ impl Subject {
         match self {
             Subject::CatalogImport(id) => (Some(CATALOG_IMPORT.to_owned()), Some(id)),
             Subject::CatalogAudit(id) => (Some(CATALOG_AUDIT.to_owned()), Some(id)),
+            Subject::Report(id) => (Some(REPORT.to_owned()), Some(id)),
             Subject::File(_) | Subject::None => (None, None),
         }
     }
@@ -63,6 +71,7 @@ impl Subject {
             (Some(id), _, _) => Subject::File(id),
             (None, Some(CATALOG_IMPORT), Some(id)) => Subject::CatalogImport(id),
             (None, Some(CATALOG_AUDIT), Some(id)) => Subject::CatalogAudit(id),
+            (None, Some(REPORT), Some(id)) => Subject::Report(id),
             _ => Subject::None,
         }
     }

@@ -27,6 +27,7 @@ pub mod dsr_message;
 pub mod files;
 pub mod import;
 pub mod matching;
+pub mod reports;
 
 use std::time::Duration;
 
@@ -59,14 +60,17 @@ pub async fn job_ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()
     match Subject::of(job) {
         Subject::CatalogImport(id) => return catalog_import::ended(state, job, module, id).await,
         Subject::CatalogAudit(id) => return catalog_tasks::audit_ended(state, job, id).await,
+        Subject::Report(id) => return reports::ended(state, job, id).await,
         Subject::File(_) | Subject::None => {}
     }
     match module {
         Module::Uploads => clean::ended(state, job).await,
         Module::Importer => import::ended(state, job).await,
         Module::CatalogueMatching => matching::ended(state, job).await,
-        // Not launched by any workflow yet: nothing follows their runs.
-        Module::Report | Module::Statement => Ok(()),
+        // A report's run always names its report (above).
+        Module::Report => Ok(()),
+        // Not launched by any workflow yet: nothing follows its runs.
+        Module::Statement => Ok(()),
         Module::Ping => Ok(()),
     }
 }
@@ -169,6 +173,19 @@ async fn fail_subject(
                 .db
                 .run(move |conn| {
                     oas_db::catalog::CatalogAuditRecord::transition(conn, id, processing, &change)
+                })
+                .await?;
+            return Ok(());
+        }
+        Subject::Report(id) => {
+            let change = reports::failing(format!(
+                "OAS could not carry on after the {} module's run ({error}). Ask for the report again.",
+                job.module
+            ));
+            state
+                .db
+                .run(move |conn| {
+                    oas_db::reports::ReportRecord::transition(conn, id, reports::PENDING, &change)
                 })
                 .await?;
             return Ok(());

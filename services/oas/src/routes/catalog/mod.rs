@@ -8,6 +8,7 @@ mod tasks;
 
 pub use browse::{get_release, list_artists, list_releases, list_unmatched};
 pub use rules::{apply_rule, create_rule, delete_rule, list_rules};
+pub(crate) use tasks::{in_period, months};
 pub use tasks::{generate_catalog, get_audit, start_audit};
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
@@ -246,7 +247,7 @@ fn item_out(
 
 /// The organisation a catalog route works on: `?organisation=`, else the
 /// caller's active one.
-async fn organisation_for(
+pub(crate) async fn organisation_for(
     state: &AppState,
     auth: &Authenticated,
     organisation: Option<i64>,
@@ -783,7 +784,7 @@ pub async fn match_files(
 
 /// The organisation's files among `ids` (404 naming the first that is
 /// not one of them), or, without ids, every PROCESSED and FINALIZED one.
-async fn files_named(
+pub(crate) async fn files_named(
     state: &AppState,
     org: i64,
     ids: Option<Vec<i64>>,

@@ -27,7 +27,7 @@ use crate::state::AppState;
 const DOWNLOAD_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// `period_from` and `period_to`, each a month (`YYYY-MM`), in order.
-fn months(from: &Option<String>, to: &Option<String>) -> Result<(), ApiError> {
+pub(crate) fn months(from: &Option<String>, to: &Option<String>) -> Result<(), ApiError> {
     for (name, value) in [("period_from", from), ("period_to", to)] {
         if let Some(value) = value
             && chrono::NaiveDate::parse_from_str(&format!("{value}-01"), "%Y-%m-%d").is_err()
@@ -47,7 +47,7 @@ fn months(from: &Option<String>, to: &Option<String>) -> Result<(), ApiError> {
 }
 
 /// Whether `file` reports or covers a month from `from` to `to`.
-fn in_period(file: &SalesFile, from: Option<&str>, to: Option<&str>) -> bool {
+pub(crate) fn in_period(file: &SalesFile, from: Option<&str>, to: Option<&str>) -> bool {
     if from.is_none() && to.is_none() {
         return true;
     }

@@ -1,0 +1,255 @@
+//! The dashboard: the active organisation's figures over a range of
+//! months, from the files' snapshots (their headers, and each file's
+//! highest groups) and the matches' items not matched; no sales line is
+//! read again.
+
+use actix_web::{get, web};
+use oas_db::catalog::waiting_revenue;
+use oas_db::organisations::Organisation;
+use oas_db::sales_files::{ListFilter, SalesFile};
+use oas_domain::access::Permission;
+use oas_domain::file::FileStatus;
+use oas_domain::money::Amount;
+use oas_platform::snapshots::{Dimension, SnapshotRow, SnapshotStore, by_period};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Authenticated;
+use crate::http::ApiError;
+use crate::http::error::ErrorBody;
+use crate::routes::catalog::{in_period, months, organisation_for};
+use crate::state::AppState;
+
+/// Groups in each top list.
+const TOP: usize = 10;
+/// Files the dashboard counts, at most.
+const MAX_FILES: i64 = 100_000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DashboardQuery {
+    /// The organisation; the caller's active one by default.
+    pub organisation: Option<i64>,
+    /// The first month (`YYYY-MM`); from the first file when absent.
+    #[param(value_type = Option<String>, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-01")]
+    pub period_from: Option<String>,
+    /// The last month (`YYYY-MM`); to the last file when absent.
+    #[param(value_type = Option<String>, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-12")]
+    pub period_to: Option<String>,
+}
+
+/// A month's revenue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MonthRevenue {
+    #[schema(example = "2026-01")]
+    pub period: String,
+    /// In the base currency, exact decimal text.
+    #[schema(example = "1204.5")]
+    pub revenue: String,
+    pub quantity: i64,
+}
+
+/// One of the highest groups of a dimension.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TopOut {
+    pub name: String,
+    /// Its identifiers: the ISRC of a track, the UPC of a release, a
+    /// territory's code; the normalised name it is grouped by otherwise.
+    pub ids: Vec<String>,
+    /// In the base currency, exact decimal text.
+    pub revenue: String,
+    pub quantity: i64,
+}
+
+impl From<SnapshotRow> for TopOut {
+    fn from(r: SnapshotRow) -> Self {
+        let mut ids: Vec<String> = [r.isrc, r.upc].into_iter().flatten().collect();
+        if ids.is_empty() {
+            ids.push(r.key.replace('\u{1f}', " – "));
+        }
+        TopOut {
+            name: r.name,
+            ids,
+            revenue: r.base_revenue.to_string(),
+            quantity: r.quantity,
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct FileCounts {
+    /// PROCESSED or FINALIZED.
+    pub processed: i64,
+    pub failed: i64,
+    /// Uploaded and not yet processed, or being processed.
+    pub in_progress: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnmatchedOut {
+    /// Revenue of the period not matched to the catalog (waiting for
+    /// review or unmatched), in the base currency, exact decimal text.
+    pub revenue: String,
+    /// Its share of the period's revenue, 0 to 1 (4 decimals).
+    pub share: f64,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct StatementCounts {
+    pub draft: i64,
+    pub approved: i64,
+}
+
+/// The organisation's figures over the months asked for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DashboardOut {
+    pub period_from: Option<String>,
+    pub period_to: Option<String>,
+    /// The organisation's base currency, of every amount.
+    pub currency: String,
+    /// Revenue of the processed files reporting in each month, oldest first.
+    pub revenue_by_month: Vec<MonthRevenue>,
+    /// The period's revenue, exact decimal text.
+    pub total_revenue: String,
+    pub top_artists: Vec<TopOut>,
+    pub top_tracks: Vec<TopOut>,
+    pub top_releases: Vec<TopOut>,
+    pub top_dsps: Vec<TopOut>,
+    pub top_territories: Vec<TopOut>,
+    pub files: FileCounts,
+    pub unmatched: UnmatchedOut,
+    pub statements: StatementCounts,
+}
+
+/// The organisation's dashboard: revenue by month, the top artists,
+/// tracks, releases, stores and territories, files by status, the revenue
+/// not matched to the catalog and its share, statements by status. Each
+/// top list merges every file's highest 500 groups of its dimension.
+#[utoipa::path(
+    tag = "dashboard",
+    security(("api_key" = []), ("bearer" = [])),
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "The figures", body = DashboardOut),
+        (status = 400, description = "A malformed month, or no organisation given or active", body = ErrorBody),
+        (status = 404, description = "No such organisation of the caller's", body = ErrorBody),
+    ),
+)]
+#[get("/api/dashboard/")]
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<DashboardQuery>,
+) -> Result<web::Json<DashboardOut>, ApiError> {
+    let DashboardQuery {
+        organisation,
+        period_from,
+        period_to,
+    } = query.into_inner();
+    months(&period_from, &period_to)?;
+    let org = organisation_for(&state, &auth, organisation, Permission::View).await?;
+    let (organisation, files) = state
+        .db
+        .run(move |conn| {
+            let organisation = Organisation::find(conn, org)?;
+            let (files, _) = SalesFile::list(conn, org, &ListFilter::default(), 0, MAX_FILES)?;
+            Ok::<_, oas_db::DbError>((organisation, files))
+        })
+        .await?;
+    let (from, to) = (period_from.as_deref(), period_to.as_deref());
+    let mut counts = FileCounts::default();
+    let mut processed: Vec<i64> = Vec::new();
+    for file in &files {
+        let known = file.reporting_period.is_some() || file.period_from.is_some();
+        let status = FileStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == file.status);
+        match status {
+            Some(FileStatus::Processed | FileStatus::Finalized) => {
+                if in_period(file, from, to) {
+                    counts.processed += 1;
+                    processed.push(file.id);
+                }
+            }
+            Some(FileStatus::Failed) => {
+                if !known || in_period(file, from, to) {
+                    counts.failed += 1;
+                }
+            }
+            _ => {
+                if !known || in_period(file, from, to) {
+                    counts.in_progress += 1;
+                }
+            }
+        }
+    }
+    let snapshots = &state.snapshots;
+    let totals = snapshots
+        .totals_of(&processed)
+        .await
+        .map_err(ApiError::internal)?;
+    let revenue_by_month = by_period(&totals)
+        .into_iter()
+        .filter(|p| from.is_none_or(|f| p.period.as_str() >= f) && to.is_none_or(|t| p.period.as_str() <= t))
+        .map(|p| MonthRevenue {
+            period: p.period,
+            revenue: p.base_revenue.to_string(),
+            quantity: p.quantity,
+        })
+        .collect();
+    let total: Amount = totals.iter().map(|t| t.base_revenue).sum();
+    let mut tops = Vec::with_capacity(Dimension::ALL.len());
+    for dimension in Dimension::ALL {
+        let rows = snapshots
+            .top_of(&processed, dimension, TOP)
+            .await
+            .map_err(ApiError::internal)?;
+        tops.push(rows.into_iter().map(TopOut::from).collect::<Vec<_>>());
+    }
+    let ids = processed.clone();
+    let waiting = state
+        .db
+        .run(move |conn| waiting_revenue(conn, org, &ids))
+        .await?;
+    let mut unmatched = Amount::ZERO;
+    for revenue in &waiting {
+        unmatched += Amount::parse_total(revenue).map_err(|_| {
+            ApiError::internal(anyhow::anyhow!("a usage item's revenue {revenue:?} is not exact"))
+        })?;
+    }
+    let share = share_of(unmatched, total);
+    let [artists, dsps, territories, tracks, releases]: [Vec<TopOut>; 5] = tops
+        .try_into()
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("five dimensions")))?;
+    Ok(web::Json(DashboardOut {
+        period_from,
+        period_to,
+        currency: organisation.base_currency,
+        revenue_by_month,
+        total_revenue: total.to_string(),
+        top_artists: artists,
+        top_tracks: tracks,
+        top_releases: releases,
+        top_dsps: dsps,
+        top_territories: territories,
+        files: counts,
+        unmatched: UnmatchedOut {
+            revenue: unmatched.to_string(),
+            share,
+        },
+        // Statements are counted here once the statement module writes them.
+        statements: StatementCounts::default(),
+    }))
+}
+
+/// `part` of `whole`, 0 to 1, to 4 decimals (0 of nothing).
+fn share_of(part: Amount, whole: Amount) -> f64 {
+    if whole.is_zero() {
+        return 0.0;
+    }
+    let (part, whole) = (part.to_fixed(6), whole.to_fixed(6));
+    match (part.parse::<f64>(), whole.parse::<f64>()) {
+        (Ok(p), Ok(w)) if w != 0.0 => ((p / w) * 10_000.0).round() / 10_000.0,
+        _ => 0.0,
+    }
+}

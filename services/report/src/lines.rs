@@ -1,0 +1,796 @@
+//! A report written line by line: each processed file's Parquet lines are
+//! read a few row groups at a time, each line of the period is joined to
+//! its usage item's match, and a line of the report's kind is written to
+//! the CSV and added to its totals and snapshot. Memory stays a slice of
+//! one file, that file's items and the snapshot's groups, whatever the
+//! period's size.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use foldhash::fast::RandomState;
+use oas_db::catalog::{CatalogEntry, ItemMatch};
+use oas_domain::job::contract::report::{By, Kind, Source};
+use oas_domain::money::Amount;
+use oas_platform::snapshots::{Dimension, ReportGroups, SnapshotRow};
+use oas_sales::cells::text;
+use oas_sales::names::{ITEM_FIELDS, fold};
+use polars::prelude::*;
+
+use crate::sink::Gzipped;
+
+/// Lines read at a time (whole row groups, so at least one group).
+const SLICE_ROWS: usize = 131_072;
+
+/// The line's columns a report reads, besides [`ITEM_FIELDS`].
+const COLUMNS: [&str; 18] = [
+    "line",
+    "reporting_period",
+    "sale_period",
+    "sale_start",
+    "sale_end",
+    "dsp",
+    "sub_service",
+    "territory",
+    "label",
+    "catalog_number",
+    "sale_type",
+    "quantity",
+    "gross_revenue",
+    "net_revenue",
+    "currency",
+    "exchange_rate",
+    "base_revenue",
+    "base_currency",
+];
+
+/// The header every report starts with: the line as the standard says,
+/// where it came from, its amounts in the file's and the base currency.
+pub const LINE_HEADER: [&str; 25] = [
+    "source_file",
+    "source_file_id",
+    "line",
+    "reporting_period",
+    "sale_period",
+    "sale_start",
+    "sale_end",
+    "dsp",
+    "sub_service",
+    "territory",
+    "artist",
+    "release_title",
+    "track_title",
+    "isrc",
+    "upc",
+    "label",
+    "catalog_number",
+    "sale_type",
+    "quantity",
+    "gross_revenue",
+    "net_revenue",
+    "currency",
+    "exchange_rate",
+    "base_revenue",
+    "base_currency",
+];
+
+/// What a monthly report adds: the catalog's track and release matched.
+pub const MONTHLY_HEADER: [&str; 10] = [
+    "match_type",
+    "track_id",
+    "release_id",
+    "catalog_isrc",
+    "catalog_upc",
+    "catalog_title",
+    "catalog_version",
+    "catalog_artist",
+    "catalog_release",
+    "catalog_label",
+];
+
+/// What an unmatched report adds: where the item stands, and why.
+pub const UNMATCHED_HEADER: [&str; 2] = ["match_status", "reason"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("the lines of {file} cannot be read: {error}")]
+    Lines { file: String, error: PolarsError },
+    #[error("line {line} of {file}: the amount {amount:?} is not an exact decimal")]
+    Amount {
+        file: String,
+        line: i64,
+        amount: String,
+    },
+    #[error("the report's revenue overflows")]
+    Overflow,
+    #[error(
+        "the lines are in two base currencies, {0} and {1}: reimport the files of the older one"
+    )]
+    BaseCurrencies(String, String),
+    #[error("writing the report: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("writing the report: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// Where a usage item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Matched,
+    Review,
+    Unmatched,
+    /// The file has no match for it (not matched yet, or its track was
+    /// deleted since).
+    Waiting,
+}
+
+impl Standing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Matched => "matched",
+            Standing::Review => "review",
+            Standing::Unmatched => "unmatched",
+            Standing::Waiting => "not_matched",
+        }
+    }
+}
+
+/// A usage item's match, as the report writes it.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub standing: Standing,
+    pub match_type: Option<String>,
+    pub reason: String,
+    pub entry: Option<Arc<CatalogEntry>>,
+}
+
+/// A file's usage items by the five fields their lines share.
+#[derive(Debug, Default)]
+pub struct FileMatches {
+    items: HashMap<String, Item, RandomState>,
+}
+
+/// The key of the item whose fields are `fields` (as written, a missing
+/// one empty), into `key`.
+fn item_key(fields: [&str; 5], key: &mut String) {
+    key.clear();
+    for field in fields {
+        key.push_str(field);
+        key.push('\u{1f}');
+    }
+}
+
+impl FileMatches {
+    /// The matches of a file's items; `entries` holds the catalog tracks
+    /// they name.
+    pub fn new(rows: Vec<ItemMatch>, entries: &HashMap<i64, Arc<CatalogEntry>>) -> Self {
+        let mut items = HashMap::with_capacity_and_hasher(rows.len(), RandomState::default());
+        let mut key = String::new();
+        for row in rows {
+            item_key(
+                [
+                    &row.artist,
+                    &row.track_title,
+                    &row.release_title,
+                    &row.isrc,
+                    &row.upc,
+                ],
+                &mut key,
+            );
+            let entry = row.track_id.and_then(|id| entries.get(&id).cloned());
+            let standing = match row.status.as_str() {
+                "matched" if entry.is_some() => Standing::Matched,
+                "matched" => Standing::Waiting,
+                "review" => Standing::Review,
+                _ => Standing::Unmatched,
+            };
+            let reason = if standing == Standing::Waiting {
+                "The catalog track it matched was deleted: match the file again.".to_owned()
+            } else {
+                row.reason
+            };
+            items.insert(
+                key.clone(),
+                Item {
+                    standing,
+                    match_type: row.match_type,
+                    reason,
+                    entry,
+                },
+            );
+        }
+        Self { items }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// What a report asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub kind: Kind,
+    /// Months `YYYY-MM`, inclusive.
+    pub period_from: String,
+    pub period_to: String,
+    pub by: By,
+}
+
+/// One snapshot group as it is summed.
+#[derive(Debug, Clone)]
+struct Group {
+    key: String,
+    name: String,
+    isrc: Option<String>,
+    upc: Option<String>,
+    revenue: Amount,
+    quantity: i64,
+}
+
+/// A dimension's groups: found by the line's value as written (`seen`),
+/// then by its normalised key (`at`), so each distinct value is
+/// normalised once.
+#[derive(Debug, Default)]
+struct Groups {
+    seen: HashMap<String, usize, RandomState>,
+    at: HashMap<String, usize, RandomState>,
+    groups: Vec<Group>,
+}
+
+impl Groups {
+    /// Adds a line to the group of `raw`, made by `make` (its key, name,
+    /// ISRC and UPC) the first time `raw` is seen.
+    fn add(
+        &mut self,
+        raw: &str,
+        revenue: Amount,
+        quantity: i64,
+        make: impl FnOnce() -> (String, String, Option<String>, Option<String>),
+    ) {
+        let index = match self.seen.get(raw) {
+            Some(&index) => index,
+            None => {
+                let (key, name, isrc, upc) = make();
+                let next = self.groups.len();
+                let index = *self.at.entry(key.clone()).or_insert(next);
+                if index == next {
+                    self.groups.push(Group {
+                        key,
+                        name,
+                        isrc,
+                        upc,
+                        revenue: Amount::ZERO,
+                        quantity: 0,
+                    });
+                }
+                self.seen.insert(raw.to_owned(), index);
+                index
+            }
+        };
+        let group = &mut self.groups[index];
+        group.revenue += revenue;
+        group.quantity += quantity;
+    }
+
+    /// The highest `limit` groups, and how many there are.
+    fn top(self, limit: usize) -> ReportGroups {
+        let count = self.groups.len() as i64;
+        let mut groups = self.groups;
+        groups.sort_unstable_by(|a, b| b.revenue.cmp(&a.revenue).then_with(|| a.key.cmp(&b.key)));
+        groups.truncate(limit);
+        ReportGroups {
+            count,
+            top: groups
+                .into_iter()
+                .map(|g| SnapshotRow {
+                    key: g.key,
+                    name: g.name,
+                    isrc: g.isrc,
+                    upc: g.upc,
+                    revenue: g.revenue,
+                    base_revenue: g.revenue,
+                    quantity: g.quantity,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a report came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub rows: u64,
+    /// In the base currency.
+    pub total: Amount,
+    pub quantity: i64,
+    pub currency: Option<String>,
+    /// In each file currency.
+    pub by_currency: BTreeMap<String, Amount>,
+    /// Lines of the period in the files read, of either kind, and what
+    /// they add up to in the base currency: the monthly and the unmatched
+    /// report of a period share these.
+    pub period_lines: u64,
+    pub period_total: Amount,
+    /// Bytes of the gzipped file.
+    pub bytes: u64,
+    pub groups: BTreeMap<Dimension, ReportGroups>,
+}
+
+/// A report being written.
+pub struct Report {
+    spec: Spec,
+    out: csv::Writer<Gzipped>,
+    rows: u64,
+    total: Amount,
+    quantity: i64,
+    currency: Option<String>,
+    by_currency: BTreeMap<String, Amount>,
+    period_lines: u64,
+    period_total: Amount,
+    groups: [Groups; 5],
+    /// Reused for keys.
+    key: String,
+}
+
+/// The text columns of a slice, by name.
+struct Texts {
+    columns: Vec<StringChunked>,
+}
+
+impl Texts {
+    fn read(frame: &DataFrame, names: &[&str]) -> PolarsResult<Self> {
+        let columns = names
+            .iter()
+            .map(|name| {
+                let column = frame.column(name)?;
+                Ok(column.cast(&DataType::String)?.str()?.clone())
+            })
+            .collect::<PolarsResult<_>>()?;
+        Ok(Self { columns })
+    }
+}
+
+fn place(dimension: Dimension) -> usize {
+    match dimension {
+        Dimension::Artist => 0,
+        Dimension::Dsp => 1,
+        Dimension::Territory => 2,
+        Dimension::Track => 3,
+        Dimension::Release => 4,
+    }
+}
+
+impl Report {
+    /// Starts a report of `spec`, written gzipped to `path`.
+    pub fn create(spec: Spec, path: &Path) -> Result<Self, ReportError> {
+        let mut out = csv::WriterBuilder::new()
+            .flexible(false)
+            .from_writer(Gzipped::create(path)?);
+        let mut header: Vec<&str> = LINE_HEADER.to_vec();
+        match spec.kind {
+            Kind::Monthly => header.extend(MONTHLY_HEADER),
+            Kind::Unmatched => header.extend(UNMATCHED_HEADER),
+        }
+        out.write_record(&header)?;
+        Ok(Self {
+            spec,
+            out,
+            rows: 0,
+            total: Amount::ZERO,
+            quantity: 0,
+            currency: None,
+            by_currency: BTreeMap::new(),
+            period_lines: 0,
+            period_total: Amount::ZERO,
+            groups: Default::default(),
+            key: String::new(),
+        })
+    }
+
+    /// Reads the lines of `source` (its Parquet file at `parquet`), and
+    /// writes those of the period and of the report's kind.
+    pub fn add_file(
+        &mut self,
+        source: &Source,
+        parquet: &Path,
+        matches: &FileMatches,
+    ) -> Result<(), ReportError> {
+        let failed = |error: PolarsError| ReportError::Lines {
+            file: source.name.clone(),
+            error,
+        };
+        let io = |e: std::io::Error| {
+            failed(PolarsError::IO {
+                error: Arc::new(e),
+                msg: None,
+            })
+        };
+        let mut reader = ParquetReader::new(File::open(parquet).map_err(io)?);
+        let metadata = reader.get_metadata().map_err(failed)?.clone();
+        let mut columns: Vec<String> = ITEM_FIELDS.iter().map(|c| (*c).to_owned()).collect();
+        columns.extend(COLUMNS.iter().map(|c| (*c).to_owned()));
+        let mut offset = 0;
+        let mut groups = metadata.row_groups.iter().map(|g| g.num_rows()).peekable();
+        while groups.peek().is_some() {
+            let mut length = 0;
+            while length < SLICE_ROWS {
+                match groups.next() {
+                    Some(rows) => length += rows,
+                    None => break,
+                }
+            }
+            if length == 0 {
+                continue;
+            }
+            let mut reader = ParquetReader::new(File::open(parquet).map_err(io)?)
+                .with_columns(Some(columns.clone()))
+                .with_slice(Some((offset, length)));
+            reader.set_metadata(metadata.clone());
+            let frame = reader.finish().map_err(failed)?;
+            offset += length;
+            self.add_slice(source, &frame, matches).map_err(|e| match e {
+                SliceError::Polars(error) => failed(error),
+                SliceError::Report(e) => e,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn add_slice(
+        &mut self,
+        source: &Source,
+        frame: &DataFrame,
+        matches: &FileMatches,
+    ) -> Result<(), SliceError> {
+        let items = Texts::read(frame, &ITEM_FIELDS)?;
+        let texts = Texts::read(
+            frame,
+            &[
+                "reporting_period",
+                "sale_period",
+                "sale_start",
+                "sale_end",
+                "dsp",
+                "sub_service",
+                "territory",
+                "label",
+                "catalog_number",
+                "sale_type",
+                "gross_revenue",
+                "net_revenue",
+                "currency",
+                "exchange_rate",
+                "base_revenue",
+                "base_currency",
+            ],
+        )?;
+        let line = frame.column("line")?.i64()?.clone();
+        let quantity = frame.column("quantity")?.i64()?.clone();
+        let mut item_iters: Vec<_> = items.columns.iter().map(|c| c.iter()).collect();
+        let mut text_iters: Vec<_> = texts.columns.iter().map(|c| c.iter()).collect();
+        let file_id = source.file_id.to_string();
+        let waiting = Item {
+            standing: Standing::Waiting,
+            match_type: None,
+            reason: "The file has not been matched to the catalog yet.".to_owned(),
+            entry: None,
+        };
+        for (number, quantity) in line.iter().zip(quantity.iter()) {
+            let mut item = [""; 5];
+            for (value, iter) in item.iter_mut().zip(item_iters.iter_mut()) {
+                *value = iter.next().flatten().unwrap_or_default();
+            }
+            let mut v = [""; 16];
+            let mut present = [false; 16];
+            for ((value, there), iter) in v.iter_mut().zip(present.iter_mut()).zip(text_iters.iter_mut()) {
+                if let Some(text) = iter.next().flatten() {
+                    *value = text;
+                    *there = true;
+                }
+            }
+            let [
+                reporting_period,
+                sale_period,
+                sale_start,
+                sale_end,
+                dsp,
+                sub_service,
+                territory,
+                label,
+                catalog_number,
+                sale_type,
+                gross,
+                net,
+                currency,
+                rate,
+                base,
+                base_currency,
+            ] = v;
+            let number = number.unwrap_or_default();
+            let quantity = quantity.unwrap_or_default();
+            let reporting = if present[0] {
+                Some(reporting_period)
+            } else {
+                source.period.as_deref()
+            };
+            let month = match self.spec.by {
+                By::Reporting => reporting,
+                By::Sale if present[1] => Some(sale_period),
+                By::Sale => reporting,
+            };
+            let Some(month) = month else { continue };
+            if month < self.spec.period_from.as_str() || month > self.spec.period_to.as_str() {
+                continue;
+            }
+            let amount = |text: &str| {
+                Amount::parse(text).map_err(|_| ReportError::Amount {
+                    file: source.name.clone(),
+                    line: number,
+                    amount: text.to_owned(),
+                })
+            };
+            let base_amount = amount(if present[14] { base } else { "0" })?;
+            self.period_lines += 1;
+            self.period_total = self
+                .period_total
+                .checked_add(base_amount)
+                .ok_or(ReportError::Overflow)?;
+
+            item_key(item, &mut self.key);
+            let found = matches.items.get(self.key.as_str()).unwrap_or(&waiting);
+            let belongs = match self.spec.kind {
+                Kind::Monthly => found.standing == Standing::Matched,
+                Kind::Unmatched => found.standing != Standing::Matched,
+            };
+            if !belongs {
+                continue;
+            }
+            let net_amount = amount(net)?;
+            if present[15] {
+                match &self.currency {
+                    None => self.currency = Some(base_currency.to_owned()),
+                    Some(known) if known != base_currency => {
+                        return Err(ReportError::BaseCurrencies(
+                            known.clone(),
+                            base_currency.to_owned(),
+                        )
+                        .into());
+                    }
+                    Some(_) => {}
+                }
+            }
+            let in_currency = self
+                .by_currency
+                .entry(currency.to_owned())
+                .or_insert(Amount::ZERO);
+            *in_currency = in_currency
+                .checked_add(net_amount)
+                .ok_or(ReportError::Overflow)?;
+            self.rows += 1;
+            self.total = self
+                .total
+                .checked_add(base_amount)
+                .ok_or(ReportError::Overflow)?;
+            self.quantity += quantity;
+
+            let [artist, release_title, track_title, isrc, upc] = item;
+            let out = &mut self.out;
+            out.write_field(text(&source.name).as_bytes())?;
+            out.write_field(&file_id)?;
+            out.write_field(number.to_string())?;
+            for cell in [
+                reporting.unwrap_or_default(),
+                if present[1] { sale_period } else { "" },
+                sale_start,
+                sale_end,
+                dsp,
+                sub_service,
+                territory,
+                artist,
+                release_title,
+                track_title,
+                isrc,
+                upc,
+                label,
+                catalog_number,
+                sale_type,
+            ] {
+                out.write_field(text(cell).as_bytes())?;
+            }
+            out.write_field(quantity.to_string())?;
+            // Amounts as written: exact decimal text, never a formula.
+            out.write_field(gross)?;
+            out.write_field(net)?;
+            out.write_field(text(currency).as_bytes())?;
+            out.write_field(rate)?;
+            out.write_field(if present[14] { base } else { "0" })?;
+            out.write_field(text(base_currency).as_bytes())?;
+            match self.spec.kind {
+                Kind::Monthly => {
+                    let entry = found.entry.as_deref();
+                    out.write_field(found.match_type.as_deref().unwrap_or_default())?;
+                    out.write_field(entry.map(|e| e.track_id.to_string()).unwrap_or_default())?;
+                    out.write_field(
+                        entry
+                            .and_then(|e| e.release_id)
+                            .map(|id| id.to_string())
+                            .unwrap_or_default(),
+                    )?;
+                    for cell in [
+                        entry.and_then(|e| e.isrc.as_deref()),
+                        entry.and_then(|e| e.upc.as_deref()),
+                        entry.map(|e| e.title.as_str()),
+                        entry.and_then(|e| e.version.as_deref()),
+                        entry.map(|e| e.artist.as_str()),
+                        entry.and_then(|e| e.release_title.as_deref()),
+                        entry.and_then(|e| e.label()),
+                    ] {
+                        out.write_field(text(cell.unwrap_or_default()).as_bytes())?;
+                    }
+                }
+                Kind::Unmatched => {
+                    out.write_field(found.standing.as_str())?;
+                    out.write_field(text(&found.reason).as_bytes())?;
+                }
+            }
+            out.write_record(None::<&[u8]>)?;
+
+            self.group(found, item, [dsp, territory], base_amount, quantity);
+        }
+        Ok(())
+    }
+
+    /// Adds a written line to its group of each dimension: a matched line
+    /// by the catalog's artist, track and release, another by its own.
+    fn group(
+        &mut self,
+        found: &Item,
+        [artist, release_title, track_title, isrc, upc]: [&str; 5],
+        [dsp, territory]: [&str; 2],
+        revenue: Amount,
+        quantity: i64,
+    ) {
+        let entry = found.entry.as_deref().filter(|_| found.standing == Standing::Matched);
+        let named = |value: &str| {
+            let key = fold(value);
+            let key = if key.is_empty() { "unknown".to_owned() } else { key };
+            let name = if value.is_empty() { "Unknown".to_owned() } else { value.to_owned() };
+            (key, name, None, None)
+        };
+        let artist_name = entry.map_or(artist, |e| e.artist.as_str());
+        self.groups[place(Dimension::Artist)].add(artist_name, revenue, quantity, || {
+            named(artist_name)
+        });
+        self.groups[place(Dimension::Dsp)].add(dsp, revenue, quantity, || named(dsp));
+        self.groups[place(Dimension::Territory)].add(territory, revenue, quantity, || {
+            let code = if territory.is_empty() { "unknown" } else { territory };
+            (code.to_owned(), code.to_owned(), None, None)
+        });
+        let key = &mut self.key;
+        match entry {
+            Some(e) => {
+                key.clear();
+                key.push_str("track ");
+                key.push_str(&e.track_id.to_string());
+                self.groups[place(Dimension::Track)].add(key, revenue, quantity, || {
+                    (
+                        e.isrc.clone().unwrap_or_else(|| format!("track {}", e.track_id)),
+                        e.title.clone(),
+                        e.isrc.clone(),
+                        e.upc.clone(),
+                    )
+                });
+                key.clear();
+                match e.release_id {
+                    Some(id) => {
+                        key.push_str("release ");
+                        key.push_str(&id.to_string());
+                    }
+                    None => key.push_str("no release"),
+                }
+                self.groups[place(Dimension::Release)].add(key, revenue, quantity, || {
+                    match (&e.upc, e.release_id) {
+                        (Some(upc), _) => (
+                            upc.clone(),
+                            e.release_title.clone().unwrap_or_else(|| upc.clone()),
+                            None,
+                            Some(upc.clone()),
+                        ),
+                        (None, Some(id)) => (
+                            format!("release {id}"),
+                            e.release_title.clone().unwrap_or_default(),
+                            None,
+                            None,
+                        ),
+                        (None, None) => ("unknown".into(), "Unknown".into(), None, None),
+                    }
+                });
+            }
+            None => {
+                item_key([track_title, artist, isrc, "", ""], key);
+                self.groups[place(Dimension::Track)].add(key, revenue, quantity, || {
+                    if isrc.is_empty() {
+                        (
+                            format!("{}\u{1f}{}", fold(track_title), fold(artist)),
+                            track_title.to_owned(),
+                            None,
+                            None,
+                        )
+                    } else {
+                        (isrc.to_owned(), track_title.to_owned(), Some(isrc.to_owned()), None)
+                    }
+                });
+                item_key([release_title, artist, upc, "", ""], key);
+                self.groups[place(Dimension::Release)].add(key, revenue, quantity, || {
+                    if upc.is_empty() {
+                        (
+                            format!("{}\u{1f}{}", fold(release_title), fold(artist)),
+                            release_title.to_owned(),
+                            None,
+                            None,
+                        )
+                    } else {
+                        (upc.to_owned(), release_title.to_owned(), None, Some(upc.to_owned()))
+                    }
+                });
+            }
+        }
+    }
+
+    /// Ends the file; its totals and snapshot groups (the `top` highest of
+    /// each dimension).
+    pub fn finish(self, top: usize) -> Result<Written, ReportError> {
+        let gzip = self.out.into_inner().map_err(|e| e.into_error())?;
+        let bytes = gzip.finish()?;
+        let [artist, dsp, territory, track, release] = self.groups;
+        let groups = BTreeMap::from([
+            (Dimension::Artist, artist.top(top)),
+            (Dimension::Dsp, dsp.top(top)),
+            (Dimension::Territory, territory.top(top)),
+            (Dimension::Track, track.top(top)),
+            (Dimension::Release, release.top(top)),
+        ]);
+        Ok(Written {
+            rows: self.rows,
+            total: self.total,
+            quantity: self.quantity,
+            currency: self.currency,
+            by_currency: self.by_currency,
+            period_lines: self.period_lines,
+            period_total: self.period_total,
+            bytes,
+            groups,
+        })
+    }
+}
+
+/// A slice's failure: reading it, or what it holds.
+enum SliceError {
+    Polars(PolarsError),
+    Report(ReportError),
+}
+
+impl From<PolarsError> for SliceError {
+    fn from(e: PolarsError) -> Self {
+        SliceError::Polars(e)
+    }
+}
+
+impl From<ReportError> for SliceError {
+    fn from(e: ReportError) -> Self {
+        SliceError::Report(e)
+    }
+}
+
+impl From<csv::Error> for SliceError {
+    fn from(e: csv::Error) -> Self {
+        SliceError::Report(e.into())
+    }
+}
