@@ -103,7 +103,9 @@ async fn report(job: &Job, settings: &Settings) -> Result<Output, Failure> {
     let mut catalog: HashMap<i64, Arc<CatalogEntry>> = HashMap::new();
     let started = std::time::Instant::now();
     for source in &params.files {
-        let parquet = work.path().join(format!("lines-{}.parquet", source.file_id));
+        let parquet = work
+            .path()
+            .join(format!("lines-{}.parquet", source.file_id));
         let key = ObjectKey::parse(&source.parquet_key)
             .map_err(|e| failure(FailureCode::InvalidParams, "parquet_key", e))?;
         storage.download(&key, &parquet).await.map_err(|e| {
@@ -195,6 +197,9 @@ fn rejected(e: ReportError) -> Failure {
         ReportError::Write(_) | ReportError::Csv(_) => {
             failure(FailureCode::Internal, "writing the report", e)
         }
-        other => Failure::new(FailureCode::Rejected, format!("The report cannot be written: {other}.")),
+        other => Failure::new(
+            FailureCode::Rejected,
+            format!("The report cannot be written: {other}."),
+        ),
     }
 }

@@ -402,6 +402,18 @@ impl Report {
         parquet: &Path,
         matches: &FileMatches,
     ) -> Result<(), ReportError> {
+        self.add_file_by(source, parquet, matches, SLICE_ROWS)
+    }
+
+    /// [`Report::add_file`], reading `slice_rows` lines at a time (whole
+    /// row groups).
+    fn add_file_by(
+        &mut self,
+        source: &Source,
+        parquet: &Path,
+        matches: &FileMatches,
+        slice_rows: usize,
+    ) -> Result<(), ReportError> {
         let failed = |error: PolarsError| ReportError::Lines {
             file: source.name.clone(),
             error,
@@ -420,7 +432,7 @@ impl Report {
         let mut groups = metadata.row_groups.iter().map(|g| g.num_rows()).peekable();
         while groups.peek().is_some() {
             let mut length = 0;
-            while length < SLICE_ROWS {
+            while length < slice_rows {
                 match groups.next() {
                     Some(rows) => length += rows,
                     None => break,
@@ -435,10 +447,11 @@ impl Report {
             reader.set_metadata(metadata.clone());
             let frame = reader.finish().map_err(failed)?;
             offset += length;
-            self.add_slice(source, &frame, matches).map_err(|e| match e {
-                SliceError::Polars(error) => failed(error),
-                SliceError::Report(e) => e,
-            })?;
+            self.add_slice(source, &frame, matches)
+                .map_err(|e| match e {
+                    SliceError::Polars(error) => failed(error),
+                    SliceError::Report(e) => e,
+                })?;
         }
         Ok(())
     }
@@ -489,7 +502,11 @@ impl Report {
             }
             let mut v = [""; 16];
             let mut present = [false; 16];
-            for ((value, there), iter) in v.iter_mut().zip(present.iter_mut()).zip(text_iters.iter_mut()) {
+            for ((value, there), iter) in v
+                .iter_mut()
+                .zip(present.iter_mut())
+                .zip(text_iters.iter_mut())
+            {
                 if let Some(text) = iter.next().flatten() {
                     *value = text;
                     *there = true;
@@ -580,7 +597,7 @@ impl Report {
                 .ok_or(ReportError::Overflow)?;
             self.quantity += quantity;
 
-            let [artist, release_title, track_title, isrc, upc] = item;
+            let [artist, track_title, release_title, isrc, upc] = item;
             let out = &mut self.out;
             out.write_field(text(&source.name).as_bytes())?;
             out.write_field(&file_id)?;
@@ -652,25 +669,39 @@ impl Report {
     fn group(
         &mut self,
         found: &Item,
-        [artist, release_title, track_title, isrc, upc]: [&str; 5],
+        [artist, track_title, release_title, isrc, upc]: [&str; 5],
         [dsp, territory]: [&str; 2],
         revenue: Amount,
         quantity: i64,
     ) {
-        let entry = found.entry.as_deref().filter(|_| found.standing == Standing::Matched);
+        let entry = found
+            .entry
+            .as_deref()
+            .filter(|_| found.standing == Standing::Matched);
         let named = |value: &str| {
             let key = fold(value);
-            let key = if key.is_empty() { "unknown".to_owned() } else { key };
-            let name = if value.is_empty() { "Unknown".to_owned() } else { value.to_owned() };
+            let key = if key.is_empty() {
+                "unknown".to_owned()
+            } else {
+                key
+            };
+            let name = if value.is_empty() {
+                "Unknown".to_owned()
+            } else {
+                value.to_owned()
+            };
             (key, name, None, None)
         };
         let artist_name = entry.map_or(artist, |e| e.artist.as_str());
-        self.groups[place(Dimension::Artist)].add(artist_name, revenue, quantity, || {
-            named(artist_name)
-        });
+        self.groups[place(Dimension::Artist)]
+            .add(artist_name, revenue, quantity, || named(artist_name));
         self.groups[place(Dimension::Dsp)].add(dsp, revenue, quantity, || named(dsp));
         self.groups[place(Dimension::Territory)].add(territory, revenue, quantity, || {
-            let code = if territory.is_empty() { "unknown" } else { territory };
+            let code = if territory.is_empty() {
+                "unknown"
+            } else {
+                territory
+            };
             (code.to_owned(), code.to_owned(), None, None)
         });
         let key = &mut self.key;
@@ -681,7 +712,9 @@ impl Report {
                 key.push_str(&e.track_id.to_string());
                 self.groups[place(Dimension::Track)].add(key, revenue, quantity, || {
                     (
-                        e.isrc.clone().unwrap_or_else(|| format!("track {}", e.track_id)),
+                        e.isrc
+                            .clone()
+                            .unwrap_or_else(|| format!("track {}", e.track_id)),
                         e.title.clone(),
                         e.isrc.clone(),
                         e.upc.clone(),
@@ -724,7 +757,12 @@ impl Report {
                             None,
                         )
                     } else {
-                        (isrc.to_owned(), track_title.to_owned(), Some(isrc.to_owned()), None)
+                        (
+                            isrc.to_owned(),
+                            track_title.to_owned(),
+                            Some(isrc.to_owned()),
+                            None,
+                        )
                     }
                 });
                 item_key([release_title, artist, upc, "", ""], key);
@@ -737,7 +775,12 @@ impl Report {
                             None,
                         )
                     } else {
-                        (upc.to_owned(), release_title.to_owned(), None, Some(upc.to_owned()))
+                        (
+                            upc.to_owned(),
+                            release_title.to_owned(),
+                            None,
+                            Some(upc.to_owned()),
+                        )
                     }
                 });
             }
@@ -792,5 +835,339 @@ impl From<ReportError> for SliceError {
 impl From<csv::Error> for SliceError {
     fn from(e: csv::Error) -> Self {
         SliceError::Report(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    /// One line: (line, reporting, sale, artist, title, isrc, currency,
+    /// net, base).
+    type Row = (
+        i64,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+
+    fn write_lines(path: &Path, rows: &[Row]) {
+        let column = |f: fn(&Row) -> &'static str| -> Vec<Option<&'static str>> {
+            rows.iter()
+                .map(|r| Some(f(r)).filter(|v| !v.is_empty()))
+                .collect()
+        };
+        let n = rows.len();
+        let mut frame = DataFrame::new(
+            n,
+            vec![
+                Column::new("organisation_id".into(), vec![1i64; n]),
+                Column::new("file_id".into(), vec![7i64; n]),
+                Column::new("line".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+                Column::new("reporting_period".into(), column(|r| r.1)),
+                Column::new("sale_period".into(), column(|r| r.2)),
+                Column::new("sale_start".into(), vec![None::<&str>; n]),
+                Column::new("sale_end".into(), vec![None::<&str>; n]),
+                Column::new("dsp".into(), vec![Some("Spotify"); n]),
+                Column::new("sub_service".into(), vec![None::<&str>; n]),
+                Column::new("territory".into(), vec![Some("GB"); n]),
+                Column::new("artist".into(), column(|r| r.3)),
+                Column::new("release_title".into(), vec![Some("An Album"); n]),
+                Column::new("track_title".into(), column(|r| r.4)),
+                Column::new("isrc".into(), column(|r| r.5)),
+                Column::new("upc".into(), vec![None::<&str>; n]),
+                Column::new("label".into(), vec![Some("-Label"); n]),
+                Column::new("catalog_number".into(), vec![None::<&str>; n]),
+                Column::new("sale_type".into(), vec![Some("stream"); n]),
+                Column::new("gross_revenue".into(), vec![None::<&str>; n]),
+                Column::new("net_revenue".into(), column(|r| r.7)),
+                Column::new("currency".into(), column(|r| r.6)),
+                Column::new("exchange_rate".into(), vec![Some("1.25"); n]),
+                Column::new("base_revenue".into(), column(|r| r.8)),
+                Column::new("quantity".into(), vec![3i64; n]),
+                Column::new("base_currency".into(), vec![Some("USD"); n]),
+            ],
+        )
+        .unwrap();
+        ParquetWriter::new(File::create(path).unwrap())
+            .with_row_group_size(Some(2))
+            .finish(&mut frame)
+            .unwrap();
+    }
+
+    fn item(artist: &str, title: &str, isrc: &str, status: &str, track: Option<i64>) -> ItemMatch {
+        ItemMatch {
+            artist: artist.into(),
+            track_title: title.into(),
+            release_title: "An Album".into(),
+            isrc: isrc.into(),
+            upc: String::new(),
+            status: status.into(),
+            match_type: (status == "matched").then(|| "isrc".into()),
+            track_id: track,
+            reason: format!("{status} by the test"),
+        }
+    }
+
+    fn entry(id: i64, title: &str) -> Arc<CatalogEntry> {
+        Arc::new(CatalogEntry {
+            track_id: id,
+            isrc: Some("GBAAA0000001".into()),
+            title: title.into(),
+            version: None,
+            artist: "The Band".into(),
+            track_label: None,
+            release_id: Some(40),
+            upc: Some("5012345678900".into()),
+            release_title: Some("An Album".into()),
+            release_label: Some("@Label".into()),
+        })
+    }
+
+    const ROWS: [Row; 7] = [
+        (
+            1,
+            "2024-01",
+            "2023-12",
+            "The Band",
+            "Song",
+            "GBAAA0000001",
+            "GBP",
+            "1.1",
+            "1.375",
+        ),
+        (
+            2,
+            "2024-01",
+            "2024-01",
+            "The Band",
+            "Song",
+            "GBAAA0000001",
+            "GBP",
+            "0.000000001",
+            "0.00000000125",
+        ),
+        (
+            3,
+            "2024-01",
+            "",
+            "=cmd|' /C calc'!A0",
+            "@SUM(A1)",
+            "",
+            "USD",
+            "-0.5",
+            "-0.5",
+        ),
+        (
+            4, "2024-01", "2024-01", "Someone", "Waiting", "", "USD", "2", "2",
+        ),
+        (5, "", "2024-02", "Nobody", "Nowhere", "", "USD", "7", "7"),
+        (
+            6,
+            "2024-02",
+            "2024-01",
+            "The Band",
+            "Song",
+            "GBAAA0000001",
+            "GBP",
+            "4",
+            "5",
+        ),
+        (
+            7,
+            "2024-01",
+            "2024-01",
+            "Someone",
+            "In Review",
+            "",
+            "USD",
+            "0.25",
+            "0.25",
+        ),
+    ];
+
+    fn matches() -> FileMatches {
+        let catalog = HashMap::from([(9, entry(9, "Song (Remastered)"))]);
+        FileMatches::new(
+            vec![
+                item("The Band", "Song", "GBAAA0000001", "matched", Some(9)),
+                item("=cmd|' /C calc'!A0", "@SUM(A1)", "", "unmatched", None),
+                item("Someone", "In Review", "", "review", Some(9)),
+            ],
+            &catalog,
+        )
+    }
+
+    fn source(period: Option<&str>) -> Source {
+        Source {
+            file_id: 7,
+            name: "+report.csv".into(),
+            parquet_key: "org-1/lines/2024-01/file-7.parquet".into(),
+            period: period.map(str::to_owned),
+        }
+    }
+
+    fn run(
+        kind: Kind,
+        from: &str,
+        to: &str,
+        by: By,
+    ) -> (Written, Vec<csv::StringRecord>, csv::StringRecord) {
+        let dir = tempfile::tempdir().unwrap();
+        let lines = dir.path().join("lines.parquet");
+        write_lines(&lines, &ROWS);
+        let out = dir.path().join("report.csv.gz");
+        let spec = Spec {
+            kind,
+            period_from: from.into(),
+            period_to: to.into(),
+            by,
+        };
+        let mut report = Report::create(spec, &out).unwrap();
+        report
+            .add_file_by(&source(Some("2024-01")), &lines, &matches(), 3)
+            .unwrap();
+        let written = report.finish(100).unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(File::open(&out).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let rows = reader.records().map(Result::unwrap).collect();
+        (written, rows, header)
+    }
+
+    fn a(text: &str) -> Amount {
+        Amount::parse(text).unwrap()
+    }
+
+    #[test]
+    fn monthly_and_unmatched_hold_each_line_of_the_period_once_and_add_up() {
+        let (monthly, m_rows, m_header) = run(Kind::Monthly, "2024-01", "2024-01", By::Reporting);
+        let (unmatched, u_rows, u_header) =
+            run(Kind::Unmatched, "2024-01", "2024-01", By::Reporting);
+        // Lines 1-5 and 7 report in January (5 through the file's period);
+        // 6 in February.
+        assert_eq!((monthly.period_lines, unmatched.period_lines), (6, 6));
+        assert_eq!(monthly.rows + unmatched.rows, 6);
+        assert_eq!(monthly.total + unmatched.total, monthly.period_total);
+        assert_eq!(monthly.period_total, a("10.12500000125"));
+        assert_eq!(monthly.total, a("1.37500000125"), "to the last digit");
+        assert_eq!(
+            monthly.by_currency,
+            BTreeMap::from([("GBP".to_owned(), a("1.100000001"))])
+        );
+        assert_eq!(unmatched.total, a("8.75"));
+        assert_eq!(monthly.currency.as_deref(), Some("USD"));
+
+        let column = |header: &csv::StringRecord, name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        let lines = |rows: &[csv::StringRecord], header: &csv::StringRecord| -> Vec<String> {
+            rows.iter()
+                .map(|r| r[column(header, "line")].to_owned())
+                .collect()
+        };
+        assert_eq!(lines(&m_rows, &m_header), ["1", "2"]);
+        assert_eq!(lines(&u_rows, &u_header), ["3", "4", "5", "7"]);
+        let m = &m_rows[0];
+        assert_eq!(&m[column(&m_header, "catalog_title")], "Song (Remastered)");
+        assert_eq!(&m[column(&m_header, "track_id")], "9");
+        assert_eq!(&m[column(&m_header, "release_id")], "40");
+        assert_eq!(
+            &m[column(&m_header, "catalog_label")],
+            "'@Label",
+            "a formula, quoted"
+        );
+        assert_eq!(&m[column(&m_header, "match_type")], "isrc");
+        assert_eq!(&m[column(&m_header, "base_revenue")], "1.375");
+        assert_eq!(&m[column(&m_header, "exchange_rate")], "1.25");
+        assert_eq!(&m[column(&m_header, "source_file")], "'+report.csv");
+        assert_eq!(&m[column(&m_header, "label")], "'-Label");
+        // Amounts as written, a negative one too.
+        let formula = &u_rows[0];
+        assert_eq!(&formula[column(&u_header, "artist")], "'=cmd|' /C calc'!A0");
+        assert_eq!(&formula[column(&u_header, "track_title")], "'@SUM(A1)");
+        assert_eq!(&formula[column(&u_header, "net_revenue")], "-0.5");
+        assert_eq!(&formula[column(&u_header, "match_status")], "unmatched");
+        assert_eq!(&u_rows[1][column(&u_header, "match_status")], "not_matched");
+        assert_eq!(&u_rows[3][column(&u_header, "match_status")], "review");
+        // A line without its own month takes the file's.
+        assert_eq!(&u_rows[2][column(&u_header, "reporting_period")], "2024-01");
+        assert_eq!(m_header.len(), LINE_HEADER.len() + MONTHLY_HEADER.len());
+        assert_eq!(u_header.len(), LINE_HEADER.len() + UNMATCHED_HEADER.len());
+    }
+
+    #[test]
+    fn by_sale_a_line_counts_in_the_month_of_its_sale() {
+        let (monthly, rows, header) = run(Kind::Monthly, "2024-01", "2024-01", By::Sale);
+        let at = header.iter().position(|h| h == "line").unwrap();
+        // Line 1 was sold in December, line 6 in January.
+        let lines: Vec<&str> = rows.iter().map(|r| &r[at]).collect();
+        assert_eq!(lines, ["2", "6"]);
+        assert_eq!(monthly.total, a("5.00000000125"));
+        // Line 3 has no sale month: its reporting month counts.
+        let (unmatched, rows, header) = run(Kind::Unmatched, "2024-01", "2024-01", By::Sale);
+        let at = header.iter().position(|h| h == "line").unwrap();
+        let lines: Vec<&str> = rows.iter().map(|r| &r[at]).collect();
+        assert_eq!(lines, ["3", "4", "7"]);
+        assert_eq!(monthly.period_total, unmatched.period_total);
+    }
+
+    #[test]
+    fn the_snapshot_groups_add_up_to_the_report() {
+        let (monthly, _, _) = run(Kind::Monthly, "2024-01", "2024-02", By::Reporting);
+        let tracks = &monthly.groups[&Dimension::Track];
+        assert_eq!(tracks.count, 1);
+        assert_eq!(tracks.top[0].name, "Song (Remastered)");
+        assert_eq!(tracks.top[0].isrc.as_deref(), Some("GBAAA0000001"));
+        let (unmatched, _, _) = run(Kind::Unmatched, "2024-01", "2024-02", By::Reporting);
+        for written in [&monthly, &unmatched] {
+            for (dimension, groups) in &written.groups {
+                let sum: Amount = groups.top.iter().map(|g| g.revenue).sum();
+                assert_eq!(sum, written.total, "{dimension:?}");
+                let quantity: i64 = groups.top.iter().map(|g| g.quantity).sum();
+                assert_eq!(quantity, written.quantity, "{dimension:?}");
+            }
+        }
+        assert_eq!(unmatched.groups[&Dimension::Artist].count, 3);
+    }
+
+    #[test]
+    fn a_period_without_lines_is_a_header_alone() {
+        let (written, rows, header) = run(Kind::Monthly, "2030-01", "2030-12", By::Reporting);
+        assert_eq!((written.rows, written.period_lines), (0, 0));
+        assert!(rows.is_empty());
+        assert_eq!(header.len(), LINE_HEADER.len() + MONTHLY_HEADER.len());
+        assert_eq!(written.currency, None);
+    }
+
+    #[test]
+    fn a_lines_file_that_is_not_parquet_is_a_clear_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines = dir.path().join("lines.parquet");
+        std::fs::write(&lines, b"not parquet").unwrap();
+        let spec = Spec {
+            kind: Kind::Monthly,
+            period_from: "2024-01".into(),
+            period_to: "2024-01".into(),
+            by: By::Reporting,
+        };
+        let mut report = Report::create(spec, &dir.path().join("r.csv.gz")).unwrap();
+        let error = report
+            .add_file(&source(None), &lines, &FileMatches::default())
+            .unwrap_err();
+        assert!(error.to_string().contains("+report.csv"), "{error}");
     }
 }

@@ -68,7 +68,10 @@ impl Gzipped {
         let written = self
             .thread
             .take()
-            .map(|t| t.join().unwrap_or_else(|_| Err(io::Error::other("the compressor panicked"))))
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("the compressor panicked")))
+            })
             .unwrap_or_else(|| Err(io::Error::other("finished twice")));
         let bytes = written?;
         handed?;

@@ -42,7 +42,9 @@ pub struct CatalogEntry {
 impl CatalogEntry {
     /// The track's label, else its release's.
     pub fn label(&self) -> Option<&str> {
-        self.track_label.as_deref().or(self.release_label.as_deref())
+        self.track_label
+            .as_deref()
+            .or(self.release_label.as_deref())
     }
 }
 

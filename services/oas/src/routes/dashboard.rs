@@ -190,7 +190,9 @@ pub async fn dashboard(
         .map_err(ApiError::internal)?;
     let revenue_by_month = by_period(&totals)
         .into_iter()
-        .filter(|p| from.is_none_or(|f| p.period.as_str() >= f) && to.is_none_or(|t| p.period.as_str() <= t))
+        .filter(|p| {
+            from.is_none_or(|f| p.period.as_str() >= f) && to.is_none_or(|t| p.period.as_str() <= t)
+        })
         .map(|p| MonthRevenue {
             period: p.period,
             revenue: p.base_revenue.to_string(),
@@ -214,7 +216,9 @@ pub async fn dashboard(
     let mut unmatched = Amount::ZERO;
     for revenue in &waiting {
         unmatched += Amount::parse_total(revenue).map_err(|_| {
-            ApiError::internal(anyhow::anyhow!("a usage item's revenue {revenue:?} is not exact"))
+            ApiError::internal(anyhow::anyhow!(
+                "a usage item's revenue {revenue:?} is not exact"
+            ))
         })?;
     }
     let share = share_of(unmatched, total);

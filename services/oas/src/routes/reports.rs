@@ -173,7 +173,10 @@ impl From<ReportRecord> for ReportOut {
             period_from: r.period_from,
             period_to: r.period_to,
             by: r.by_period,
-            files: r.files.as_deref().and_then(|f| serde_json::from_str(f).ok()),
+            files: r
+                .files
+                .as_deref()
+                .and_then(|f| serde_json::from_str(f).ok()),
             status: r.status,
             status_cause: r.status_cause,
             rows: r.row_count,
@@ -196,7 +199,11 @@ async fn shown(state: &AppState, report: ReportRecord, full: bool) -> Result<Rep
     let running = match (&report.job_id, report.status.as_str()) {
         (Some(job), PENDING) => {
             let job = job.clone();
-            match state.db.run(move |conn| oas_db::jobs::JobRecord::find(conn, &job)).await {
+            match state
+                .db
+                .run(move |conn| oas_db::jobs::JobRecord::find(conn, &job))
+                .await
+            {
                 Ok(job) => job.status == oas_db::jobs::RUNNING,
                 Err(oas_db::DbError::NotFound) => false,
                 Err(e) => return Err(e.into()),
@@ -302,7 +309,10 @@ pub async fn create_report(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.0;
     let Some(kind) = workflow::kind_of(&request.kind) else {
-        return Err(ApiError::field("type", "Either \"monthly\" or \"unmatched\"."));
+        return Err(ApiError::field(
+            "type",
+            "Either \"monthly\" or \"unmatched\".",
+        ));
     };
     let by = match request.by.as_deref() {
         None => By::Reporting,
@@ -313,9 +323,8 @@ pub async fn create_report(
     };
     let (from, to) = match (request.period, request.period_from, request.period_to) {
         (Some(period), None, None) => {
-            months(&Some(period.clone()), &None).map_err(|_| {
-                ApiError::field("period", "A month, YYYY-MM.")
-            })?;
+            months(&Some(period.clone()), &None)
+                .map_err(|_| ApiError::field("period", "A month, YYYY-MM."))?;
             (period.clone(), period)
         }
         (Some(_), _, _) => {
@@ -336,18 +345,19 @@ pub async fn create_report(
             ));
         }
     };
-    let org = organisation_for(&state, &auth, query.organisation, Permission::CreateReports).await?;
+    let org =
+        organisation_for(&state, &auth, query.organisation, Permission::CreateReports).await?;
     let named = request.files.clone();
     let candidates = files_named(&state, org, request.files).await?;
-    let processed: Vec<SalesFile> = candidates
+    let (processed, undated): (Vec<SalesFile>, Vec<SalesFile>) = candidates
         .into_iter()
         .filter(|f| {
             [FileStatus::Processed, FileStatus::Finalized]
                 .iter()
                 .any(|s| s.as_str() == f.status)
-                && in_period(f, Some(&from), Some(&to))
         })
-        .collect();
+        .filter(|f| f.reporting_period.is_none() || in_period(f, Some(&from), Some(&to)))
+        .partition(|f| f.reporting_period.is_some() || f.period_from.is_some());
     let busy = still_busy(&state, org, &from, &to).await?;
     let unmatched_yet: Vec<SalesFile> = processed
         .iter()
@@ -360,6 +370,13 @@ pub async fn create_report(
             "{} file(s) of the period are still being processed and are not in this report: {}. Ask for it again once they are PROCESSED.",
             busy.len(),
             names(&busy)
+        ));
+    }
+    if !undated.is_empty() {
+        notes.push(format!(
+            "{} processed file(s) say no month, so no period's report holds their lines: {}. Upload them again with their reporting_period.",
+            undated.len(),
+            names(&undated)
         ));
     }
     if !unmatched_yet.is_empty() && kind == Kind::Monthly {
@@ -481,7 +498,10 @@ async fn report_for(
     id: i64,
     permission: Permission,
 ) -> Result<ReportRecord, ApiError> {
-    let report = state.db.run(move |conn| ReportRecord::find(conn, id)).await?;
+    let report = state
+        .db
+        .run(move |conn| ReportRecord::find(conn, id))
+        .await?;
     access::require_for_object(state, auth, report.organisation_id, permission).await?;
     Ok(report)
 }
@@ -574,7 +594,10 @@ pub async fn delete_report(
         .delete(&key)
         .await
         .map_err(ApiError::internal)?;
-    if let Some(stored) = report.result_key.as_deref().and_then(|k| ObjectKey::parse(k).ok())
+    if let Some(stored) = report
+        .result_key
+        .as_deref()
+        .and_then(|k| ObjectKey::parse(k).ok())
         && stored.as_str() != key.as_str()
     {
         state

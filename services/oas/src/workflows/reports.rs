@@ -136,7 +136,10 @@ pub async fn ended(state: &AppState, job: &JobRecord, id: i64) -> BackgroundResu
         .run(move |conn| ReportRecord::transition(conn, id, PENDING, &change))
         .await?;
     if changed && ready {
-        let report = state.db.run(move |conn| ReportRecord::find(conn, id)).await?;
+        let report = state
+            .db
+            .run(move |conn| ReportRecord::find(conn, id))
+            .await?;
         if let Err(e) = email_link(state, &report).await {
             // The report is there to download; the email is a courtesy.
             tracing::warn!(report.id = id, error = %e, "cannot email the report's link");
@@ -149,7 +152,10 @@ pub async fn ended(state: &AppState, job: &JobRecord, id: i64) -> BackgroundResu
 async fn forget(state: &AppState, job: &JobRecord, id: i64) -> BackgroundResult<()> {
     use oas_platform::snapshots::SnapshotStore;
     if let Some(written) = output_of::<report::Output>(job)? {
-        state.storage.delete(&ObjectKey::parse(&written.key)?).await?;
+        state
+            .storage
+            .delete(&ObjectKey::parse(&written.key)?)
+            .await?;
     }
     state
         .snapshots
@@ -162,9 +168,8 @@ async fn forget(state: &AppState, job: &JobRecord, id: i64) -> BackgroundResult<
 /// What a READY report says beside its figures: files of the period left
 /// out (noted when it was asked for), or that the period has no line.
 fn ready_cause(noted: Option<&str>, written: &report::Output) -> Option<String> {
-    let empty = (written.period_lines == 0).then_some(
-        "No line of a processed file falls in the period: the report has no row.",
-    );
+    let empty = (written.period_lines == 0)
+        .then_some("No line of a processed file falls in the period: the report has no row.");
     match (noted, empty) {
         (Some(noted), Some(empty)) => Some(format!("{empty} {noted}")),
         (Some(noted), None) => Some(noted.to_owned()),

@@ -8,8 +8,8 @@ mod tasks;
 
 pub use browse::{get_release, list_artists, list_releases, list_unmatched};
 pub use rules::{apply_rule, create_rule, delete_rule, list_rules};
-pub(crate) use tasks::{in_period, months};
 pub use tasks::{generate_catalog, get_audit, start_audit};
+pub(crate) use tasks::{in_period, months};
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::Utc;

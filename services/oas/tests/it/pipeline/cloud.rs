@@ -2,19 +2,27 @@
 
 use super::*;
 
-/// The cloud topology's parts: PostgreSQL, S3 (s3s-fs, which checks the
-/// presigned URL's signature) and an SQS queue (moto) for completion events.
-#[actix_web::test]
-async fn the_same_flow_runs_on_postgres_s3_and_sqs() {
+/// The cloud topology's stand-ins, ready: a bucket in s3s-fs and a queue
+/// in moto, and a gateway configured for them on PostgreSQL (to start).
+pub struct Cloud {
+    pub builder: crate::support::TestAppBuilder,
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue: String,
+}
+
+/// [`Cloud`], when its stand-ins and PostgreSQL are there.
+pub async fn cloud() -> Option<Cloud> {
     let (Some(s3), Some(moto)) = (
         crate::support::stand_in("OAS_TEST_S3_ENDPOINT"),
         crate::support::stand_in("OAS_TEST_MOTO_ENDPOINT"),
     ) else {
-        return;
+        return None;
     };
     if std::env::var("OAS_TEST_DATABASE_URL").is_err() {
         eprintln!("OAS_TEST_DATABASE_URL is not set: cloud flow not exercised");
-        return;
+        return None;
     }
     let aws = |endpoint: String| async move {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -44,15 +52,37 @@ async fn the_same_flow_runs_on_postgres_s3_and_sqs() {
         .unwrap()
         .queue_url
         .unwrap();
-    let app = TestApp::builder()
+    let builder = TestApp::builder()
         .backend(oas_db::Backend::Postgres)
         .var(
             "OAS_STORAGE_URL",
             &format!("s3://{bucket}/deployment?path_style=true"),
         )
-        .var("OAS_EVENTS_QUEUE_URL", &queue)
-        .start()
-        .await;
+        .var("OAS_EVENTS_QUEUE_URL", &queue);
+    Some(Cloud {
+        builder,
+        s3: s3_client,
+        bucket,
+        sqs,
+        queue,
+    })
+}
+
+/// The cloud topology's parts: PostgreSQL, S3 (s3s-fs, which checks the
+/// presigned URL's signature) and an SQS queue (moto) for completion events.
+#[actix_web::test]
+async fn the_same_flow_runs_on_postgres_s3_and_sqs() {
+    let Some(Cloud {
+        builder,
+        s3: s3_client,
+        bucket,
+        sqs,
+        queue,
+    }) = cloud().await
+    else {
+        return;
+    };
+    let app = builder.start().await;
     let (_, key) = app.user_with_key("carla").await;
     let org = app.organisation(&key).await;
     let (status, body) = call(

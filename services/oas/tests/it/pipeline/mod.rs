@@ -20,6 +20,7 @@ mod formats;
 mod matching;
 mod rates;
 mod reimport;
+mod reports;
 mod samples;
 
 use crate::support::TestApp;
