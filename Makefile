@@ -22,14 +22,14 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	scripts/lint-deploy.sh
 
-## bench: OAS's clean + import of a generated 1M-line report against Python polars, alternating (BENCH_LINES=N, BENCH_ROUNDS=N)
+## bench: OAS against Python polars, alternating: clean + import of a generated 1M-line report, matching, the reports of 10M lines, HTTP load (BENCH_LINES=N, BENCH_ROUNDS=N, REPORT_LINES=N)
 bench:
 	scripts/bench.sh
 
 ## docker: the images of the gateway and of each module
 docker:
 	docker build -f docker/oas.Dockerfile -t oas:latest .
-	for module in uploads importer catalogue-matching ping; do \
+	for module in uploads importer catalogue-matching report ping; do \
 		docker build -f docker/module.Dockerfile --build-arg MODULE=$$module -t oas-$$module:latest . || exit 1; \
 	done
 

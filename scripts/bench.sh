@@ -16,7 +16,10 @@
 #   8. matches 1,000,000 sales lines (100,000 items) against a 100,000-track
 #      catalog, OAS's cascade beside the same cascade in Python (polars and
 #      rapidfuzz), alternating (scripts/bench/matching.sh);
-#   9. loads the running gateway from a second process (wrk), an
+#   9. writes the monthly and unmatched reports of 10,000,000 imported lines
+#      (REPORT_LINES), OAS's report module beside the same job in Python
+#      polars, alternating (scripts/bench/report.sh);
+#  10. loads the running gateway from a second process (wrk), an
 #      authenticated paged list beside /healthz (scripts/bench/http.sh).
 #
 # Everything is written to a temporary folder, removed at the end
@@ -106,10 +109,13 @@ python3 scripts/bench/summary.py \
 matching_status=0
 scripts/bench/matching.sh "$work" "$venv" || matching_status=$?
 
+report_status=0
+scripts/bench/report.sh "$work" "$venv" || report_status=$?
+
 http_status=0
 scripts/bench/http.sh || http_status=$?
 
-if ((oas_status != 0 || peer_status != 0 || summary_status != 0 || matching_status != 0 || http_status != 0)); then
+if ((oas_status != 0 || peer_status != 0 || summary_status != 0 || matching_status != 0 || report_status != 0 || http_status != 0)); then
   echo "The benchmark failed: see the messages above." >&2
   exit 1
 fi

@@ -9,7 +9,8 @@ use oas_db::{Database, PoolSettings};
 use oas_domain::money::Amount;
 use oas_platform::snapshots::MongoSnapshots;
 use oas_platform::snapshots::{
-    Dimension, Snapshot, SnapshotRow, SnapshotStore, SnapshotTotals, SqlSnapshots,
+    Dimension, ReportGroups, ReportSnapshot, Snapshot, SnapshotRow, SnapshotStore, SnapshotTotals,
+    SqlSnapshots,
 };
 
 fn d(text: &str) -> Amount {
@@ -142,6 +143,53 @@ async fn conformance(store: &impl SnapshotStore) {
         "file 2 in January, file 1 in February"
     );
 
+    // The same, for files named: what the dashboard reads.
+    let mut named = store.totals_of(&[2, 1, 99]).await.unwrap();
+    named.sort_by_key(|t| t.file_id);
+    assert_eq!(
+        named.iter().map(|t| t.file_id).collect::<Vec<_>>(),
+        [1, 2],
+        "headers of the files that have one"
+    );
+    assert_eq!(store.top_of(&[1, 2], Dimension::Artist, 2).await.unwrap(), top);
+    let alone = store.top_of(&[2], Dimension::Artist, 10).await.unwrap();
+    assert_eq!(
+        alone
+            .iter()
+            .map(|r| (r.key.as_str(), r.base_revenue))
+            .collect::<Vec<_>>(),
+        [("dan", d("3.5")), ("eve", d("0.5"))]
+    );
+    assert!(store.top_of(&[], Dimension::Artist, 10).await.unwrap().is_empty());
+
+    // A report's snapshot: saved whole, replaced, deleted.
+    let report = ReportSnapshot {
+        report_id: 5,
+        organisation_id: 7,
+        currency: Some("USD".into()),
+        lines: 3,
+        revenue: d("0.000000000000000001"),
+        quantity: 9,
+        groups: BTreeMap::from([(
+            Dimension::Track,
+            ReportGroups {
+                count: 250,
+                top: vec![row("isrc-gb-1", "1.5", 3)],
+            },
+        )]),
+    };
+    assert_eq!(store.report(5).await.unwrap(), None);
+    store.save_report(&report).await.unwrap();
+    assert_eq!(store.report(5).await.unwrap().as_ref(), Some(&report));
+    let again = ReportSnapshot {
+        lines: 4,
+        ..report.clone()
+    };
+    store.save_report(&again).await.unwrap();
+    assert_eq!(store.report(5).await.unwrap().unwrap().lines, 4);
+    store.delete_report(5).await.unwrap();
+    assert_eq!(store.report(5).await.unwrap(), None);
+
     store.delete(1).await.unwrap();
     assert_eq!(store.totals(1).await.unwrap(), None);
     assert_eq!(store.rows(1, Dimension::Artist, 0, 10).await.unwrap().1, 0);
@@ -179,6 +227,12 @@ async fn large(store: &impl SnapshotStore) {
         assert_eq!(keys, expected, "rows {offset}.. ({limit})");
     }
     assert_eq!(store.summary(9).await.unwrap().tracks, 100_000);
+    // The dashboard's top lists read each file's leading groups only.
+    let top = store.top_of(&[10], Dimension::Track, 3).await.unwrap();
+    assert_eq!(
+        top.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["isrc-099999", "isrc-099998", "isrc-099997"]
+    );
     store.delete(10).await.unwrap();
 }
 

@@ -1,0 +1,258 @@
+//! The report benchmark's OAS side (`scripts/bench/report.sh`).
+//!
+//! `report_bench prepare DIR`: from the imported lines in
+//! `DIR/lines.parquet` (the importer's output), the file's usage items
+//! (read as the catalogue-matching module reads them), eight in ten
+//! matched to a catalog track, one waiting for review, one unmatched,
+//! written to `DIR/items.parquet` with the catalog to `DIR/catalog.parquet`;
+//! and what each kind of report must add up to, exactly, in
+//! `DIR/expect.json`.
+//!
+//! `report_bench report DIR KIND PERIOD`: the report module's work on
+//! them, as a run does it after reading the matches from the database:
+//! the items and catalog read, the lines streamed, joined and written to
+//! `DIR/oas-KIND.csv.gz`. Prints what it wrote as JSON.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use oas_db::catalog::{CatalogEntry, ItemMatch};
+use oas_domain::job::contract::report::{By, Kind, Source};
+use oas_domain::money::Amount;
+use oas_report::lines::{FileMatches, Report, Spec};
+use polars::prelude::*;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["prepare", dir] => prepare(Path::new(dir)),
+        ["report", dir, kind, period] => report(Path::new(dir), kind, period),
+        _ => Err("usage: report_bench prepare DIR | report DIR monthly|unmatched YYYY-MM".into()),
+    }
+}
+
+const FILE_ID: i64 = 1;
+
+/// The catalog's text columns, in the order they are written and read.
+const CATALOG_TEXT: [&str; 7] = [
+    "isrc",
+    "title",
+    "version",
+    "artist",
+    "label",
+    "upc",
+    "release_title",
+];
+
+fn prepare(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let items = oas_catalogue_matching::items::read(&dir.join("lines.parquet"))?;
+    let n = items.len();
+    let mut columns: [Vec<String>; 5] = Default::default();
+    let (mut status, mut match_type, mut track, mut reason) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut catalog: [Vec<Option<String>>; 7] = Default::default();
+    let (mut track_ids, mut release_ids) = (Vec::new(), Vec::new());
+    let (mut monthly, mut unmatched) = (Amount::ZERO, Amount::ZERO);
+    let (mut monthly_lines, mut unmatched_lines) = (0i64, 0i64);
+    for (i, item) in items.iter().enumerate() {
+        let u = &item.usage;
+        for (column, value) in columns.iter_mut().zip([
+            &u.artist,
+            &u.track_title,
+            &u.release_title,
+            &u.isrc,
+            &u.upc,
+        ]) {
+            column.push(value.clone());
+        }
+        let (s, t) = match i % 10 {
+            8 => ("review", None),
+            9 => ("unmatched", None),
+            _ => ("matched", Some(i as i64 + 1)),
+        };
+        status.push(s);
+        match_type.push(t.map(|_| "isrc"));
+        track.push(t);
+        reason.push(format!("{s} for the benchmark"));
+        if let Some(id) = t {
+            monthly += item.revenue;
+            monthly_lines += item.lines;
+            track_ids.push(id);
+            release_ids.push(Some(id / 5 + 1));
+            for (column, value) in catalog.iter_mut().zip([
+                Some(u.isrc.clone()).filter(|v| !v.is_empty()),
+                Some(format!("{} (catalog)", u.track_title)),
+                None,
+                Some(u.artist.clone()),
+                Some("A Label".to_owned()),
+                Some(u.upc.clone()).filter(|v| !v.is_empty()),
+                Some(u.release_title.clone()),
+            ]) {
+                column.push(value);
+            }
+        } else {
+            unmatched += item.revenue;
+            unmatched_lines += item.lines;
+        }
+    }
+    let text = |name: &str, values: &[String]| Column::new(name.into(), values);
+    let mut frame = DataFrame::new(
+        n,
+        vec![
+            Column::new("file_id".into(), vec![FILE_ID; n]),
+            text("artist", &columns[0]),
+            text("track_title", &columns[1]),
+            text("release_title", &columns[2]),
+            text("isrc", &columns[3]),
+            text("upc", &columns[4]),
+            Column::new("status".into(), status),
+            Column::new("match_type".into(), match_type),
+            Column::new("track_id".into(), track),
+            Column::new("reason".into(), reason),
+        ],
+    )?;
+    ParquetWriter::new(File::create(dir.join("items.parquet"))?).finish(&mut frame)?;
+    let m = track_ids.len();
+    let mut catalog_columns = vec![Column::new("track_id".into(), track_ids)];
+    for (name, values) in CATALOG_TEXT.iter().zip(catalog) {
+        catalog_columns.push(Column::new((*name).into(), values));
+    }
+    catalog_columns.push(Column::new("release_id".into(), release_ids));
+    let mut frame = DataFrame::new(m, catalog_columns)?;
+    ParquetWriter::new(File::create(dir.join("catalog.parquet"))?).finish(&mut frame)?;
+    let expect = serde_json::json!({
+        "items": n,
+        "monthly": {"rows": monthly_lines, "total": monthly.to_string()},
+        "unmatched": {"rows": unmatched_lines, "total": unmatched.to_string()},
+        "total": (monthly + unmatched).to_string(),
+    });
+    std::fs::write(dir.join("expect.json"), serde_json::to_string_pretty(&expect)?)?;
+    println!("{expect}");
+    Ok(())
+}
+
+fn texts(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+    Ok(frame
+        .column(name)?
+        .cast(&DataType::String)?
+        .str()?
+        .iter()
+        .map(|v| v.map(str::to_owned))
+        .collect())
+}
+
+fn ids(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+    Ok(frame.column(name)?.i64()?.iter().collect())
+}
+
+/// The items and catalog as the module reads them from the database.
+fn matches(dir: &Path) -> PolarsResult<FileMatches> {
+    let read = |name: &str| -> PolarsResult<DataFrame> {
+        let file = File::open(dir.join(name)).map_err(|e| PolarsError::IO {
+            error: Arc::new(e),
+            msg: None,
+        })?;
+        ParquetReader::new(file).finish()
+    };
+    let catalog = read("catalog.parquet")?;
+    let mut entries: HashMap<i64, Arc<CatalogEntry>> = HashMap::new();
+    let c: Vec<Vec<Option<String>>> = CATALOG_TEXT
+        .iter()
+    .map(|name| texts(&catalog, name))
+    .collect::<PolarsResult<_>>()?;
+    let track_ids = ids(&catalog, "track_id")?;
+    let release_ids = ids(&catalog, "release_id")?;
+    for (i, id) in track_ids.iter().enumerate() {
+        let Some(id) = *id else { continue };
+        entries.insert(
+            id,
+            Arc::new(CatalogEntry {
+                track_id: id,
+                isrc: c[0][i].clone(),
+                title: c[1][i].clone().unwrap_or_default(),
+                version: c[2][i].clone(),
+                artist: c[3][i].clone().unwrap_or_default(),
+                track_label: c[4][i].clone(),
+                release_id: release_ids[i],
+                upc: c[5][i].clone(),
+                release_title: c[6][i].clone(),
+                release_label: None,
+            }),
+        );
+    }
+    let items = read("items.parquet")?;
+    let t: Vec<Vec<Option<String>>> = [
+        "artist",
+        "track_title",
+        "release_title",
+        "isrc",
+        "upc",
+        "status",
+        "match_type",
+        "reason",
+    ]
+    .iter()
+    .map(|name| texts(&items, name))
+    .collect::<PolarsResult<_>>()?;
+    let tracks = ids(&items, "track_id")?;
+    let rows = (0..items.height())
+        .map(|i| {
+            let get = |c: usize| t[c][i].clone().unwrap_or_default();
+            ItemMatch {
+                artist: get(0),
+                track_title: get(1),
+                release_title: get(2),
+                isrc: get(3),
+                upc: get(4),
+                status: get(5),
+                match_type: t[6][i].clone(),
+                track_id: tracks[i],
+                reason: get(7),
+            }
+        })
+        .collect();
+    Ok(FileMatches::new(rows, &entries))
+}
+
+fn report(dir: &Path, kind: &str, period: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let kind = match kind {
+        "monthly" => Kind::Monthly,
+        "unmatched" => Kind::Unmatched,
+        other => return Err(format!("unknown kind {other}").into()),
+    };
+    let matches = matches(dir)?;
+    let read = started.elapsed().as_secs_f64();
+    let out: PathBuf = dir.join(format!("oas-{}.csv.gz", kind.as_str()));
+    let spec = Spec {
+        kind,
+        period_from: period.to_owned(),
+        period_to: period.to_owned(),
+        by: By::Reporting,
+    };
+    let mut report = Report::create(spec, &out)?;
+    let source = Source {
+        file_id: FILE_ID,
+        name: "report.txt".into(),
+        parquet_key: "org-1/lines/file-1.parquet".into(),
+        period: Some(period.to_owned()),
+    };
+    report.add_file(&source, &dir.join("lines.parquet"), &matches)?;
+    let written = report.finish(oas_platform::snapshots::REPORT_TOP)?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "kind": kind.as_str(),
+            "rows": written.rows,
+            "total": written.total.to_string(),
+            "period_lines": written.period_lines,
+            "bytes": written.bytes,
+            "items_seconds": read,
+            "seconds": started.elapsed().as_secs_f64(),
+        })
+    );
+    Ok(())
+}
