@@ -193,13 +193,13 @@ pub fn headers_of_files(
 }
 
 /// The first `pages` pages (the highest groups) of a dimension of each of
-/// `files`.
+/// `files`: each page's number and body.
 pub fn leading_bodies(
     conn: &mut DbConnection,
     files: &[i64],
     dimension: &str,
     pages: i32,
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<(i32, String)>, DbError> {
     let mut bodies = Vec::new();
     for chunk in files.chunks(CHUNK) {
         bodies.extend(
@@ -207,8 +207,8 @@ pub fn leading_bodies(
                 .filter(snapshot_pages::file_id.eq_any(chunk))
                 .filter(snapshot_pages::dimension.eq(dimension.to_owned()))
                 .filter(snapshot_pages::page.lt(pages))
-                .select(snapshot_pages::body)
-                .load::<String>(conn)?,
+                .select((snapshot_pages::page, snapshot_pages::body))
+                .load::<(i32, String)>(conn)?,
         );
     }
     Ok(bodies)

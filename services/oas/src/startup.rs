@@ -227,6 +227,7 @@ pub fn state(
         openapi_json: openapi_json.into(),
         routes: Arc::new(routes),
         run_ended: Arc::new(tokio::sync::Notify::new()),
+        dashboards: Arc::default(),
         watched: crate::runs::Watched::default(),
     })
 }

@@ -33,6 +33,8 @@ pub struct AppState {
     /// Woken when a module run's end is recorded: the workflows carry out
     /// what follows (`crate::workflows`).
     pub run_ended: Arc<tokio::sync::Notify>,
+    /// Dashboards answered lately (`crate::routes::dashboard`).
+    pub dashboards: Arc<crate::routes::dashboard::Kept>,
     /// The local runs this process watches (`crate::runs`).
     pub watched: crate::runs::Watched,
 }

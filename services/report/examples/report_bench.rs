@@ -27,7 +27,12 @@ use polars::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["prepare", dir] => prepare(Path::new(dir)),
         ["report", dir, kind, period] => report(Path::new(dir), kind, period),
         _ => Err("usage: report_bench prepare DIR | report DIR monthly|unmatched YYYY-MM".into()),
@@ -59,13 +64,11 @@ fn prepare(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let (mut monthly_lines, mut unmatched_lines) = (0i64, 0i64);
     for (i, item) in items.iter().enumerate() {
         let u = &item.usage;
-        for (column, value) in columns.iter_mut().zip([
-            &u.artist,
-            &u.track_title,
-            &u.release_title,
-            &u.isrc,
-            &u.upc,
-        ]) {
+        for (column, value) in
+            columns
+                .iter_mut()
+                .zip([&u.artist, &u.track_title, &u.release_title, &u.isrc, &u.upc])
+        {
             column.push(value.clone());
         }
         let (s, t) = match i % 10 {
@@ -129,7 +132,10 @@ fn prepare(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         "unmatched": {"rows": unmatched_lines, "total": unmatched.to_string()},
         "total": (monthly + unmatched).to_string(),
     });
-    std::fs::write(dir.join("expect.json"), serde_json::to_string_pretty(&expect)?)?;
+    std::fs::write(
+        dir.join("expect.json"),
+        serde_json::to_string_pretty(&expect)?,
+    )?;
     println!("{expect}");
     Ok(())
 }
@@ -161,8 +167,8 @@ fn matches(dir: &Path) -> PolarsResult<FileMatches> {
     let mut entries: HashMap<i64, Arc<CatalogEntry>> = HashMap::new();
     let c: Vec<Vec<Option<String>>> = CATALOG_TEXT
         .iter()
-    .map(|name| texts(&catalog, name))
-    .collect::<PolarsResult<_>>()?;
+        .map(|name| texts(&catalog, name))
+        .collect::<PolarsResult<_>>()?;
     let track_ids = ids(&catalog, "track_id")?;
     let release_ids = ids(&catalog, "release_id")?;
     for (i, id) in track_ids.iter().enumerate() {

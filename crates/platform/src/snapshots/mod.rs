@@ -213,7 +213,7 @@ pub trait SnapshotStore {
 }
 
 /// How many of each file's highest groups [`SnapshotStore::top_of`] reads.
-pub const LEADING: usize = 500;
+pub const LEADING: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeriodRevenue {
@@ -224,7 +224,8 @@ pub struct PeriodRevenue {
 
 /// Sums rows by key, exactly, and keeps the `limit` highest.
 pub fn merge_top(rows: impl IntoIterator<Item = SnapshotRow>, limit: usize) -> Vec<SnapshotRow> {
-    let mut merged: BTreeMap<String, SnapshotRow> = BTreeMap::new();
+    let mut merged: std::collections::HashMap<String, SnapshotRow> =
+        std::collections::HashMap::new();
     for row in rows {
         match merged.get_mut(&row.key) {
             Some(total) => {

@@ -109,6 +109,45 @@ fn listed(row: &SnapshotRow) -> ListedRow<'_> {
 fn rows_of(body: &str) -> Result<Vec<SnapshotRow>, SnapshotError> {
     let stored: Vec<StoredRow> =
         serde_json::from_str(body).map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
+    read_rows(stored)
+}
+
+/// The first `n` rows of a page's body; the others are skipped unread.
+fn leading_rows_of(body: &str, n: usize) -> Result<Vec<SnapshotRow>, SnapshotError> {
+    struct Leading(usize);
+    impl<'de> serde::de::DeserializeSeed<'de> for Leading {
+        type Value = Vec<StoredRow>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> serde::de::Visitor<'de> for Leading {
+        type Value = Vec<StoredRow>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a page of groups")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut rows = Vec::with_capacity(self.0);
+            while rows.len() < self.0 {
+                match seq.next_element::<StoredRow>()? {
+                    Some(row) => rows.push(row),
+                    None => return Ok(rows),
+                }
+            }
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(rows)
+        }
+    }
+    let mut json = serde_json::Deserializer::from_str(body);
+    let stored = serde::de::DeserializeSeed::deserialize(Leading(n), &mut json)
+        .map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
+    read_rows(stored)
+}
+
+fn read_rows(stored: Vec<StoredRow>) -> Result<Vec<SnapshotRow>, SnapshotError> {
     stored
         .into_iter()
         .map(|row| {
@@ -404,8 +443,9 @@ impl SnapshotStore for SqlSnapshots {
             .await
             .map_err(store)?;
         let mut rows = Vec::new();
-        for body in &bodies {
-            rows.extend(rows_of(body)?);
+        for (page, body) in &bodies {
+            let wanted = LEADING.saturating_sub(usize::try_from(*page).unwrap_or(0) * PAGE_ROWS);
+            rows.extend(leading_rows_of(body, wanted)?);
         }
         Ok(merge_top(rows, limit))
     }

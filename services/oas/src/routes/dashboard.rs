@@ -1,7 +1,9 @@
 //! The dashboard: the active organisation's figures over a range of
 //! months, from the files' snapshots (their headers, and each file's
 //! highest groups) and the matches' items not matched; no sales line is
-//! read again.
+//! read again. An answer is kept for a minute, for as long as the
+//! organisation's files are as they were (their statuses and last
+//! changes): a dashboard is read far more often than files change.
 
 use actix_web::{get, web};
 use oas_db::catalog::waiting_revenue;
@@ -22,6 +24,29 @@ use crate::state::AppState;
 
 /// Groups in each top list.
 const TOP: usize = 10;
+/// How long an answer is kept while the files stay as they were.
+const KEPT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Answers kept, at most (all are dropped beyond).
+const KEPT_ANSWERS: usize = 1024;
+
+/// Answers kept: by organisation and months, the files' fingerprint, when
+/// it was made, and the answer.
+pub type Kept = std::sync::Mutex<
+    std::collections::HashMap<
+        (i64, Option<String>, Option<String>),
+        (u64, std::time::Instant, std::sync::Arc<DashboardOut>),
+    >,
+>;
+
+/// What the answer depends on, of the organisation's files.
+fn fingerprint(files: &[SalesFile]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for f in files {
+        (f.id, &f.status, f.updated_at, &f.reporting_period).hash(&mut hasher);
+    }
+    hasher.finish()
+}
 /// Files the dashboard counts, at most.
 const MAX_FILES: i64 = 100_000;
 
@@ -39,7 +64,7 @@ pub struct DashboardQuery {
 }
 
 /// A month's revenue.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MonthRevenue {
     #[schema(example = "2026-01")]
     pub period: String,
@@ -50,7 +75,7 @@ pub struct MonthRevenue {
 }
 
 /// One of the highest groups of a dimension.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TopOut {
     pub name: String,
     /// Its identifiers: the ISRC of a track, the UPC of a release, a
@@ -76,7 +101,7 @@ impl From<SnapshotRow> for TopOut {
     }
 }
 
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct FileCounts {
     /// PROCESSED or FINALIZED.
     pub processed: i64,
@@ -85,7 +110,7 @@ pub struct FileCounts {
     pub in_progress: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UnmatchedOut {
     /// Revenue of the period not matched to the catalog (waiting for
     /// review or unmatched), in the base currency, exact decimal text.
@@ -94,14 +119,14 @@ pub struct UnmatchedOut {
     pub share: f64,
 }
 
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct StatementCounts {
     pub draft: i64,
     pub approved: i64,
 }
 
 /// The organisation's figures over the months asked for.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DashboardOut {
     pub period_from: Option<String>,
     pub period_to: Option<String>,
@@ -140,7 +165,7 @@ pub async fn dashboard(
     state: web::Data<AppState>,
     auth: Authenticated,
     query: web::Query<DashboardQuery>,
-) -> Result<web::Json<DashboardOut>, ApiError> {
+) -> Result<web::Json<std::sync::Arc<DashboardOut>>, ApiError> {
     let DashboardQuery {
         organisation,
         period_from,
@@ -156,6 +181,15 @@ pub async fn dashboard(
             Ok::<_, oas_db::DbError>((organisation, files))
         })
         .await?;
+    let print = fingerprint(&files);
+    let asked = (org, period_from.clone(), period_to.clone());
+    if let Ok(kept) = state.dashboards.lock()
+        && let Some((known, at, answer)) = kept.get(&asked)
+        && *known == print
+        && at.elapsed() < KEPT
+    {
+        return Ok(web::Json(answer.clone()));
+    }
     let (from, to) = (period_from.as_deref(), period_to.as_deref());
     let mut counts = FileCounts::default();
     let mut processed: Vec<i64> = Vec::new();
@@ -225,7 +259,7 @@ pub async fn dashboard(
     let [artists, dsps, territories, tracks, releases]: [Vec<TopOut>; 5] = tops
         .try_into()
         .map_err(|_| ApiError::internal(anyhow::anyhow!("five dimensions")))?;
-    Ok(web::Json(DashboardOut {
+    let answer = std::sync::Arc::new(DashboardOut {
         period_from,
         period_to,
         currency: organisation.base_currency,
@@ -243,7 +277,14 @@ pub async fn dashboard(
         },
         // Statements are counted here once the statement module writes them.
         statements: StatementCounts::default(),
-    }))
+    });
+    if let Ok(mut kept) = state.dashboards.lock() {
+        if kept.len() >= KEPT_ANSWERS {
+            kept.clear();
+        }
+        kept.insert(asked, (print, std::time::Instant::now(), answer.clone()));
+    }
+    Ok(web::Json(answer))
 }
 
 /// `part` of `whole`, 0 to 1, to 4 decimals (0 of nothing).

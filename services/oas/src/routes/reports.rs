@@ -349,15 +349,17 @@ pub async fn create_report(
         organisation_for(&state, &auth, query.organisation, Permission::CreateReports).await?;
     let named = request.files.clone();
     let candidates = files_named(&state, org, request.files).await?;
-    let (processed, undated): (Vec<SalesFile>, Vec<SalesFile>) = candidates
+    let is_processed = |f: &SalesFile| {
+        [FileStatus::Processed, FileStatus::Finalized]
+            .iter()
+            .any(|s| s.as_str() == f.status)
+    };
+    let dated = |f: &SalesFile| f.reporting_period.is_some() || f.period_from.is_some();
+    let (kept, left_out): (Vec<SalesFile>, Vec<SalesFile>) = candidates
         .into_iter()
-        .filter(|f| {
-            [FileStatus::Processed, FileStatus::Finalized]
-                .iter()
-                .any(|s| s.as_str() == f.status)
-        })
-        .filter(|f| f.reporting_period.is_none() || in_period(f, Some(&from), Some(&to)))
-        .partition(|f| f.reporting_period.is_some() || f.period_from.is_some());
+        .partition(|f| is_processed(f) && (!dated(f) || in_period(f, Some(&from), Some(&to))));
+    let (processed, undated): (Vec<SalesFile>, Vec<SalesFile>) =
+        kept.into_iter().partition(|f| dated(f));
     let busy = still_busy(&state, org, &from, &to).await?;
     let unmatched_yet: Vec<SalesFile> = processed
         .iter()
@@ -370,6 +372,14 @@ pub async fn create_report(
             "{} file(s) of the period are still being processed and are not in this report: {}. Ask for it again once they are PROCESSED.",
             busy.len(),
             names(&busy)
+        ));
+    }
+    // Files named but not read, and why.
+    if named.is_some() && !left_out.is_empty() {
+        notes.push(format!(
+            "{} of the files named are not in the report, not PROCESSED or outside the period: {}.",
+            left_out.len(),
+            names(&left_out)
         ));
     }
     if !undated.is_empty() {

@@ -151,7 +151,10 @@ async fn conformance(store: &impl SnapshotStore) {
         [1, 2],
         "headers of the files that have one"
     );
-    assert_eq!(store.top_of(&[1, 2], Dimension::Artist, 2).await.unwrap(), top);
+    assert_eq!(
+        store.top_of(&[1, 2], Dimension::Artist, 2).await.unwrap(),
+        top
+    );
     let alone = store.top_of(&[2], Dimension::Artist, 10).await.unwrap();
     assert_eq!(
         alone
@@ -160,7 +163,13 @@ async fn conformance(store: &impl SnapshotStore) {
             .collect::<Vec<_>>(),
         [("dan", d("3.5")), ("eve", d("0.5"))]
     );
-    assert!(store.top_of(&[], Dimension::Artist, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .top_of(&[], Dimension::Artist, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A report's snapshot: saved whole, replaced, deleted.
     let report = ReportSnapshot {

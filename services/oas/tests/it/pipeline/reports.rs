@@ -252,6 +252,26 @@ async fn reports_add_up_to_the_files(app: TestApp) {
     }
     assert_eq!(by_sale, (lines, total));
 
+    // Some files only: one named file's lines; another named file outside
+    // the period is said to be left out.
+    let spotify = get(&app, &key, &format!("/api/files/salesfiles/{}/", ids[0])).await;
+    let one = report(
+        &app,
+        &key,
+        json!({"type": "monthly", "period": "2017-10", "files": [ids[0], ids[6]]}),
+    )
+    .await;
+    assert_eq!(one["status"], "READY", "{one}");
+    assert_eq!(one["rows"], spotify["total_rows"], "{one}");
+    assert_eq!(one["files"], json!([ids[0], ids[6]]), "{one}");
+    assert!(
+        one["status_cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("1 of the files named are not in the report")
+                && c.contains("Tunecore_Test.csv")),
+        "{one}"
+    );
+
     // The requester was emailed the link.
     let id = monthly["id"].as_i64().unwrap();
     let mails = mails_to_requester(&app, id).await;
@@ -386,7 +406,7 @@ async fn reports_add_up_to_the_files(app: TestApp) {
 
     // The list, newest first.
     let list = get(&app, &key, "/api/reports/").await;
-    assert_eq!(list["count"], 5, "{list}");
+    assert_eq!(list["count"], 6, "{list}");
     assert_eq!(list["results"][0]["id"], empty["id"], "{list}");
 
     // Another organisation sees none of it.
