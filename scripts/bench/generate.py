@@ -141,8 +141,9 @@ def catalogue(rng: random.Random) -> list[tuple[str, str]]:
     )
     labels = unique(rng, LABELS, lambda r: f"{title(r, r.choice((1, 2)))} {r.choice(LABEL_SUFFIXES)}")
     # Album: (title, UPC, artist, label). A UPC here is 13 digits that do
-    # not start with 0 (OAS reads a leading-zero EAN as a 12-digit UPC-A).
-    upcs = rng.sample(range(10**12, 10**13), ALBUMS)
+    # not start with 0 (OAS reads a leading-zero EAN as a 12-digit UPC-A),
+    # the last its GTIN check digit, as stores send them.
+    upcs = [with_check_digit(u // 10) for u in rng.sample(range(10**12, 10**13), ALBUMS)]
     albums = []
     for index in range(ALBUMS):
         if rng.random() < 0.7:
@@ -172,6 +173,13 @@ def catalogue(rng: random.Random) -> list[tuple[str, str]]:
         tracks.append((label, f"{uri}\t{upc}\t\t{isrc}\t{track}\t{artist}\t{composer}\t{album}"))
     rng.shuffle(tracks)
     return tracks
+
+
+def with_check_digit(body: int) -> int:
+    """`body` (12 digits) followed by its GTIN-13 check digit."""
+    digits = [int(d) for d in str(body)]
+    weighted = sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits))
+    return body * 10 + (10 - weighted % 10) % 10
 
 
 def main() -> int:
