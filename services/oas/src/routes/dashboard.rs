@@ -86,11 +86,16 @@ pub struct TopOut {
     pub quantity: i64,
 }
 
-impl From<SnapshotRow> for TopOut {
-    fn from(r: SnapshotRow) -> Self {
+impl TopOut {
+    fn of(dimension: Dimension, r: SnapshotRow) -> Self {
         let mut ids: Vec<String> = [r.isrc, r.upc].into_iter().flatten().collect();
         if ids.is_empty() {
-            ids.push(r.key.replace('\u{1f}', " – "));
+            let key = r.key.replace('\u{1f}', " – ");
+            // Territories are keyed by their code, as ISO writes it.
+            ids.push(match dimension {
+                Dimension::Territory => key.to_uppercase(),
+                _ => key,
+            });
         }
         TopOut {
             name: r.name,
@@ -240,7 +245,11 @@ pub async fn dashboard(
             .top_of(&processed, dimension, TOP)
             .await
             .map_err(ApiError::internal)?;
-        tops.push(rows.into_iter().map(TopOut::from).collect::<Vec<_>>());
+        tops.push(
+            rows.into_iter()
+                .map(|r| TopOut::of(dimension, r))
+                .collect::<Vec<_>>(),
+        );
     }
     let ids = processed.clone();
     let waiting = state

@@ -227,7 +227,13 @@ async fn email_link(state: &AppState, report: &ReportRecord) -> anyhow::Result<(
         return Ok(());
     };
     let rows = report.row_count.unwrap_or(0);
-    let total = report.total_revenue.as_deref().unwrap_or("0");
+    // To the cent for reading; the report and its resource are exact.
+    let total = report
+        .total_revenue
+        .as_deref()
+        .and_then(|t| oas_domain::money::Amount::parse_total(t).ok())
+        .map(|t| t.to_fixed(2))
+        .unwrap_or_else(|| "0.00".to_owned());
     let currency = report.currency.as_deref().unwrap_or("");
     let period = if report.period_from == report.period_to {
         report.period_from.clone()
@@ -235,7 +241,7 @@ async fn email_link(state: &AppState, report: &ReportRecord) -> anyhow::Result<(
         format!("{} to {}", report.period_from, report.period_to)
     };
     let mut body = format!(
-        "Your {kind} report of {period} is ready: {rows} line(s), {total} {currency}.\n\n\
+        "Your {kind} report of {period} is ready: {rows} line(s), {total} {currency} in all.\n\n\
          Download it (a gzipped CSV file) within 24 hours, until {expires} UTC:\n{url}\n\n\
          After that, ask for a fresh link: POST /api/reports/{id}/link/\n",
         kind = report.kind,

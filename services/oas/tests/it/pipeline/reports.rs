@@ -345,6 +345,8 @@ async fn reports_add_up_to_the_files(app: TestApp) {
         let revenues: Vec<Amount> = list.iter().map(|g| amount(&g["revenue"])).collect();
         assert!(revenues.windows(2).all(|w| w[0] >= w[1]), "{top} ranked");
     }
+    let territory = dashboard["top_territories"][0]["ids"][0].as_str().unwrap();
+    assert_eq!(territory, territory.to_uppercase(), "{dashboard}");
     let (status, body) = call(
         &app,
         Method::GET,
