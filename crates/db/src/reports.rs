@@ -117,6 +117,14 @@ impl ReportRecord {
         Ok(changed == 1)
     }
 
+    /// Records the run writing the report, whatever its status.
+    pub fn set_job(conn: &mut DbConnection, id: i64, job_id: &str) -> Result<(), DbError> {
+        diesel::update(reports::table.find(id))
+            .set(reports::job_id.eq(Some(job_id)))
+            .execute(conn)?;
+        Ok(())
+    }
+
     /// Removes the report (its file and snapshot are the caller's).
     pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), DbError> {
         diesel::delete(reports::table.find(id)).execute(conn)?;

@@ -29,6 +29,8 @@ pub struct Imported {
     pub period: Option<String>,
     /// The first and last month the lines cover.
     pub months: Option<(String, String)>,
+    /// The first and last reporting month the lines are stored with.
+    pub reported: Option<(String, String)>,
     #[serde(skip)]
     pub totals: Totals,
 }
@@ -84,6 +86,15 @@ pub(crate) fn imported(
             .earliest_period
             .clone()
             .zip(ledger.latest_period.clone()),
+        reported: {
+            let period = file_period.clone().or(ledger.earliest_period.clone());
+            let mut reported = ledger.reported.clone();
+            // A line with no month of its own takes the file's.
+            if let (true, Some(period)) = (ledger.unreported, period.as_deref()) {
+                crate::ledger::widen(&mut reported, period, period);
+            }
+            reported
+        },
         period: file_period.or(ledger.earliest_period),
         totals,
     })

@@ -49,12 +49,32 @@ pub struct Ledger {
     /// reporting) period, and the month their sale ends.
     pub earliest_period: Option<String>,
     pub latest_period: Option<String>,
+    /// The earliest and the latest reporting month the lines are stored
+    /// with (their own, else the file's), and whether a line has neither
+    /// (it takes the file's recorded period).
+    pub reported: Option<(String, String)>,
+    pub unreported: bool,
     /// The last rate looked up.
     last_rate: Option<LastRate>,
     /// The base amount's text of the last line.
     base_text: String,
     /// The amount's text of the last line, when it had to be rewritten.
     net_text: String,
+}
+
+/// `range` widened to hold `first` to `last`.
+pub(crate) fn widen(range: &mut Option<(String, String)>, first: &str, last: &str) {
+    match range {
+        None => *range = Some((first.to_owned(), last.to_owned())),
+        Some((from, to)) => {
+            if first < from.as_str() {
+                *from = first.to_owned();
+            }
+            if last > to.as_str() {
+                *to = last.to_owned();
+            }
+        }
+    }
 }
 
 impl Ledger {
@@ -105,6 +125,14 @@ impl Ledger {
             if self.latest_period.as_deref().is_none_or(|l| end > l) {
                 self.latest_period = Some(end.to_owned());
             }
+        }
+        match line
+            .reporting_period
+            .as_deref()
+            .or(context.file_period.as_deref())
+        {
+            Some(month) => widen(&mut self.reported, month, month),
+            None => self.unreported = true,
         }
         let period = context.file_period.as_deref().or(line_period);
         let last = match self.last_rate.take() {
@@ -228,6 +256,10 @@ impl Ledger {
         {
             self.earliest_period = Some(theirs);
         }
+        if let Some((first, last)) = other.reported {
+            widen(&mut self.reported, &first, &last);
+        }
+        self.unreported |= other.unreported;
     }
 
     /// The one rate the file was converted at, if it was one: one currency,

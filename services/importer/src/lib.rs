@@ -225,6 +225,8 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
         period: imported.period,
         period_from: imported.months.as_ref().map(|(from, _)| from.clone()),
         period_to: imported.months.as_ref().map(|(_, to)| to.clone()),
+        reporting_from: imported.reported.as_ref().map(|(from, _)| from.clone()),
+        reporting_to: imported.reported.as_ref().map(|(_, to)| to.clone()),
         parquet_key: parquet_key.as_str().to_owned(),
         fingerprint: Some(fingerprint),
         rates_used: imported.rates_used,

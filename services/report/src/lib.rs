@@ -23,7 +23,7 @@ use oas_domain::job::{FailureCode, Job, Module};
 use oas_platform::config::Settings;
 use oas_platform::module::{Failure, ModuleInfo};
 use oas_platform::snapshots::{AnySnapshots, REPORT_TOP, ReportSnapshot, SnapshotStore};
-use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore};
+use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore, StorageError};
 
 use lines::{FileMatches, Report, ReportError, Spec};
 
@@ -108,14 +108,15 @@ async fn report(job: &Job, settings: &Settings) -> Result<Output, Failure> {
             .join(format!("lines-{}.parquet", source.file_id));
         let key = ObjectKey::parse(&source.parquet_key)
             .map_err(|e| failure(FailureCode::InvalidParams, "parquet_key", e))?;
-        storage.download(&key, &parquet).await.map_err(|e| {
-            Failure::new(
+        storage.download(&key, &parquet).await.map_err(|e| match e {
+            StorageError::NotFound(_) => Failure::new(
                 FailureCode::Rejected,
                 format!(
-                    "The imported lines of {} (file {}) are not found ({e}): reimport it, then ask for the report again.",
+                    "The imported lines of {} (file {}) are not found: reimport it, then ask for the report again.",
                     source.name, source.file_id
                 ),
-            )
+            ),
+            other => failure(FailureCode::Internal, "reading the lines", other),
         })?;
         let file_id = source.file_id;
         let mut known: Vec<i64> = catalog.keys().copied().collect();

@@ -18,7 +18,9 @@ mod rules;
 
 pub use audits::{CatalogAuditChange, CatalogAuditRecord, NewCatalogAudit};
 pub use lists::{ArtistRow, AuditRelease, AuditTrack, ReleaseFilter, ReleaseRow, for_audit};
-pub use report_rows::{CatalogEntry, ItemMatch, catalog_entries, item_matches, waiting_revenue};
+pub use report_rows::{
+    CatalogEntry, ItemMatch, catalog_entries, files_with_items, item_matches, waiting_revenue,
+};
 pub use rules::{Covered, NewRuleFields, UsageFilter, UsageRow, usage, usage_item};
 
 /// Rows written per statement on PostgreSQL.

@@ -122,3 +122,25 @@ pub fn waiting_revenue(
     }
     Ok(revenue)
 }
+
+/// Those of `files` that have usage items (were matched), in id order.
+pub fn files_with_items(
+    conn: &mut DbConnection,
+    organisation_id: i64,
+    files: &[i64],
+) -> Result<Vec<i64>, DbError> {
+    let mut found = Vec::new();
+    for chunk in files.chunks(CHUNK) {
+        found.extend(
+            usage_items::table
+                .filter(usage_items::organisation_id.eq(organisation_id))
+                .filter(usage_items::file_id.eq_any(chunk))
+                .select(usage_items::file_id)
+                .distinct()
+                .load::<i64>(conn)?,
+        );
+    }
+    found.sort_unstable();
+    found.dedup();
+    Ok(found)
+}

@@ -299,6 +299,13 @@ pub mod importer {
         pub period_from: Option<String>,
         #[serde(default)]
         pub period_to: Option<String>,
+        /// The first and last reporting month the lines are stored with
+        /// (their own, else the file's): what a report by reporting month
+        /// finds in them. Absent from imports made before it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reporting_from: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reporting_to: Option<String>,
         /// Where the lines were written.
         pub parquet_key: String,
         /// What the lines add up to, whatever the upload's bytes: two

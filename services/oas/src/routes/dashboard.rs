@@ -6,7 +6,7 @@
 //! changes): a dashboard is read far more often than files change.
 
 use actix_web::{get, web};
-use oas_db::catalog::waiting_revenue;
+use oas_db::catalog::{files_with_items, waiting_revenue};
 use oas_db::organisations::Organisation;
 use oas_db::sales_files::{ListFilter, SalesFile};
 use oas_domain::access::Permission;
@@ -205,7 +205,17 @@ pub async fn dashboard(
             .find(|s| s.as_str() == file.status);
         match status {
             Some(FileStatus::Processed | FileStatus::Finalized) => {
-                if in_period(file, from, to) {
+                // By the month it reports, as its revenue is shown by
+                // month; one that says none only when no month is asked.
+                let reported = match (&file.reporting_period, from.or(to)) {
+                    (_, None) => true,
+                    (Some(month), Some(_)) => {
+                        from.is_none_or(|f| month.as_str() >= f)
+                            && to.is_none_or(|t| month.as_str() <= t)
+                    }
+                    (None, Some(_)) => false,
+                };
+                if reported {
                     counts.processed += 1;
                     processed.push(file.id);
                 }
@@ -252,11 +262,22 @@ pub async fn dashboard(
         );
     }
     let ids = processed.clone();
-    let waiting = state
+    let (waiting, matched_files) = state
         .db
-        .run(move |conn| waiting_revenue(conn, org, &ids))
+        .run(move |conn| {
+            Ok::<_, oas_db::DbError>((
+                waiting_revenue(conn, org, &ids)?,
+                files_with_items(conn, org, &ids)?,
+            ))
+        })
         .await?;
-    let mut unmatched = Amount::ZERO;
+    // A file without usage items was never matched (no catalog then, or
+    // not yet): all its revenue waits for the catalog.
+    let mut unmatched: Amount = totals
+        .iter()
+        .filter(|t| matched_files.binary_search(&t.file_id).is_err())
+        .map(|t| t.base_revenue)
+        .sum();
     for revenue in &waiting {
         unmatched += Amount::parse_total(revenue).map_err(|_| {
             ApiError::internal(anyhow::anyhow!(

@@ -4,14 +4,18 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::Utc;
+use oas_db::jobs::JobRecord;
 use oas_db::reports::{NewReport, ReportRecord};
 use oas_db::sales_files::{ListFilter, SalesFile};
 use oas_domain::access::Permission;
 use oas_domain::file::FileStatus;
-use oas_domain::job::contract::report::{By, Kind};
+use oas_domain::job::Module;
+use oas_domain::job::contract::importer;
+use oas_domain::job::contract::report::{self, By, Kind};
 use oas_platform::snapshots::{Dimension, ReportSnapshot, SnapshotStore};
 use oas_platform::storage::{ObjectKey, ObjectStore};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -283,6 +287,99 @@ fn names(files: &[SalesFile]) -> String {
     named.join(", ")
 }
 
+/// The files a report reads, and those it cannot.
+struct Selection {
+    /// What the module reads.
+    sources: Vec<report::Source>,
+    /// The files read.
+    processed: Vec<SalesFile>,
+    /// Files not PROCESSED, or with no line in the period.
+    left_out: Vec<SalesFile>,
+    /// Processed files that say no month.
+    undated: Vec<SalesFile>,
+    /// Processed files without an import to read.
+    unimported: Vec<SalesFile>,
+}
+
+/// Which of `candidates` hold lines of the months `from` to `to`, counted
+/// `by` reporting or sale month: for reporting months, the months the
+/// file's lines were stored with, as its latest import recorded them (a
+/// line's own reporting month may lie outside the months its sales
+/// cover); for sale months, the months its lines cover.
+async fn select(
+    state: &AppState,
+    candidates: Vec<SalesFile>,
+    by: By,
+    from: &str,
+    to: &str,
+) -> Result<Selection, ApiError> {
+    let is_processed = |f: &SalesFile| {
+        [FileStatus::Processed, FileStatus::Finalized]
+            .iter()
+            .any(|s| s.as_str() == f.status)
+    };
+    let ids: Vec<i64> = candidates
+        .iter()
+        .filter(|f| is_processed(f))
+        .map(|f| f.id)
+        .collect();
+    let outputs = state
+        .db
+        .run(move |conn| {
+            ids.into_iter()
+                .map(|id| {
+                    JobRecord::latest_output(conn, id, Module::Importer.as_str()).map(|o| (id, o))
+                })
+                .collect::<Result<HashMap<_, _>, _>>()
+        })
+        .await?;
+    let mut selection = Selection {
+        sources: Vec::new(),
+        processed: Vec::new(),
+        left_out: Vec::new(),
+        undated: Vec::new(),
+        unimported: Vec::new(),
+    };
+    for file in candidates {
+        if !is_processed(&file) {
+            selection.left_out.push(file);
+            continue;
+        }
+        let output = outputs
+            .get(&file.id)
+            .and_then(Option::as_deref)
+            .and_then(|o| serde_json::from_str::<importer::Output>(o).ok());
+        let Some(output) = output else {
+            selection.unimported.push(file);
+            continue;
+        };
+        let reported = output
+            .reporting_from
+            .as_deref()
+            .zip(output.reporting_to.as_deref());
+        let in_range = match (by, reported) {
+            (By::Reporting, Some((first, last))) => first <= to && last >= from,
+            _ => in_period(&file, Some(from), Some(to)),
+        };
+        let dated =
+            reported.is_some() || file.reporting_period.is_some() || file.period_from.is_some();
+        if !dated {
+            selection.undated.push(file);
+        } else if !in_range {
+            selection.left_out.push(file);
+        } else {
+            selection.sources.push(report::Source {
+                file_id: file.id,
+                name: file.filename.clone(),
+                parquet_key: output.parquet_key.clone(),
+                period: file.reporting_period.clone().or(output.period.clone()),
+            });
+            selection.processed.push(file);
+        }
+    }
+    Ok(selection)
+}
+
 /// Ask for a report of a period: `monthly` holds every line matched to the
 /// catalog, with the catalog's fields beside the line's; `unmatched` every
 /// other line. Together they hold each line of the period's files once,
@@ -349,17 +446,13 @@ pub async fn create_report(
         organisation_for(&state, &auth, query.organisation, Permission::CreateReports).await?;
     let named = request.files.clone();
     let candidates = files_named(&state, org, request.files).await?;
-    let is_processed = |f: &SalesFile| {
-        [FileStatus::Processed, FileStatus::Finalized]
-            .iter()
-            .any(|s| s.as_str() == f.status)
-    };
-    let dated = |f: &SalesFile| f.reporting_period.is_some() || f.period_from.is_some();
-    let (kept, left_out): (Vec<SalesFile>, Vec<SalesFile>) = candidates
-        .into_iter()
-        .partition(|f| is_processed(f) && (!dated(f) || in_period(f, Some(&from), Some(&to))));
-    let (processed, undated): (Vec<SalesFile>, Vec<SalesFile>) =
-        kept.into_iter().partition(|f| dated(f));
+    let Selection {
+        sources,
+        processed,
+        left_out,
+        undated,
+        unimported,
+    } = select(&state, candidates, by, &from, &to).await?;
     let busy = still_busy(&state, org, &from, &to).await?;
     let unmatched_yet: Vec<SalesFile> = processed
         .iter()
@@ -380,6 +473,13 @@ pub async fn create_report(
             "{} of the files named are not in the report, not PROCESSED or outside the period: {}.",
             left_out.len(),
             names(&left_out)
+        ));
+    }
+    if !unimported.is_empty() {
+        notes.push(format!(
+            "{} processed file(s) have no imported lines to read and are not in the report: {}. Reimport them.",
+            unimported.len(),
+            names(&unimported)
         ));
     }
     if !undated.is_empty() {
@@ -430,7 +530,7 @@ pub async fn create_report(
             ReportRecord::find(conn, report.id)
         })
         .await?;
-    let job = match workflow::start(&state, &report, &processed).await {
+    let job = match workflow::start(&state, &report, sources).await {
         Ok(job) => job,
         Err(e) => {
             let change = workflow::failing(format!("The report could not be started: {e}."));
@@ -596,7 +696,12 @@ pub async fn delete_report(
 ) -> Result<HttpResponse, ApiError> {
     let report = report_for(&state, &auth, *id, Permission::CreateReports).await?;
     let id = report.id;
-    // The file first: a report whose file is gone is not left listed.
+    // The record first: a run that ends after this finds no report and
+    // removes what it wrote (`workflows::reports::ended`).
+    state
+        .db
+        .run(move |conn| ReportRecord::delete(conn, id))
+        .await?;
     let key = oas_platform::storage::report_key(report.organisation_id, id)
         .map_err(ApiError::internal)?;
     state
@@ -621,9 +726,5 @@ pub async fn delete_report(
         .delete_report(id)
         .await
         .map_err(ApiError::internal)?;
-    state
-        .db
-        .run(move |conn| ReportRecord::delete(conn, id))
-        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use oas_db::jobs::JobRecord;
+use oas_db::organisations::Membership;
 use oas_db::reports::{ReportChange, ReportRecord};
-use oas_db::sales_files::SalesFile;
 use oas_db::users::User;
-use oas_domain::job::contract::{importer, report};
+use oas_domain::job::contract::report;
 use oas_domain::job::{FailureCode, Module};
 use oas_platform::storage::{ObjectKey, ObjectStore, PresignMethod};
 
@@ -30,40 +30,13 @@ pub const RUNNING: &str = "RUNNING";
 pub const READY: &str = "READY";
 pub const FAILED: &str = "FAILED";
 
-/// Starts the run writing `report` from `files` (processed, of its
-/// organisation, in its period): each file's lines are where its latest
-/// import wrote them.
+/// Starts the run writing `report` from `sources` (the processed files
+/// of its organisation that hold lines of its period).
 pub async fn start(
     state: &AppState,
     report: &ReportRecord,
-    files: &[SalesFile],
+    sources: Vec<report::Source>,
 ) -> BackgroundResult<JobRecord> {
-    let named: Vec<(i64, String, Option<String>)> = files
-        .iter()
-        .map(|f| (f.id, f.filename.clone(), f.reporting_period.clone()))
-        .collect();
-    let ids: Vec<i64> = named.iter().map(|(id, _, _)| *id).collect();
-    let outputs = state
-        .db
-        .run(move |conn| {
-            ids.iter()
-                .map(|&id| JobRecord::latest_output(conn, id, Module::Importer.as_str()))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
-    let sources: Vec<report::Source> = named
-        .into_iter()
-        .zip(outputs)
-        .filter_map(|((file_id, name, period), output)| {
-            let output = serde_json::from_str::<importer::Output>(output.as_deref()?).ok()?;
-            Some(report::Source {
-                file_id,
-                name,
-                parquet_key: output.parquet_key,
-                period: period.or(output.period),
-            })
-        })
-        .collect();
     let kind = kind_of(&report.kind)
         .ok_or_else(|| BackgroundError::refused("The report's type is unknown."))?;
     let by = match report.by_period.as_str() {
@@ -91,14 +64,11 @@ pub async fn start(
         },
     )
     .await?;
-    let change = ReportChange {
-        job_id: Some(Some(job.id.clone())),
-        ..Default::default()
-    };
-    let id = report.id;
+    let (id, job_id) = (report.id, job.id.clone());
+    // Whatever the status: a quick run may have ended already.
     state
         .db
-        .run(move |conn| ReportRecord::transition(conn, id, PENDING, &change))
+        .run(move |conn| ReportRecord::set_job(conn, id, &job_id))
         .await?;
     Ok(job)
 }
@@ -157,6 +127,9 @@ async fn forget(state: &AppState, job: &JobRecord, id: i64) -> BackgroundResult<
             .delete(&ObjectKey::parse(&written.key)?)
             .await?;
     }
+    // A run that stored its file and then failed leaves it there too.
+    let key = oas_platform::storage::report_key(job.organisation_id, id)?;
+    state.storage.delete(&key).await?;
     state
         .snapshots
         .delete_report(id)
@@ -222,7 +195,21 @@ async fn email_link(state: &AppState, report: &ReportRecord) -> anyhow::Result<(
     let Some(user_id) = report.created_by else {
         return Ok(());
     };
-    let user = state.db.run(move |conn| User::find(conn, user_id)).await?;
+    let organisation_id = report.organisation_id;
+    let (user, member) = state
+        .db
+        .run(move |conn| {
+            let user = User::find(conn, user_id)?;
+            let member = Membership::organisation_for_user(conn, organisation_id, user_id)?
+                .and_then(|(_, membership)| membership)
+                .is_some();
+            Ok::<_, oas_db::DbError>((user, member))
+        })
+        .await?;
+    // Someone no longer of the organisation is not sent its sales.
+    if !member || !user.is_active {
+        return Ok(());
+    }
     let Some((url, expires_at)) = link(state, report).await? else {
         return Ok(());
     };

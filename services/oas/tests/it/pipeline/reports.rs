@@ -498,3 +498,94 @@ async fn reports_add_up_to_the_files_on_s3_sqs_and_mongodb() {
         .await;
     reports_add_up_to_the_files(app).await;
 }
+
+/// A line counts in its own reporting month, even when the file's sales
+/// are of earlier months; by sale month, in the month of its sale. Without
+/// a catalog, every line is unmatched, and the dashboard says so.
+#[actix_web::test]
+async fn a_line_counts_in_its_own_reporting_month() {
+    let (app, key, _) = app_with_rates().await;
+    let csv = "reporting_period,sale_period,dsp,territory,artist,track_title,isrc,quantity,net_revenue,currency\n\
+               2024-01,2023-11,Spotify,GB,Ana,One,GBAAA2400001,3,1.5,USD\n\
+               2024-02,2023-12,Spotify,GB,Ana,Two,GBAAA2400002,2,2.25,USD\n\
+               2024-01,2023-12,Spotify,FR,Bea,=Three,,1,-0.5,USD\n";
+    let id =
+        crate::support::files::submit_bytes(&app, &key, "standard.csv", "CSV", csv.into()).await;
+    let file = settled(&app, &key, id).await;
+    assert_eq!(file["status"], "FINALIZED", "{file}");
+
+    let mut figures = Vec::new();
+    for (period, by) in [
+        ("2024-01", "reporting"),
+        ("2024-02", "reporting"),
+        ("2023-12", "sale"),
+    ] {
+        let monthly = report(
+            &app,
+            &key,
+            json!({"type": "monthly", "period": period, "by": by}),
+        )
+        .await;
+        assert_eq!(
+            (&monthly["status"], &monthly["rows"]),
+            (&json!("READY"), &json!(0)),
+            "{monthly}"
+        );
+        let unmatched = report(
+            &app,
+            &key,
+            json!({"type": "unmatched", "period": period, "by": by}),
+        )
+        .await;
+        assert_eq!(unmatched["status"], "READY", "{unmatched}");
+        let (_, rows) = rows_of(&app, unmatched["download_url"].as_str().unwrap()).await;
+        check_cells(&rows);
+        let titles: Vec<&str> = rows.iter().map(|r| r["track_title"].as_str()).collect();
+        figures.push((
+            titles.join("|"),
+            amount(&unmatched["total_revenue"]).to_string(),
+        ));
+    }
+    assert_eq!(
+        figures,
+        [
+            ("One|'=Three".to_owned(), "1".to_owned()),
+            ("Two".to_owned(), "2.25".to_owned()),
+            ("Two|'=Three".to_owned(), "1.75".to_owned()),
+        ]
+    );
+
+    // The dashboard of the file's month: all of it waits for a catalog.
+    let month = file["reporting_period"].as_str().unwrap();
+    let dashboard = get(
+        &app,
+        &key,
+        &format!("/api/dashboard/?period_from={month}&period_to={month}"),
+    )
+    .await;
+    assert_eq!(dashboard["total_revenue"], "3.25", "{dashboard}");
+    assert_eq!(dashboard["unmatched"]["revenue"], "3.25", "{dashboard}");
+    assert_eq!(dashboard["unmatched"]["share"], 1.0, "{dashboard}");
+
+    // Months are written YYYY-MM, nothing looser.
+    for bad in ["2024-1", "24-01", "+2024-01", "2024-13"] {
+        let (status, body) = call(
+            &app,
+            Method::POST,
+            "/api/reports/",
+            &key,
+            Some(json!({"type": "monthly", "period": bad})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        let (status, body) = call(
+            &app,
+            Method::GET,
+            &format!("/api/dashboard/?period_from={bad}"),
+            &key,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+}
