@@ -9,3 +9,4 @@ pub mod identity;
 pub mod job;
 pub mod money;
 pub mod period;
+pub mod statement;

@@ -36,6 +36,12 @@ impl CurrencyCode {
     pub fn code(&self) -> &'static str {
         self.0.code()
     }
+
+    /// Decimal places of the currency's minor unit (ISO 4217: 2 for EUR,
+    /// 0 for JPY, 3 for BHD); 2 for a code that has none (gold, SDRs).
+    pub fn minor_units(&self) -> u32 {
+        self.0.exponent().map_or(2, u32::from)
+    }
 }
 
 /// Every code [`CurrencyCode::parse`] accepts, sorted.
@@ -209,6 +215,33 @@ impl Amount {
         let drop = AMOUNT_SCALE.saturating_sub(places);
         let unit = pow10(drop);
         Amount(divide_half_even(self.0, unit) * unit)
+    }
+
+    /// Rounded toward negative infinity to `places` decimals (at most 40).
+    pub fn floor_dp(self, places: u32) -> Amount {
+        let unit = pow10(AMOUNT_SCALE.saturating_sub(places));
+        let quotient = self.0 / unit;
+        let below = self.0 % unit != I256::ZERO && self.0 < I256::ZERO;
+        Amount(
+            (if below {
+                quotient - I256::ONE
+            } else {
+                quotient
+            }) * unit,
+        )
+    }
+
+    /// The amount in units of 10^-`places` (an amount of whole minor
+    /// units, as [`Amount::round_dp`] leaves it, is exact); `None` past
+    /// 128 bits.
+    pub fn units(self, places: u32) -> Option<i128> {
+        let unit = pow10(AMOUNT_SCALE.saturating_sub(places));
+        i128::try_from(self.0 / unit).ok()
+    }
+
+    /// `units` units of 10^-`places`.
+    pub fn from_units(units: i128, places: u32) -> Amount {
+        Amount(I256::from(units) * pow10(AMOUNT_SCALE.saturating_sub(places)))
     }
 
     /// The text with exactly `places` decimals, rounded half to even.
