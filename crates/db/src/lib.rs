@@ -19,6 +19,7 @@ pub mod formats;
 pub mod jobs;
 pub mod login_failures;
 pub mod organisations;
+pub mod payees;
 pub mod refresh_tokens;
 pub mod registrations;
 pub mod reports;

@@ -474,3 +474,17 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    payees (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        name -> Text,
+        email -> Text,
+        address -> Text,
+        tax_id -> Text,
+        currency -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

@@ -32,6 +32,7 @@ pub const DOCS_PATH: &str = "/api/docs/";
         (name = "files", description = "Sales files: create, upload, clean, import, reimport"),
         (name = "catalog", description = "The master catalog, each file's usage items matched to it, remembered corrections"),
         (name = "reports", description = "Monthly and unmatched reports of a period's sales lines, as gzipped CSV files behind 24-hour links"),
+        (name = "statements", description = "Payees, contracts and royalty statements"),
         (name = "dashboard", description = "The organisation's figures over a range of months"),
         (name = "formats", description = "Report formats: the built-ins and an organisation's own mappings"),
         (name = "jobs", description = "Module runs and their completion events"),

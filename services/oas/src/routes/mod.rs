@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod me;
 pub mod ops;
 pub mod organisations;
+pub mod payees;
 pub mod registrations;
 pub mod reports;
 pub mod sales;
@@ -106,6 +107,11 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(reports::report_link)
         .service(reports::delete_report)
         .service(dashboard::dashboard)
+        .service(payees::list_payees)
+        .service(payees::create_payee)
+        .service(payees::get_payee)
+        .service(payees::update_payee)
+        .service(payees::delete_payee)
         .service(sales::file_snapshot)
         .service(sales::sales_summary)
         .service(jobs::get_job)

@@ -15,6 +15,7 @@ mod jobs;
 mod openapi;
 mod ops;
 mod organisations;
+mod payees;
 mod pipeline;
 mod registrations;
 mod robustness;
