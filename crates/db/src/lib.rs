@@ -14,6 +14,7 @@ mod url;
 
 pub mod api_keys;
 pub mod catalog;
+pub mod contracts;
 pub mod dsr_messages;
 pub mod formats;
 pub mod jobs;

@@ -488,3 +488,39 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    contracts (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        name -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contract_versions (contract_id, version) {
+        contract_id -> BigInt,
+        version -> BigInt,
+        body -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contract_costs (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        contract_id -> BigInt,
+        kind -> Text,
+        description -> Text,
+        amount -> Text,
+        currency -> Text,
+        date -> Text,
+        recoupable -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -12,6 +12,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::money::Amount;
 
@@ -94,7 +95,8 @@ pub fn split(total: Amount, shares: &[Decimal], places: u32) -> Vec<Amount> {
 }
 
 /// What a contract pays on: a line's net receipts or its gross.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Basis {
     Net,
     Gross,
@@ -102,10 +104,13 @@ pub enum Basis {
 
 /// A contract's term: the lines it prices (by store, territory and sale
 /// type; an empty list is any) and the rate it pays on their basis.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Term {
+    #[serde(default)]
     pub dsps: Vec<String>,
+    #[serde(default)]
     pub territories: Vec<String>,
+    #[serde(default)]
     pub sale_types: Vec<String>,
     pub basis: Basis,
     pub rate: Decimal,
@@ -155,6 +160,58 @@ pub fn royalty(term: &Term, net: Amount, gross: Option<Amount>) -> Amount {
         Basis::Gross => gross.unwrap_or(net),
     };
     basis.convert(term.rate).unwrap_or(Amount::ZERO)
+}
+
+/// What a contract covers: an artist or a label (by name, as the
+/// catalog writes it), a release (by UPC) or a track (by ISRC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeKind {
+    Artist,
+    Label,
+    Release,
+    Track,
+}
+
+impl ScopeKind {
+    pub const ALL: [ScopeKind; 4] = [
+        ScopeKind::Artist,
+        ScopeKind::Label,
+        ScopeKind::Release,
+        ScopeKind::Track,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Artist => "artist",
+            ScopeKind::Label => "label",
+            ScopeKind::Release => "release",
+            ScopeKind::Track => "track",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayeeShare {
+    pub payee: i64,
+    pub share: Decimal,
+}
+
+/// A contract's version: what the statement module reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractTerms {
+    /// ISO 4217 code of the statements.
+    pub currency: String,
+    pub min_payout: Amount,
+    pub payees: Vec<PayeeShare>,
+    pub scope: Vec<Scope>,
+    pub terms: Vec<Term>,
 }
 
 /// An advance or a cost against a payee's earnings, in whole minor units.

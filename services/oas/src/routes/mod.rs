@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod api_keys;
 pub mod auth;
 pub mod catalog;
+pub mod contracts;
 pub mod dashboard;
 pub mod files;
 pub mod formats;
@@ -112,6 +113,12 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(payees::get_payee)
         .service(payees::update_payee)
         .service(payees::delete_payee)
+        .service(contracts::list_contracts)
+        .service(contracts::create_contract)
+        .service(contracts::get_contract)
+        .service(contracts::update_contract)
+        .service(contracts::list_costs)
+        .service(contracts::create_cost)
         .service(sales::file_snapshot)
         .service(sales::sales_summary)
         .service(jobs::get_job)

@@ -8,6 +8,7 @@ mod support;
 mod auth;
 mod binary;
 mod cloud;
+mod contracts;
 mod conventions;
 mod faults;
 mod files;

@@ -1,0 +1,3 @@
+DROP TABLE contract_costs;
+DROP TABLE contract_versions;
+DROP TABLE contracts;
