@@ -214,6 +214,89 @@ pub struct ContractTerms {
     pub terms: Vec<Term>,
 }
 
+/// Which contract a line belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// No contract covers it.
+    Unclaimed,
+    /// This contract (its id), by its most specific scope that holds the
+    /// line.
+    Contract(i64),
+    /// Several contracts hold it at the same, most specific level: an
+    /// error for the operator to settle, the line counted for none.
+    Conflict(ScopeKind, Vec<i64>),
+}
+
+/// A sales line as scopes see it, through its catalog match: the track's
+/// ISRC, the release's UPC, the artist and the label (as the catalog
+/// writes them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Covered<'a> {
+    pub isrc: Option<&'a str>,
+    pub upc: Option<&'a str>,
+    pub artist: Option<&'a str>,
+    pub label: Option<&'a str>,
+}
+
+/// Every contract's scope, by kind and value, to find which contract a
+/// line belongs to: the most specific kind that holds it decides (a track
+/// before its release, a release before its artist, an artist before its
+/// label). Names compare without regard to case or spacing.
+#[derive(Debug, Default)]
+pub struct ScopeIndex {
+    by_kind: std::collections::BTreeMap<(ScopeKind, String), Vec<i64>>,
+}
+
+/// How scopes compare names: lower case, runs of spaces as one.
+fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl ScopeIndex {
+    /// The scopes of `contracts` (each contract's id and scope).
+    pub fn new<'a>(contracts: impl IntoIterator<Item = (i64, &'a [Scope])>) -> Self {
+        let mut by_kind: std::collections::BTreeMap<(ScopeKind, String), Vec<i64>> =
+            std::collections::BTreeMap::new();
+        for (contract, scope) in contracts {
+            for s in scope {
+                let value = match s.kind {
+                    ScopeKind::Artist | ScopeKind::Label => name_key(&s.value),
+                    ScopeKind::Track | ScopeKind::Release => s.value.clone(),
+                };
+                let holders = by_kind.entry((s.kind, value)).or_default();
+                if !holders.contains(&contract) {
+                    holders.push(contract);
+                }
+            }
+        }
+        Self { by_kind }
+    }
+
+    /// The contract `line` belongs to.
+    pub fn claim(&self, line: Covered<'_>) -> Claim {
+        let levels = [
+            (ScopeKind::Track, line.isrc.map(str::to_owned)),
+            (ScopeKind::Release, line.upc.map(str::to_owned)),
+            (ScopeKind::Artist, line.artist.map(name_key)),
+            (ScopeKind::Label, line.label.map(name_key)),
+        ];
+        for (kind, value) in levels {
+            let Some(value) = value.filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            match self.by_kind.get(&(kind, value)).map(Vec::as_slice) {
+                None | Some([]) => {}
+                Some([one]) => return Claim::Contract(*one),
+                Some(many) => return Claim::Conflict(kind, many.to_vec()),
+            }
+        }
+        Claim::Unclaimed
+    }
+}
+
 /// An advance or a cost against a payee's earnings, in whole minor units.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cost {
@@ -523,5 +606,60 @@ mod tests {
         assert_eq!(a("1.009").floor_dp(2), a("1"));
         assert_eq!(a("12.34").units(2), Some(1234));
         assert_eq!(Amount::from_units(-5, 2), a("-0.05"));
+    }
+
+    #[test]
+    fn a_line_belongs_to_the_most_specific_scope_that_holds_it() {
+        let scope = |kind, value: &str| Scope {
+            kind,
+            value: value.to_owned(),
+        };
+        let label_deal = [scope(ScopeKind::Label, "Velvet Records")];
+        let artist_deal = [scope(ScopeKind::Artist, "Ana  Lima")];
+        let single = [scope(ScopeKind::Track, "GBAAA2400001")];
+        let other_single = [scope(ScopeKind::Track, "GBAAA2400001")];
+        let index = ScopeIndex::new([
+            (1, &label_deal[..]),
+            (2, &artist_deal[..]),
+            (3, &single[..]),
+        ]);
+        let ana = Covered {
+            isrc: Some("GBAAA2400002"),
+            upc: Some("5012345678900"),
+            artist: Some("ana lima"),
+            label: Some("VELVET records"),
+        };
+        assert_eq!(
+            index.claim(ana),
+            Claim::Contract(2),
+            "the artist before the label"
+        );
+        let hit = Covered {
+            isrc: Some("GBAAA2400001"),
+            ..ana
+        };
+        assert_eq!(
+            index.claim(hit),
+            Claim::Contract(3),
+            "the track before the artist"
+        );
+        let someone = Covered {
+            isrc: None,
+            upc: None,
+            artist: Some("Someone"),
+            label: Some("Velvet Records"),
+        };
+        assert_eq!(index.claim(someone), Claim::Contract(1));
+        assert_eq!(index.claim(Covered::default()), Claim::Unclaimed);
+        // Two contracts on one track: an error, counted for neither.
+        let clash = ScopeIndex::new([
+            (3, &single[..]),
+            (4, &other_single[..]),
+            (2, &artist_deal[..]),
+        ]);
+        assert_eq!(
+            clash.claim(hit),
+            Claim::Conflict(ScopeKind::Track, vec![3, 4])
+        );
     }
 }
