@@ -28,6 +28,7 @@ pub mod sales_files;
 pub mod schema;
 pub mod snapshots;
 pub mod sql;
+pub mod statements;
 pub mod users;
 
 #[cfg(feature = "testing")]

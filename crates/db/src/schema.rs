@@ -524,3 +524,47 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    statements (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        contract_id -> Nullable<BigInt>,
+        contract_version -> Nullable<BigInt>,
+        payee_id -> Nullable<BigInt>,
+        subject -> Nullable<Text>,
+        period_from -> Text,
+        period_to -> Text,
+        currency -> Text,
+        status -> Text,
+        status_cause -> Nullable<Text>,
+        opening_balance -> Nullable<Text>,
+        earnings -> Nullable<Text>,
+        costs_recouped -> Nullable<Text>,
+        closing_balance -> Nullable<Text>,
+        payable -> Nullable<Text>,
+        carried_forward -> Nullable<Text>,
+        unattributed -> Nullable<Text>,
+        line_count -> Nullable<BigInt>,
+        supersedes -> Nullable<BigInt>,
+        csv_key -> Nullable<Text>,
+        pdf_key -> Nullable<Text>,
+        job_id -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        approved_at -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    statement_recoupments (statement_id, cost_id) {
+        statement_id -> BigInt,
+        cost_id -> BigInt,
+        amount -> Text,
+    }
+}
+
+diesel::joinable!(statement_recoupments -> statements (statement_id));
+diesel::allow_tables_to_appear_in_same_query!(statements, statement_recoupments);

@@ -7,4 +7,5 @@ mod dsr_messages;
 mod formats;
 mod pool;
 mod schema;
+mod statements;
 mod users;

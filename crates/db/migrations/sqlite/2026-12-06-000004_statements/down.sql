@@ -1,0 +1,2 @@
+DROP TABLE statement_recoupments;
+DROP TABLE statements;
