@@ -6,7 +6,6 @@
 //! period's size.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -20,9 +19,6 @@ use oas_sales::names::{ITEM_FIELDS, fold};
 use polars::prelude::*;
 
 use crate::sink::Gzipped;
-
-/// Lines read at a time (whole row groups, so at least one group).
-const SLICE_ROWS: usize = 131_072;
 
 /// The line's columns a report reads, besides [`ITEM_FIELDS`].
 const COLUMNS: [&str; 18] = [
@@ -339,24 +335,6 @@ pub struct Report {
     key: String,
 }
 
-/// The text columns of a slice, by name.
-struct Texts {
-    columns: Vec<StringChunked>,
-}
-
-impl Texts {
-    fn read(frame: &DataFrame, names: &[&str]) -> PolarsResult<Self> {
-        let columns = names
-            .iter()
-            .map(|name| {
-                let column = frame.column(name)?;
-                Ok(column.cast(&DataType::String)?.str()?.clone())
-            })
-            .collect::<PolarsResult<_>>()?;
-        Ok(Self { columns })
-    }
-}
-
 fn place(dimension: Dimension) -> usize {
     match dimension {
         Dimension::Artist => 0,
@@ -402,7 +380,7 @@ impl Report {
         parquet: &Path,
         matches: &FileMatches,
     ) -> Result<(), ReportError> {
-        self.add_file_by(source, parquet, matches, SLICE_ROWS)
+        self.add_file_by(source, parquet, matches, oas_lines::SLICE_ROWS)
     }
 
     /// [`Report::add_file`], reading `slice_rows` lines at a time (whole
@@ -414,46 +392,18 @@ impl Report {
         matches: &FileMatches,
         slice_rows: usize,
     ) -> Result<(), ReportError> {
-        let failed = |error: PolarsError| ReportError::Lines {
-            file: source.name.clone(),
-            error,
-        };
-        let io = |e: std::io::Error| {
-            failed(PolarsError::IO {
-                error: Arc::new(e),
-                msg: None,
-            })
-        };
-        let mut reader = ParquetReader::new(File::open(parquet).map_err(io)?);
-        let metadata = reader.get_metadata().map_err(failed)?.clone();
-        let mut columns: Vec<String> = ITEM_FIELDS.iter().map(|c| (*c).to_owned()).collect();
-        columns.extend(COLUMNS.iter().map(|c| (*c).to_owned()));
-        let mut offset = 0;
-        let mut groups = metadata.row_groups.iter().map(|g| g.num_rows()).peekable();
-        while groups.peek().is_some() {
-            let mut length = 0;
-            while length < slice_rows {
-                match groups.next() {
-                    Some(rows) => length += rows,
-                    None => break,
-                }
-            }
-            if length == 0 {
-                continue;
-            }
-            let mut reader = ParquetReader::new(File::open(parquet).map_err(io)?)
-                .with_columns(Some(columns.clone()))
-                .with_slice(Some((offset, length)));
-            reader.set_metadata(metadata.clone());
-            let frame = reader.finish().map_err(failed)?;
-            offset += length;
-            self.add_slice(source, &frame, matches)
-                .map_err(|e| match e {
-                    SliceError::Polars(error) => failed(error),
-                    SliceError::Report(e) => e,
-                })?;
-        }
-        Ok(())
+        let mut columns: Vec<&str> = ITEM_FIELDS.to_vec();
+        columns.extend(COLUMNS);
+        oas_lines::for_each_slice(parquet, &columns, slice_rows, |frame| {
+            self.add_slice(source, frame, matches)
+        })
+        .map_err(|e| match e {
+            SliceError::Polars(error) => ReportError::Lines {
+                file: source.name.clone(),
+                error,
+            },
+            SliceError::Report(e) => e,
+        })
     }
 
     fn add_slice(
@@ -462,8 +412,8 @@ impl Report {
         frame: &DataFrame,
         matches: &FileMatches,
     ) -> Result<(), SliceError> {
-        let items = Texts::read(frame, &ITEM_FIELDS)?;
-        let texts = Texts::read(
+        let items = oas_lines::texts(frame, &ITEM_FIELDS)?;
+        let texts = oas_lines::texts(
             frame,
             &[
                 "reporting_period",
@@ -484,10 +434,10 @@ impl Report {
                 "base_currency",
             ],
         )?;
-        let line = frame.column("line")?.i64()?.clone();
-        let quantity = frame.column("quantity")?.i64()?.clone();
-        let mut item_iters: Vec<_> = items.columns.iter().map(|c| c.iter()).collect();
-        let mut text_iters: Vec<_> = texts.columns.iter().map(|c| c.iter()).collect();
+        let line = oas_lines::numbers(frame, "line")?;
+        let quantity = oas_lines::numbers(frame, "quantity")?;
+        let mut item_iters: Vec<_> = items.iter().map(|c| c.iter()).collect();
+        let mut text_iters: Vec<_> = texts.iter().map(|c| c.iter()).collect();
         let file_id = source.file_id.to_string();
         let waiting = Item {
             standing: Standing::Waiting,
@@ -840,6 +790,7 @@ impl From<csv::Error> for SliceError {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
     use std::io::Read;
 
     use super::*;
