@@ -297,6 +297,109 @@ impl ScopeIndex {
     }
 }
 
+/// A sales line as a statement prices it.
+#[derive(Debug, Clone, Copy)]
+pub struct PricedLine<'a> {
+    /// Through the line's catalog match when it has one; else the line's
+    /// own identifiers and names.
+    pub covered: Covered<'a>,
+    /// Whether the line's usage item is matched to the catalog.
+    pub matched: bool,
+    pub dsp: &'a str,
+    pub territory: &'a str,
+    pub sale_type: &'a str,
+    /// In the line's currency.
+    pub net: Amount,
+    pub gross: Option<Amount>,
+    pub currency: &'a str,
+    /// The rate the import converted the line into the base currency at.
+    pub rate: Decimal,
+    pub base_currency: &'a str,
+}
+
+/// A line's royalty under a contract, in the contract's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Priced {
+    /// Contract `contract`, term `term` (its index), this royalty.
+    Royalty {
+        contract: i64,
+        term: usize,
+        royalty: Amount,
+    },
+    /// In a contract's scope but not matched to the catalog: not counted,
+    /// said (its base-currency revenue).
+    Unattributed { contract: i64, revenue: Amount },
+    /// Held by several contracts at one level: counted for none.
+    Conflict {
+        kind: ScopeKind,
+        contracts: Vec<i64>,
+        revenue: Amount,
+    },
+    /// In a contract's scope, but no term of it fits the line.
+    NoTerm { contract: i64, revenue: Amount },
+    /// The contract's currency is neither the line's nor the base
+    /// currency: no rate the line was imported at converts it.
+    NoRate { contract: i64, revenue: Amount },
+    /// Outside every contract.
+    Outside,
+}
+
+/// What `line` earns, and under which contract (`contracts`: each one's
+/// id and current terms, found through `scopes`). The royalty is the
+/// term's rate times the line's basis, exact, in the line's currency, then
+/// in the contract's: as it is when the contract is in the line's
+/// currency, at the rate the line was imported at when the contract is in
+/// the base currency.
+pub fn price(
+    line: &PricedLine<'_>,
+    scopes: &ScopeIndex,
+    contracts: &std::collections::BTreeMap<i64, ContractTerms>,
+) -> Priced {
+    let base_revenue = line.net.convert(line.rate).unwrap_or(Amount::ZERO);
+    let contract = match scopes.claim(line.covered) {
+        Claim::Unclaimed => return Priced::Outside,
+        Claim::Conflict(kind, contracts) => {
+            return Priced::Conflict {
+                kind,
+                contracts,
+                revenue: base_revenue,
+            };
+        }
+        Claim::Contract(id) => id,
+    };
+    if !line.matched {
+        return Priced::Unattributed {
+            contract,
+            revenue: base_revenue,
+        };
+    }
+    let Some(terms) = contracts.get(&contract) else {
+        return Priced::Outside;
+    };
+    let Some(term) = term_for(&terms.terms, line.dsp, line.territory, line.sale_type) else {
+        return Priced::NoTerm {
+            contract,
+            revenue: base_revenue,
+        };
+    };
+    let royalty = royalty(&terms.terms[term], line.net, line.gross);
+    let royalty = if terms.currency.eq_ignore_ascii_case(line.currency) {
+        royalty
+    } else if terms.currency.eq_ignore_ascii_case(line.base_currency) {
+        royalty.convert(line.rate).unwrap_or(Amount::ZERO)
+    } else {
+        return Priced::NoRate {
+            contract,
+            revenue: base_revenue,
+        };
+    };
+    Priced::Royalty {
+        contract,
+        term,
+        royalty,
+    }
+}
+
 /// An advance or a cost against a payee's earnings, in whole minor units.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cost {
@@ -661,5 +764,122 @@ mod tests {
             clash.claim(hit),
             Claim::Conflict(ScopeKind::Track, vec![3, 4])
         );
+    }
+
+    #[test]
+    fn a_line_is_priced_by_its_contract_in_the_contracts_currency() {
+        let contract = |currency: &str, terms: Vec<Term>| ContractTerms {
+            currency: currency.to_owned(),
+            min_payout: Amount::ZERO,
+            payees: vec![PayeeShare {
+                payee: 1,
+                share: Decimal::ONE,
+            }],
+            scope: vec![Scope {
+                kind: ScopeKind::Artist,
+                value: "Ana".to_owned(),
+            }],
+            terms,
+        };
+        let in_gbp = contract(
+            "GBP",
+            vec![term(&[], &[], "0.5"), term(&["Spotify"], &["GB"], "0.2")],
+        );
+        let in_usd = contract("USD", vec![term(&["Deezer"], &[], "0.1")]);
+        let scope_of = |c: &ContractTerms| c.scope.clone();
+        let (gbp_scope, usd_scope) = (scope_of(&in_gbp), scope_of(&in_usd));
+        let scopes = ScopeIndex::new([(7, &gbp_scope[..])]);
+        let contracts = std::collections::BTreeMap::from([(7, in_gbp), (8, in_usd)]);
+        let line = PricedLine {
+            covered: Covered {
+                artist: Some("ana"),
+                ..Covered::default()
+            },
+            matched: true,
+            dsp: "Spotify",
+            territory: "GB",
+            sale_type: "stream",
+            net: a("2.5"),
+            gross: None,
+            currency: "GBP",
+            rate: d("1.25"),
+            base_currency: "USD",
+        };
+        // In the contract's currency: 0.2 of 2.5 GBP.
+        assert_eq!(
+            price(&line, &scopes, &contracts),
+            Priced::Royalty {
+                contract: 7,
+                term: 1,
+                royalty: a("0.5")
+            }
+        );
+        // Elsewhere, the contract's general rate.
+        let fr = PricedLine {
+            territory: "FR",
+            ..line
+        };
+        assert_eq!(
+            price(&fr, &scopes, &contracts),
+            Priced::Royalty {
+                contract: 7,
+                term: 0,
+                royalty: a("1.25")
+            }
+        );
+        // A contract in the base currency: at the rate of the import.
+        let scopes_usd = ScopeIndex::new([(8, &usd_scope[..])]);
+        let deezer = PricedLine {
+            dsp: "Deezer",
+            ..line
+        };
+        assert_eq!(
+            price(&deezer, &scopes_usd, &contracts),
+            Priced::Royalty {
+                contract: 8,
+                term: 0,
+                royalty: a("0.3125")
+            },
+            "0.1 of 2.5 GBP is 0.25 GBP, at 1.25 is 0.3125 USD"
+        );
+        assert_eq!(
+            price(&line, &scopes_usd, &contracts),
+            Priced::NoTerm {
+                contract: 8,
+                revenue: a("3.125")
+            }
+        );
+        let euro_line = PricedLine {
+            currency: "EUR",
+            base_currency: "CHF",
+            ..deezer
+        };
+        assert_eq!(
+            price(&euro_line, &scopes_usd, &contracts),
+            Priced::NoRate {
+                contract: 8,
+                revenue: a("3.125")
+            }
+        );
+        // Not matched to the catalog: said, never counted.
+        let unmatched = PricedLine {
+            matched: false,
+            ..line
+        };
+        assert_eq!(
+            price(&unmatched, &scopes, &contracts),
+            Priced::Unattributed {
+                contract: 7,
+                revenue: a("3.125")
+            }
+        );
+        let stranger = PricedLine {
+            covered: Covered {
+                artist: Some("Bea"),
+                ..Covered::default()
+            },
+            ..line
+        };
+        assert_eq!(price(&stranger, &scopes, &contracts), Priced::Outside);
     }
 }
