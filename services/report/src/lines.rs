@@ -335,6 +335,17 @@ pub struct Report {
     key: String,
 }
 
+/// The key and name of a track or release group of a line not matched:
+/// its identifier when it has one, else its folded title and artist.
+fn own_group(title: &str, artist: &str, id: &str) -> (String, String) {
+    let key = if id.is_empty() {
+        format!("{}\u{1f}{}", fold(title), fold(artist))
+    } else {
+        id.to_owned()
+    };
+    (key, title.to_owned())
+}
+
 fn place(dimension: Dimension) -> usize {
     match dimension {
         Dimension::Artist => 0,
@@ -699,39 +710,23 @@ impl Report {
             None => {
                 item_key([track_title, artist, isrc, "", ""], key);
                 self.groups[place(Dimension::Track)].add(key, revenue, quantity, || {
-                    if isrc.is_empty() {
-                        (
-                            format!("{}\u{1f}{}", fold(track_title), fold(artist)),
-                            track_title.to_owned(),
-                            None,
-                            None,
-                        )
-                    } else {
-                        (
-                            isrc.to_owned(),
-                            track_title.to_owned(),
-                            Some(isrc.to_owned()),
-                            None,
-                        )
-                    }
+                    let (key, name) = own_group(track_title, artist, isrc);
+                    (
+                        key,
+                        name,
+                        Some(isrc.to_owned()).filter(|i| !i.is_empty()),
+                        None,
+                    )
                 });
                 item_key([release_title, artist, upc, "", ""], key);
                 self.groups[place(Dimension::Release)].add(key, revenue, quantity, || {
-                    if upc.is_empty() {
-                        (
-                            format!("{}\u{1f}{}", fold(release_title), fold(artist)),
-                            release_title.to_owned(),
-                            None,
-                            None,
-                        )
-                    } else {
-                        (
-                            upc.to_owned(),
-                            release_title.to_owned(),
-                            None,
-                            Some(upc.to_owned()),
-                        )
-                    }
+                    let (key, name) = own_group(release_title, artist, upc);
+                    (
+                        key,
+                        name,
+                        None,
+                        Some(upc.to_owned()).filter(|u| !u.is_empty()),
+                    )
                 });
             }
         }

@@ -19,7 +19,7 @@ use oas_domain::job::contract::uploads;
 use oas_domain::job::{FailureCode, Module};
 use oas_platform::storage::ObjectStore;
 
-use super::output_of;
+use super::{failure_cause, output_of};
 use crate::background::{BackgroundError, BackgroundResult};
 use crate::runs::{self, Launch, Subject};
 use crate::state::AppState;
@@ -136,22 +136,20 @@ pub async fn ended(
 
 /// Why a run on a catalog failed, for its `status_cause`.
 fn cause(job: &JobRecord, stage: &str) -> String {
-    let code = job
-        .error_code
-        .as_deref()
-        .map(|c| c.parse::<FailureCode>().unwrap_or(FailureCode::Other));
-    match (code, &job.error_message) {
-        (Some(FailureCode::NotASalesReport), Some(message)) => format!(
-            "The catalog file cannot be read as a table (CSV, TSV, TXT, XLS or XLSX): {}",
-            message
-                .replace("not a sales report", "not a table")
-                .replace("a sales report", "a table")
-        ),
-        (Some(FailureCode::Rejected), Some(message)) => message.clone(),
-        _ => format!(
-            "{stage} failed ({}). Process the import again.",
-            job.error_code.as_deref().unwrap_or(&job.status)
-        ),
+    match (job.error_code.as_deref(), &job.error_message) {
+        (Some(code), Some(message))
+            if code.parse::<FailureCode>().ok() == Some(FailureCode::NotASalesReport) =>
+        {
+            format!(
+                "The catalog file cannot be read as a table (CSV, TSV, TXT, XLS or XLSX): {}",
+                message
+                    .replace("not a sales report", "not a table")
+                    .replace("a sales report", "a table")
+            )
+        }
+        _ => failure_cause(job, |code| {
+            format!("{stage} failed ({code}). Process the import again.")
+        }),
     }
 }
 

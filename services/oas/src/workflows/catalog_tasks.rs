@@ -13,13 +13,13 @@ use oas_db::catalog::{CatalogAuditChange, CatalogAuditRecord};
 use oas_db::jobs::JobRecord;
 use oas_db::sales_files::SalesFile;
 use oas_domain::catalog::ImportStatus as TaskStatus;
+use oas_domain::job::Module;
 use oas_domain::job::contract::catalogue_matching::{
     AUDIT_CATALOG, AuditParams, FileLines, GENERATE_CATALOG, GenerateParams, Output,
 };
 use oas_domain::job::contract::importer;
-use oas_domain::job::{FailureCode, Module};
 
-use super::output_of;
+use super::{failure_cause, output_of};
 use crate::background::{BackgroundError, BackgroundResult};
 use crate::runs::{self, Launch, Subject};
 use crate::state::AppState;
@@ -129,15 +129,7 @@ pub fn failing(cause: String) -> CatalogAuditChange {
 }
 
 fn cause(job: &JobRecord) -> String {
-    let code = job
-        .error_code
-        .as_deref()
-        .map(|c| c.parse::<FailureCode>().unwrap_or(FailureCode::Other));
-    match (code, &job.error_message) {
-        (Some(FailureCode::Rejected), Some(message)) => message.clone(),
-        _ => format!(
-            "The audit failed ({}). Start a new audit.",
-            job.error_code.as_deref().unwrap_or(&job.status)
-        ),
-    }
+    failure_cause(job, |code| {
+        format!("The audit failed ({code}). Start a new audit.")
+    })
 }

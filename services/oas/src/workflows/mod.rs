@@ -35,7 +35,7 @@ use chrono::Utc;
 use futures_util::future::join_all;
 use oas_db::jobs::{self as job_status, JobRecord};
 use oas_db::sales_files::SalesFile;
-use oas_domain::job::Module;
+use oas_domain::job::{FailureCode, Module};
 use tracing::Instrument;
 
 use crate::background::{BackgroundError, BackgroundResult};
@@ -256,6 +256,20 @@ async fn file(state: &AppState, id: i64) -> BackgroundResult<Option<SalesFile>> 
         Ok(file) => Ok(Some(file)),
         Err(oas_db::DbError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Why a run failed, for its subject's `status_cause`: the module's own
+/// words when it refused what it was given (they say what to do), else
+/// `otherwise` given the failure's code (or the run's status).
+fn failure_cause(job: &JobRecord, otherwise: impl FnOnce(&str) -> String) -> String {
+    let code = job
+        .error_code
+        .as_deref()
+        .map(|c| c.parse::<FailureCode>().unwrap_or(FailureCode::Other));
+    match (code, &job.error_message) {
+        (Some(FailureCode::Rejected), Some(message)) => message.clone(),
+        _ => otherwise(job.error_code.as_deref().unwrap_or(&job.status)),
     }
 }
 

@@ -11,11 +11,11 @@ use oas_db::jobs::JobRecord;
 use oas_db::organisations::Membership;
 use oas_db::reports::{ReportChange, ReportRecord};
 use oas_db::users::User;
+use oas_domain::job::Module;
 use oas_domain::job::contract::report;
-use oas_domain::job::{FailureCode, Module};
 use oas_platform::storage::{ObjectKey, ObjectStore, PresignMethod};
 
-use super::output_of;
+use super::{failure_cause, output_of};
 use crate::background::{BackgroundError, BackgroundResult};
 use crate::mail::Email;
 use crate::runs::{self, Launch, Subject};
@@ -161,17 +161,9 @@ pub fn failing(cause: String) -> ReportChange {
 }
 
 fn cause(job: &JobRecord) -> String {
-    let code = job
-        .error_code
-        .as_deref()
-        .map(|c| c.parse::<FailureCode>().unwrap_or(FailureCode::Other));
-    match (code, &job.error_message) {
-        (Some(FailureCode::Rejected), Some(message)) => message.clone(),
-        _ => format!(
-            "The report could not be written ({}). Ask for it again.",
-            job.error_code.as_deref().unwrap_or(&job.status)
-        ),
-    }
+    failure_cause(job, |code| {
+        format!("The report could not be written ({code}). Ask for it again.")
+    })
 }
 
 /// A download link to a READY report's file, and when it stops working.
