@@ -29,7 +29,7 @@ bench:
 ## docker: the images of the gateway and of each module
 docker:
 	docker build -f docker/oas.Dockerfile -t oas:latest .
-	for module in uploads importer catalogue-matching report ping; do \
+	for module in uploads importer catalogue-matching report statement ping; do \
 		docker build -f docker/module.Dockerfile --build-arg MODULE=$$module -t oas-$$module:latest . || exit 1; \
 	done
 

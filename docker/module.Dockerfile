@@ -2,7 +2,7 @@
 # A module's image: one binary, run once per job. On ECS it is the task
 # definition oas-<module>, container "<module>"; the job comes in OAS_JOB.
 #   docker build -f docker/module.Dockerfile --build-arg MODULE=uploads -t oas-uploads .
-# MODULE is one of: uploads, importer, catalogue-matching, report, ping.
+# MODULE is one of: uploads, importer, catalogue-matching, report, statement, ping.
 
 FROM rust:1.95-bookworm AS build
 ARG MODULE=ping

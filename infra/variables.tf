@@ -32,7 +32,7 @@ variable "image_tag" {
 variable "modules" {
   description = "Modules with a task definition of their own."
   type        = list(string)
-  default     = ["uploads", "importer", "catalogue-matching", "report", "ping"]
+  default     = ["uploads", "importer", "catalogue-matching", "report", "statement", "ping"]
 }
 
 variable "public_url" {

@@ -13,6 +13,18 @@ else
   echo "OAS_TEST_DATABASE_URL is not set: PostgreSQL cases will be skipped." >&2
 fi
 
+# Statements' PDFs are read back with pdftotext (Debian's poppler-utils).
+if ! command -v pdftotext >/dev/null; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "Installing poppler-utils (pdftotext, pdftoppm) to read statements' PDFs" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+  else
+    echo "pdftotext is missing: install poppler-utils (apt-get install poppler-utils)" >&2
+    exit 1
+  fi
+fi
+
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
 trap stop_services EXIT

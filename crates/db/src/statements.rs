@@ -1,5 +1,6 @@
-//! Statements of account: their lifecycle (DRAFT, APPROVED, SENT,
-//! FAILED), their figures, and what each recouped of a contract's costs.
+//! Statements of account: their lifecycle (PENDING while the statement
+//! module calculates them, then DRAFT, APPROVED, SENT; or FAILED), their
+//! figures, and what each recouped of a contract's costs.
 //! An approved or sent statement is never written again: every change
 //! goes through [`StatementRecord::transition`], which only moves a
 //! statement from the status it is expected to be in.
@@ -10,6 +11,7 @@ use diesel::prelude::*;
 use crate::schema::{statement_recoupments, statements};
 use crate::{DbConnection, DbError};
 
+pub const PENDING: &str = "PENDING";
 pub const DRAFT: &str = "DRAFT";
 pub const APPROVED: &str = "APPROVED";
 pub const SENT: &str = "SENT";
@@ -74,6 +76,7 @@ pub struct NewStatement<'a> {
 #[diesel(table_name = statements)]
 pub struct StatementChange {
     pub status: Option<String>,
+    pub contract_version: Option<Option<i64>>,
     pub status_cause: Option<Option<String>>,
     pub opening_balance: Option<Option<String>>,
     pub earnings: Option<Option<String>>,
@@ -89,6 +92,24 @@ pub struct StatementChange {
     pub updated_at: Option<NaiveDateTime>,
     pub approved_at: Option<Option<NaiveDateTime>>,
     pub sent_at: Option<Option<NaiveDateTime>>,
+}
+
+/// Whose statements: a contract's payee, or the artist or label of a
+/// sales statement (`artist:<name>`, `label:<name>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountOf<'a> {
+    Payee { contract: i64, payee: i64 },
+    Subject(&'a str),
+}
+
+/// Which statements a page lists.
+#[derive(Debug, Clone, Default)]
+pub struct StatementFilter {
+    pub payee: Option<i64>,
+    pub contract: Option<i64>,
+    pub status: Option<String>,
+    /// A month `YYYY-MM` the period holds.
+    pub period: Option<String>,
 }
 
 /// What a statement recouped of one cost.
@@ -134,9 +155,10 @@ impl StatementRecord {
         Ok(changed == 1)
     }
 
-    /// A draft's figures and what it recouped of each cost, replacing its
-    /// earlier calculation, in one transaction; `false` (nothing written)
-    /// if it is no longer a draft.
+    /// A pending statement's figures (the change makes it a DRAFT) and
+    /// what it recouped of each cost, replacing any earlier calculation,
+    /// in one transaction; `false` (nothing written) if it is no longer
+    /// pending.
     pub fn calculated(
         conn: &mut DbConnection,
         id: i64,
@@ -144,7 +166,7 @@ impl StatementRecord {
         recouped: &[(i64, String)],
     ) -> Result<bool, DbError> {
         conn.transaction(|conn| {
-            if !Self::transition(conn, id, DRAFT, change)? {
+            if !Self::transition(conn, id, PENDING, change)? {
                 return Ok(false);
             }
             diesel::delete(
@@ -185,22 +207,171 @@ impl StatementRecord {
     }
 
     /// What approved (or sent) statements of `payee_id` recouped of each
-    /// cost, as they stored it (exact decimal text, one row a statement).
+    /// cost, as they stored it (exact decimal text, one row a statement):
+    /// a statement an approved correction superseded counts no more, nor
+    /// does `correcting` (the one a correction being calculated replaces).
     pub fn recouped_before(
         conn: &mut DbConnection,
         contract_id: i64,
         payee_id: i64,
+        correcting: Option<i64>,
     ) -> Result<Vec<(i64, String)>, DbError> {
+        let mut replaced: Vec<i64> = statements::table
+            .filter(statements::contract_id.eq(contract_id))
+            .filter(statements::payee_id.eq(payee_id))
+            .filter(statements::status.eq_any([APPROVED, SENT]))
+            .filter(statements::supersedes.is_not_null())
+            .select(statements::supersedes.assume_not_null())
+            .load(conn)?;
+        replaced.extend(correcting);
         Ok(statement_recoupments::table
             .inner_join(statements::table)
             .filter(statements::contract_id.eq(contract_id))
             .filter(statements::payee_id.eq(payee_id))
             .filter(statements::status.eq_any([APPROVED, SENT]))
+            .filter(statements::id.ne_all(replaced))
             .select((
                 statement_recoupments::cost_id,
                 statement_recoupments::amount,
             ))
             .load(conn)?)
+    }
+
+    /// Records the run calculating statements `ids`.
+    pub fn set_job(conn: &mut DbConnection, ids: &[i64], job_id: &str) -> Result<(), DbError> {
+        diesel::update(statements::table.filter(statements::id.eq_any(ids)))
+            .set(statements::job_id.eq(job_id))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Statements `ids` (those that exist), by id.
+    pub fn many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Self>, DbError> {
+        Ok(statements::table
+            .filter(statements::id.eq_any(ids))
+            .order(statements::id)
+            .select(StatementRecord::as_select())
+            .load(conn)?)
+    }
+
+    /// The statements of one account (a contract's payee, or a sales
+    /// statement's subject) for exactly the period `from` to `to`, newest
+    /// first.
+    pub fn of_account(
+        conn: &mut DbConnection,
+        organisation_id: i64,
+        account: &AccountOf<'_>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<Self>, DbError> {
+        let mut query = statements::table
+            .filter(statements::organisation_id.eq(organisation_id))
+            .filter(statements::period_from.eq(from.to_owned()))
+            .filter(statements::period_to.eq(to.to_owned()))
+            .into_boxed();
+        query = match account {
+            AccountOf::Payee { contract, payee } => query
+                .filter(statements::contract_id.eq(*contract))
+                .filter(statements::payee_id.eq(*payee)),
+            AccountOf::Subject(subject) => query
+                .filter(statements::contract_id.is_null())
+                .filter(statements::subject.eq(subject.to_string())),
+        };
+        Ok(query
+            .order(statements::id.desc())
+            .select(StatementRecord::as_select())
+            .load(conn)?)
+    }
+
+    /// An approved (or sent) statement of `payee` under `contract` whose
+    /// period overlaps `from` to `to` without being it: those months are
+    /// accounted for already.
+    pub fn overlapping_approved(
+        conn: &mut DbConnection,
+        contract_id: i64,
+        payee_id: i64,
+        from: &str,
+        to: &str,
+    ) -> Result<Option<Self>, DbError> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        Ok(statements::table
+            .filter(statements::contract_id.eq(contract_id))
+            .filter(statements::payee_id.eq(payee_id))
+            .filter(statements::status.eq_any([APPROVED, SENT]))
+            .filter(statements::period_from.le(to.clone()))
+            .filter(statements::period_to.ge(from.clone()))
+            .filter(
+                statements::period_from
+                    .ne(from)
+                    .or(statements::period_to.ne(to)),
+            )
+            .select(StatementRecord::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// A page of the organisation's statements, newest first, and how
+    /// many match.
+    pub fn page(
+        conn: &mut DbConnection,
+        organisation_id: i64,
+        filter: &StatementFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Self>, i64), DbError> {
+        let query = || {
+            let mut query = statements::table
+                .filter(statements::organisation_id.eq(organisation_id))
+                .into_boxed();
+            if let Some(payee) = filter.payee {
+                query = query.filter(statements::payee_id.eq(payee));
+            }
+            if let Some(contract) = filter.contract {
+                query = query.filter(statements::contract_id.eq(contract));
+            }
+            if let Some(status) = &filter.status {
+                query = query.filter(statements::status.eq(status.clone()));
+            }
+            if let Some(month) = &filter.period {
+                query = query
+                    .filter(statements::period_from.le(month.clone()))
+                    .filter(statements::period_to.ge(month.clone()));
+            }
+            query
+        };
+        let total: i64 = query().count().get_result(conn)?;
+        let rows = query()
+            .order(statements::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .select(StatementRecord::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+
+    /// How many of the organisation's statements of periods within `from`
+    /// to `to` (any when not given) are in each status.
+    pub fn counts(
+        conn: &mut DbConnection,
+        organisation_id: i64,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<(String, i64)>, DbError> {
+        let mut query = statements::table
+            .filter(statements::organisation_id.eq(organisation_id))
+            .into_boxed();
+        if let Some(from) = from {
+            query = query.filter(statements::period_to.ge(from.to_owned()));
+        }
+        if let Some(to) = to {
+            query = query.filter(statements::period_from.le(to.to_owned()));
+        }
+        let statuses: Vec<String> = query.select(statements::status).load(conn)?;
+        let mut counts: std::collections::BTreeMap<String, i64> = Default::default();
+        for status in statuses {
+            *counts.entry(status).or_default() += 1;
+        }
+        Ok(counts.into_iter().collect())
     }
 
     /// What a statement recouped, cost by cost.

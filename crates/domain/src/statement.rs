@@ -355,8 +355,22 @@ pub fn price(
     scopes: &ScopeIndex,
     contracts: &std::collections::BTreeMap<i64, ContractTerms>,
 ) -> Priced {
+    price_claimed(line, scopes.claim(line.covered), contracts)
+}
+
+/// [`price`] for a line whose claim is known (a line's claim is its
+/// item's and label's: callers reading many lines of one item find it
+/// once).
+pub fn price_claimed(
+    line: &PricedLine<'_>,
+    claim: Claim,
+    contracts: &std::collections::BTreeMap<i64, ContractTerms>,
+) -> Priced {
+    if claim == Claim::Unclaimed {
+        return Priced::Outside;
+    }
     let base_revenue = line.net.convert(line.rate).unwrap_or(Amount::ZERO);
-    let contract = match scopes.claim(line.covered) {
+    let contract = match claim {
         Claim::Unclaimed => return Priced::Outside,
         Claim::Conflict(kind, contracts) => {
             return Priced::Conflict {
@@ -398,6 +412,38 @@ pub fn price(
         term,
         royalty,
     }
+}
+
+/// `values` (exact) rounded to `places` so that they add up to `target`
+/// (whole minor units), for a summary whose rows must make its total:
+/// each value is rounded down, and the units the total still needs go one
+/// each to the values that lost the most (taken back from those that lost
+/// the least when the rounded values pass the total), the first listed
+/// first among equals.
+pub fn apportion(values: &[Amount], target: Amount, places: u32) -> Vec<Amount> {
+    let mut parts: Vec<Amount> = values.iter().map(|v| v.floor_dp(places)).collect();
+    if parts.is_empty() {
+        return parts;
+    }
+    let lost: Vec<Amount> = values.iter().zip(&parts).map(|(v, p)| *v + -*p).collect();
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| lost[*b].cmp(&lost[*a]));
+    let unit = Amount::from_units(1, places);
+    let given: Amount = parts.iter().copied().sum();
+    let mut left = (target + -given).units(places).unwrap_or(0);
+    let mut at = 0;
+    while left > 0 {
+        parts[order[at % order.len()]] += unit;
+        left -= 1;
+        at += 1;
+    }
+    let mut at = 0;
+    while left < 0 {
+        parts[order[order.len() - 1 - at % order.len()]] += -unit;
+        left += 1;
+        at += 1;
+    }
+    parts
 }
 
 /// An advance or a cost against a payee's earnings, in whole minor units.
@@ -578,6 +624,30 @@ mod tests {
             basis: Basis::Net,
             rate: d(rate),
         }
+    }
+
+    #[test]
+    fn summary_rows_rounded_add_up_to_the_statement() {
+        // Three stores of 1.005 each make 3.015; the statement says 3.02
+        // (rounded once). Rounded down: 1.00 each; two cents to place, to
+        // the first two (equal losses).
+        let rows = amounts(&["1.005", "1.005", "1.005"]);
+        assert_eq!(
+            apportion(&rows, a("3.02"), 2),
+            amounts(&["1.01", "1.01", "1.00"])
+        );
+        // A payee's part rounded below the sum of its rows rounded down:
+        // the cent is taken back from the row that lost the least.
+        assert_eq!(
+            apportion(&amounts(&["2.504", "0.509"]), a("2.99"), 2),
+            amounts(&["2.49", "0.50"])
+        );
+        // Returns among the rows.
+        let mixed = amounts(&["10.333", "-0.336", "5.111"]);
+        let parts = apportion(&mixed, a("15.11"), 2);
+        assert_eq!(parts.iter().copied().sum::<Amount>(), a("15.11"));
+        assert_eq!(parts, amounts(&["10.33", "-0.33", "5.11"]));
+        assert!(apportion(&[], a("0"), 2).is_empty());
     }
 
     #[test]

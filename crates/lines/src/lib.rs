@@ -2,12 +2,32 @@
 //! modules that work on them (reports, statements): a slice of whole row
 //! groups at a time, so memory is a slice whatever the file's size. Only
 //! modules link this crate (and polars); the gateway never does.
+//!
+//! [`fetch`] makes a file ready to read (its lines downloaded, its items'
+//! matches read), and [`matches`] finds a line's item and catalog track.
+
+pub mod fetch;
+pub mod matches;
 
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
 use polars::prelude::*;
+
+/// Checks a job's months `from` to `to` (`YYYY-MM`, inclusive): the
+/// field at fault and why, if they are not a period.
+pub fn check_period(from: &str, to: &str) -> Result<(), (&'static str, String)> {
+    for (name, value) in [("period_from", from), ("period_to", to)] {
+        if value.len() != 7 || oas_domain::period::Period::parse(value).is_err() {
+            return Err((name, format!("{value:?} is not a month (YYYY-MM)")));
+        }
+    }
+    if from > to {
+        return Err(("period_to", "the period ends before it starts".to_owned()));
+    }
+    Ok(())
+}
 
 /// Lines read at a time, at least (whole row groups).
 pub const SLICE_ROWS: usize = 131_072;

@@ -23,9 +23,9 @@ use oas_domain::job::{FailureCode, Job, Module};
 use oas_platform::config::Settings;
 use oas_platform::module::{Failure, ModuleInfo};
 use oas_platform::snapshots::{AnySnapshots, REPORT_TOP, ReportSnapshot, SnapshotStore};
-use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore, StorageError};
+use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore};
 
-use lines::{FileMatches, Report, ReportError, Spec};
+use lines::{Report, ReportError, Spec};
 
 pub const INFO: ModuleInfo = ModuleInfo {
     module: Module::Report,
@@ -36,22 +36,6 @@ pub const INFO: ModuleInfo = ModuleInfo {
 
 fn failure(code: FailureCode, what: &str, error: impl std::fmt::Display) -> Failure {
     Failure::new(code, format!("{what}: {error}"))
-}
-
-fn month(name: &str, value: &str) -> Result<(), Failure> {
-    let valid = value.len() == 7
-        && value.as_bytes()[4] == b'-'
-        && value[..4].bytes().all(|b| b.is_ascii_digit())
-        && matches!(value[5..].parse::<u8>(), Ok(1..=12));
-    if valid {
-        Ok(())
-    } else {
-        Err(failure(
-            FailureCode::InvalidParams,
-            name,
-            format!("{value:?} is not a month (YYYY-MM)"),
-        ))
-    }
 }
 
 pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Failure> {
@@ -69,14 +53,8 @@ pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Fail
 async fn report(job: &Job, settings: &Settings) -> Result<Output, Failure> {
     let params: Params = serde_json::from_value(job.params.clone())
         .map_err(|e| failure(FailureCode::InvalidParams, "params", e))?;
-    month("period_from", &params.period_from)?;
-    month("period_to", &params.period_to)?;
-    if params.period_from > params.period_to {
-        return Err(Failure::new(
-            FailureCode::InvalidParams,
-            "period_to: the period ends before it starts",
-        ));
-    }
+    oas_lines::check_period(&params.period_from, &params.period_to)
+        .map_err(|(name, why)| failure(FailureCode::InvalidParams, name, why))?;
     let target = ObjectKey::parse(&params.target)
         .map_err(|e| failure(FailureCode::InvalidParams, "target", e))?;
     let org_id = job.org_id;
@@ -103,51 +81,19 @@ async fn report(job: &Job, settings: &Settings) -> Result<Output, Failure> {
     let mut catalog: HashMap<i64, Arc<CatalogEntry>> = HashMap::new();
     let started = std::time::Instant::now();
     for source in &params.files {
-        let parquet = work
-            .path()
-            .join(format!("lines-{}.parquet", source.file_id));
-        let key = ObjectKey::parse(&source.parquet_key)
-            .map_err(|e| failure(FailureCode::InvalidParams, "parquet_key", e))?;
-        storage.download(&key, &parquet).await.map_err(|e| match e {
-            StorageError::NotFound(_) => Failure::new(
-                FailureCode::Rejected,
-                format!(
-                    "The imported lines of {} (file {}) are not found: reimport it, then ask for the report again.",
-                    source.name, source.file_id
-                ),
-            ),
-            other => failure(FailureCode::Internal, "reading the lines", other),
-        })?;
-        let file_id = source.file_id;
-        let mut known: Vec<i64> = catalog.keys().copied().collect();
-        known.sort_unstable();
-        let (items, entries) = db
-            .run(move |conn| {
-                let items = oas_db::catalog::item_matches(conn, org_id, file_id)?;
-                let mut wanted: Vec<i64> = items.iter().filter_map(|i| i.track_id).collect();
-                wanted.sort_unstable();
-                wanted.dedup();
-                wanted.retain(|id| known.binary_search(id).is_err());
-                let entries = oas_db::catalog::catalog_entries(conn, org_id, &wanted)?;
-                Ok::<_, oas_db::DbError>((items, entries))
-            })
-            .await
-            .map_err(|e| failure(FailureCode::Internal, "reading the matches", e))?;
-        for entry in entries {
-            catalog.insert(entry.track_id, Arc::new(entry));
-        }
-        let matches = FileMatches::new(items, &catalog);
+        let fetched =
+            oas_lines::fetch::fetch(&storage, &db, org_id, source, &mut catalog, work.path())
+                .await
+                .map_err(fetch_failure)?;
         let source = source.clone();
-        let read = parquet.clone();
         let (back, added) = tokio::task::spawn_blocking(move || {
-            let added = report.add_file(&source, &read, &matches);
+            let added = report.add_file(&source, &fetched.parquet, &fetched.matches);
             (report, added)
         })
         .await
         .map_err(|e| failure(FailureCode::Internal, "reading the lines", e))?;
         report = back;
         added.map_err(rejected)?;
-        let _ = std::fs::remove_file(&parquet);
     }
     let written = tokio::task::spawn_blocking(move || report.finish(REPORT_TOP))
         .await
@@ -189,6 +135,18 @@ async fn report(job: &Job, settings: &Settings) -> Result<Output, Failure> {
         period_lines: written.period_lines,
         bytes: written.bytes,
     })
+}
+
+/// A file that cannot be read: gone from storage is the operator's to
+/// mend; anything else is OAS's own.
+fn fetch_failure(e: oas_lines::fetch::FetchError) -> Failure {
+    match e {
+        oas_lines::fetch::FetchError::Missing { .. } => {
+            Failure::new(FailureCode::Rejected, e.to_string())
+        }
+        oas_lines::fetch::FetchError::Key(_) => failure(FailureCode::InvalidParams, "files", e),
+        other => failure(FailureCode::Internal, "reading the lines", other),
+    }
 }
 
 /// A report that cannot be written from what it was given: a readable

@@ -7,12 +7,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::Arc;
 
 use foldhash::fast::RandomState;
-use oas_db::catalog::{CatalogEntry, ItemMatch};
 use oas_domain::job::contract::report::{By, Kind, Source};
 use oas_domain::money::Amount;
+use oas_lines::matches::item_key;
+pub use oas_lines::matches::{FileMatches, Item, Standing};
 use oas_platform::snapshots::{Dimension, ReportGroups, SnapshotRow};
 use oas_sales::cells::text;
 use oas_sales::names::{ITEM_FIELDS, fold};
@@ -109,104 +109,6 @@ pub enum ReportError {
     Write(#[from] std::io::Error),
     #[error("writing the report: {0}")]
     Csv(#[from] csv::Error),
-}
-
-/// Where a usage item stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    Matched,
-    Review,
-    Unmatched,
-    /// The file has no match for it (not matched yet, or its track was
-    /// deleted since).
-    Waiting,
-}
-
-impl Standing {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Standing::Matched => "matched",
-            Standing::Review => "review",
-            Standing::Unmatched => "unmatched",
-            Standing::Waiting => "not_matched",
-        }
-    }
-}
-
-/// A usage item's match, as the report writes it.
-#[derive(Debug, Clone)]
-pub struct Item {
-    pub standing: Standing,
-    pub match_type: Option<String>,
-    pub reason: String,
-    pub entry: Option<Arc<CatalogEntry>>,
-}
-
-/// A file's usage items by the five fields their lines share.
-#[derive(Debug, Default)]
-pub struct FileMatches {
-    items: HashMap<String, Item, RandomState>,
-}
-
-/// The key of the item whose fields are `fields` (as written, a missing
-/// one empty), into `key`.
-fn item_key(fields: [&str; 5], key: &mut String) {
-    key.clear();
-    for field in fields {
-        key.push_str(field);
-        key.push('\u{1f}');
-    }
-}
-
-impl FileMatches {
-    /// The matches of a file's items; `entries` holds the catalog tracks
-    /// they name.
-    pub fn new(rows: Vec<ItemMatch>, entries: &HashMap<i64, Arc<CatalogEntry>>) -> Self {
-        let mut items = HashMap::with_capacity_and_hasher(rows.len(), RandomState::default());
-        let mut key = String::new();
-        for row in rows {
-            item_key(
-                [
-                    &row.artist,
-                    &row.track_title,
-                    &row.release_title,
-                    &row.isrc,
-                    &row.upc,
-                ],
-                &mut key,
-            );
-            let entry = row.track_id.and_then(|id| entries.get(&id).cloned());
-            let standing = match row.status.as_str() {
-                "matched" if entry.is_some() => Standing::Matched,
-                "matched" => Standing::Waiting,
-                "review" => Standing::Review,
-                _ => Standing::Unmatched,
-            };
-            let reason = if standing == Standing::Waiting {
-                "The catalog track it matched was deleted: match the file again.".to_owned()
-            } else {
-                row.reason
-            };
-            items.insert(
-                key.clone(),
-                Item {
-                    standing,
-                    match_type: row.match_type,
-                    reason,
-                    entry,
-                },
-            );
-        }
-        Self { items }
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
 }
 
 /// What a report asks for.
@@ -450,12 +352,7 @@ impl Report {
         let mut item_iters: Vec<_> = items.iter().map(|c| c.iter()).collect();
         let mut text_iters: Vec<_> = texts.iter().map(|c| c.iter()).collect();
         let file_id = source.file_id.to_string();
-        let waiting = Item {
-            standing: Standing::Waiting,
-            match_type: None,
-            reason: "The file has not been matched to the catalog yet.".to_owned(),
-            entry: None,
-        };
+        let waiting = Item::waiting();
         for (number, quantity) in line.iter().zip(quantity.iter()) {
             let mut item = [""; 5];
             for (value, iter) in item.iter_mut().zip(item_iters.iter_mut()) {
@@ -522,7 +419,7 @@ impl Report {
                 .ok_or(ReportError::Overflow)?;
 
             item_key(item, &mut self.key);
-            let found = matches.items.get(self.key.as_str()).unwrap_or(&waiting);
+            let found = matches.get(self.key.as_str()).unwrap_or(&waiting);
             let belongs = match self.spec.kind {
                 Kind::Monthly => found.standing == Standing::Matched,
                 Kind::Unmatched => found.standing != Standing::Matched,
@@ -789,6 +686,7 @@ mod tests {
     use std::io::Read;
 
     use super::*;
+    use oas_db::catalog::{CatalogEntry, ItemMatch};
 
     /// One line: (line, reporting, sale, artist, title, isrc, currency,
     /// net, base).

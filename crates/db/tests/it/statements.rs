@@ -5,7 +5,9 @@
 use oas_db::contracts::{Contract, ContractCost, NewContractCost};
 use oas_db::organisations::{NewOrganisation, Organisation};
 use oas_db::payees::{NewPayee, Payee};
-use oas_db::statements::{APPROVED, DRAFT, FAILED, NewStatement, StatementChange, StatementRecord};
+use oas_db::statements::{
+    APPROVED, DRAFT, FAILED, NewStatement, PENDING, StatementChange, StatementRecord,
+};
 use oas_db::testing::{TestDatabase, backends, sample_user};
 use oas_db::users::User;
 use oas_db::{Database, DbConnection, PoolSettings};
@@ -29,7 +31,7 @@ fn statement(
             period_from: month,
             period_to: month,
             currency: "EUR",
-            status: DRAFT,
+            status: PENDING,
             supersedes: None,
             created_by: None,
             created_at: now,
@@ -47,6 +49,7 @@ fn figures(earnings: &str, recouped: &str, closing: &str) -> StatementChange {
         closing_balance: Some(Some(closing.into())),
         payable: Some(Some(closing.into())),
         carried_forward: Some(Some("0".into())),
+        status: Some(DRAFT.into()),
         ..Default::default()
     }
 }
@@ -116,6 +119,16 @@ async fn an_approved_statement_is_locked_and_the_next_opens_from_it() {
                 &figures("50", "50", "0"),
                 &[(advance, "50".into())]
             )?);
+            let recalculate = StatementChange {
+                status: Some(PENDING.into()),
+                ..Default::default()
+            };
+            assert!(StatementRecord::transition(
+                conn,
+                january.id,
+                DRAFT,
+                &recalculate
+            )?);
             assert!(StatementRecord::calculated(
                 conn,
                 january.id,
@@ -151,7 +164,7 @@ async fn an_approved_statement_is_locked_and_the_next_opens_from_it() {
             let previous = StatementRecord::previous_approved(conn, contract.id, payee, "2026-02")?;
             assert_eq!(previous.map(|p| p.id), Some(january.id));
             assert_eq!(
-                StatementRecord::recouped_before(conn, contract.id, payee)?,
+                StatementRecord::recouped_before(conn, contract.id, payee, None)?,
                 [(advance, "60".to_owned())]
             );
             // A draft counts for nothing yet; a failed one cannot be approved.
@@ -162,7 +175,7 @@ async fn an_approved_statement_is_locked_and_the_next_opens_from_it() {
                 &[(advance, "40".into())]
             )?);
             assert_eq!(
-                StatementRecord::recouped_before(conn, contract.id, payee)?.len(),
+                StatementRecord::recouped_before(conn, contract.id, payee, None)?.len(),
                 1
             );
             let failed = StatementChange {

@@ -24,8 +24,7 @@ pub fn check_output(module: Module, output: &serde_json::Value) -> Result<(), St
         Module::Ping => read::<ping::Output>(output),
         Module::CatalogueMatching => read::<catalogue_matching::Output>(output),
         Module::Report => read::<report::Output>(output),
-        // Modules whose contract is not written yet promise nothing.
-        Module::Statement => Ok(()),
+        Module::Statement => read::<statement::Output>(output),
     }
 }
 
@@ -605,6 +604,59 @@ pub mod report {
         pub period_lines: u64,
         /// Bytes written (compressed).
         pub bytes: u64,
+    }
+}
+
+/// The statement module: statements of account of a period, each written
+/// to the database as it is calculated, with its CSV and PDF files.
+pub mod statement {
+    use super::*;
+
+    pub const ACTION: &str = "statement";
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Params {
+        /// Months `YYYY-MM`, inclusive, counted by the month each line was
+        /// reported in.
+        pub period_from: String,
+        pub period_to: String,
+        /// The PENDING statements of the organisation to calculate (each
+        /// names its contract and version, its payee, or the artist or
+        /// label of a sales statement).
+        pub statements: Vec<i64>,
+        /// The processed files holding lines of the period.
+        pub files: Vec<report::Source>,
+    }
+
+    /// A statement calculated and stored as a DRAFT.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Written {
+        pub statement_id: i64,
+        /// Exact decimal text in `currency`, whole minor units.
+        pub earnings: String,
+        pub payable: String,
+        pub currency: String,
+        /// Lines of the statement's CSV (the rounding line aside).
+        pub lines: u64,
+        pub csv_key: String,
+        pub pdf_key: String,
+    }
+
+    /// A statement that could not be calculated, and why (it is FAILED).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Refused {
+        pub statement_id: i64,
+        pub cause: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Output {
+        pub written: Vec<Written>,
+        #[serde(default)]
+        pub refused: Vec<Refused>,
+        /// Lines of the period's files read.
+        pub period_lines: u64,
     }
 }
 

@@ -181,6 +181,18 @@ pub fn report_key(organisation_id: i64, report_id: i64) -> Result<ObjectKey, Sto
     ))
 }
 
+/// Where a statement's file of `kind` (`csv` or `pdf`) is stored. A
+/// recalculated draft's files replace its earlier ones.
+pub fn statement_key(
+    organisation_id: i64,
+    statement_id: i64,
+    kind: &str,
+) -> Result<ObjectKey, StorageError> {
+    ObjectKey::parse(&format!(
+        "org-{organisation_id}/statements/{statement_id}/statement-{statement_id}.{kind}"
+    ))
+}
+
 /// The folder of an organisation's standard sales lines, one Parquet file
 /// per sales file under its period: `org-<id>/lines/<YYYY-MM>/file-<id>.parquet`.
 pub fn lines_prefix(organisation_id: i64) -> String {

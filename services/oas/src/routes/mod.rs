@@ -21,6 +21,7 @@ pub mod payees;
 pub mod registrations;
 pub mod reports;
 pub mod sales;
+pub mod statements;
 pub mod storage;
 pub mod users;
 pub mod views;
@@ -119,6 +120,11 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(contracts::update_contract)
         .service(contracts::list_costs)
         .service(contracts::create_cost)
+        .service(statements::create_statements)
+        .service(statements::list_statements)
+        .service(statements::get_statement)
+        .service(statements::approve_statement)
+        .service(statements::send_statement)
         .service(sales::file_snapshot)
         .service(sales::sales_summary)
         .service(jobs::get_job)

@@ -243,7 +243,7 @@ async fn shown(state: &AppState, report: ReportRecord, full: bool) -> Result<Rep
 
 /// Busy files of the organisation whose lines could fall in the period:
 /// a report cannot hold them yet.
-async fn still_busy(
+pub(crate) async fn still_busy(
     state: &AppState,
     org: i64,
     from: &str,
@@ -275,7 +275,7 @@ async fn still_busy(
     Ok(files)
 }
 
-fn names(files: &[SalesFile]) -> String {
+pub(crate) fn names(files: &[SalesFile]) -> String {
     let mut named: Vec<String> = files
         .iter()
         .take(5)
@@ -288,17 +288,17 @@ fn names(files: &[SalesFile]) -> String {
 }
 
 /// The files a report reads, and those it cannot.
-struct Selection {
+pub(crate) struct Selection {
     /// What the module reads.
-    sources: Vec<report::Source>,
+    pub sources: Vec<report::Source>,
     /// The files read.
-    processed: Vec<SalesFile>,
+    pub processed: Vec<SalesFile>,
     /// Files not PROCESSED, or with no line in the period.
-    left_out: Vec<SalesFile>,
+    pub left_out: Vec<SalesFile>,
     /// Processed files that say no month.
-    undated: Vec<SalesFile>,
+    pub undated: Vec<SalesFile>,
     /// Processed files without an import to read.
-    unimported: Vec<SalesFile>,
+    pub unimported: Vec<SalesFile>,
 }
 
 /// Which of `candidates` hold lines of the months `from` to `to`, counted
@@ -306,7 +306,7 @@ struct Selection {
 /// file's lines were stored with, as its latest import recorded them (a
 /// line's own reporting month may lie outside the months its sales
 /// cover); for sale months, the months its lines cover.
-async fn select(
+pub(crate) async fn select(
     state: &AppState,
     candidates: Vec<SalesFile>,
     by: By,

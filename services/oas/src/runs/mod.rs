@@ -33,6 +33,9 @@ pub enum Subject {
     CatalogAudit(i64),
     /// A report.
     Report(i64),
+    /// Statements of a period, calculated in one run: the first of them
+    /// (the run's params name them all).
+    Statements(i64),
     /// Nothing in particular (a ping).
     None,
 }
@@ -43,6 +46,8 @@ const CATALOG_IMPORT: &str = "catalog_import";
 const CATALOG_AUDIT: &str = "catalog_audit";
 /// How a report is named in `jobs.subject_kind`.
 const REPORT: &str = "report";
+/// How a run of statements is named in `jobs.subject_kind`.
+const STATEMENTS: &str = "statements";
 
 impl Subject {
     pub fn file_id(self) -> Option<i64> {
@@ -51,6 +56,7 @@ impl Subject {
             Subject::CatalogImport(_)
             | Subject::CatalogAudit(_)
             | Subject::Report(_)
+            | Subject::Statements(_)
             | Subject::None => None,
         }
     }
@@ -61,6 +67,7 @@ impl Subject {
             Subject::CatalogImport(id) => (Some(CATALOG_IMPORT.to_owned()), Some(id)),
             Subject::CatalogAudit(id) => (Some(CATALOG_AUDIT.to_owned()), Some(id)),
             Subject::Report(id) => (Some(REPORT.to_owned()), Some(id)),
+            Subject::Statements(id) => (Some(STATEMENTS.to_owned()), Some(id)),
             Subject::File(_) | Subject::None => (None, None),
         }
     }
@@ -72,6 +79,7 @@ impl Subject {
             (None, Some(CATALOG_IMPORT), Some(id)) => Subject::CatalogImport(id),
             (None, Some(CATALOG_AUDIT), Some(id)) => Subject::CatalogAudit(id),
             (None, Some(REPORT), Some(id)) => Subject::Report(id),
+            (None, Some(STATEMENTS), Some(id)) => Subject::Statements(id),
             _ => Subject::None,
         }
     }

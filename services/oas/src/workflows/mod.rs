@@ -28,6 +28,7 @@ pub mod files;
 pub mod import;
 pub mod matching;
 pub mod reports;
+pub mod statements;
 
 use std::time::Duration;
 
@@ -61,6 +62,7 @@ pub async fn job_ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()
         Subject::CatalogImport(id) => return catalog_import::ended(state, job, module, id).await,
         Subject::CatalogAudit(id) => return catalog_tasks::audit_ended(state, job, id).await,
         Subject::Report(id) => return reports::ended(state, job, id).await,
+        Subject::Statements(_) => return statements::ended(state, job).await,
         Subject::File(_) | Subject::None => {}
     }
     match module {
@@ -69,7 +71,7 @@ pub async fn job_ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()
         Module::CatalogueMatching => matching::ended(state, job).await,
         // A report's run always names its report (above).
         Module::Report => Ok(()),
-        // Not launched by any workflow yet: nothing follows its runs.
+        // A statement run always names its statements (above).
         Module::Statement => Ok(()),
         Module::Ping => Ok(()),
     }
@@ -189,6 +191,15 @@ async fn fail_subject(
                 })
                 .await?;
             return Ok(());
+        }
+        Subject::Statements(_) => {
+            let params: oas_domain::job::contract::statement::Params =
+                serde_json::from_str(&job.params).map_err(BackgroundError::final_)?;
+            let cause = format!(
+                "OAS could not carry on after the {} module's run ({error}). Ask for the statements again.",
+                job.module
+            );
+            return statements::fail_pending(state, params.statements, cause).await;
         }
         Subject::None => return Ok(()),
     };

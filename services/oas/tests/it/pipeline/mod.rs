@@ -22,6 +22,7 @@ mod rates;
 mod reimport;
 mod reports;
 mod samples;
+mod statements;
 
 use crate::support::TestApp;
 use crate::support::files::{call, file_when, process, sample, settled, submit, upload_and_clean};
