@@ -22,7 +22,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	scripts/lint-deploy.sh
 
-## bench: OAS against Python polars, alternating: clean + import of a generated 1M-line report, matching, the reports of 10M lines, HTTP load (BENCH_LINES=N, BENCH_ROUNDS=N, REPORT_LINES=N)
+## bench: OAS against Python polars, alternating: clean + import of a generated 1M-line report, matching, the reports of 10M lines, the statements of 1,000 contracts over them, HTTP load (BENCH_LINES=N, BENCH_ROUNDS=N, REPORT_LINES=N, STATEMENT_CONTRACTS=N)
 bench:
 	scripts/bench.sh
 

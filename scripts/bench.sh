@@ -19,7 +19,11 @@
 #   9. writes the monthly and unmatched reports of 10,000,000 imported lines
 #      (REPORT_LINES), OAS's report module beside the same job in Python
 #      polars, alternating (scripts/bench/report.sh);
-#  10. loads the running gateway from a second process (wrk), an
+#  10. calculates the statements of 1,000 contracts (STATEMENT_CONTRACTS)
+#      over those lines as a year of files, each payee's CSV and PDF, OAS's
+#      statement module beside the same job in Python polars, alternating
+#      (scripts/bench/statement.sh);
+#  11. loads the running gateway from a second process (wrk), an
 #      authenticated paged list beside /healthz (scripts/bench/http.sh).
 #
 # Everything is written to a temporary folder, removed at the end
@@ -112,10 +116,17 @@ scripts/bench/matching.sh "$work" "$venv" || matching_status=$?
 report_status=0
 scripts/bench/report.sh "$work" "$venv" || report_status=$?
 
+statement_status=0
+if ((report_status == 0)); then
+  scripts/bench/statement.sh "$work" "$venv" || statement_status=$?
+else
+  statement_status=1
+fi
+
 http_status=0
 scripts/bench/http.sh || http_status=$?
 
-if ((oas_status != 0 || peer_status != 0 || summary_status != 0 || matching_status != 0 || report_status != 0 || http_status != 0)); then
+if ((oas_status != 0 || peer_status != 0 || summary_status != 0 || matching_status != 0 || report_status != 0 || statement_status != 0 || http_status != 0)); then
   echo "The benchmark failed: see the messages above." >&2
   exit 1
 fi

@@ -13,16 +13,17 @@
 //! the items and catalog read, the lines streamed, joined and written to
 //! `DIR/oas-KIND.csv.gz`. Prints what it wrote as JSON.
 
+#[path = "../../../scripts/bench/bench_data.rs"]
+mod bench_data;
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
-use oas_db::catalog::{CatalogEntry, ItemMatch};
 use oas_domain::job::contract::report::{By, Kind, Source};
 use oas_domain::money::Amount;
-use oas_report::lines::{FileMatches, Report, Spec};
+use oas_report::lines::{Report, Spec};
 use oas_sales::names::ITEM_FIELDS;
 use polars::prelude::*;
 
@@ -41,17 +42,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 const FILE_ID: i64 = 1;
-
-/// The catalog's text columns, in the order they are written and read.
-const CATALOG_TEXT: [&str; 7] = [
-    "isrc",
-    "title",
-    "version",
-    "artist",
-    "label",
-    "upc",
-    "release_title",
-];
 
 /// A usage item of the lines: its five fields (as written, a missing one
 /// empty), its lines and their base-currency revenue.
@@ -163,7 +153,7 @@ fn prepare(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     ParquetWriter::new(File::create(dir.join("items.parquet"))?).finish(&mut frame)?;
     let m = track_ids.len();
     let mut catalog_columns = vec![Column::new("track_id".into(), track_ids)];
-    for (name, values) in CATALOG_TEXT.iter().zip(catalog) {
+    for (name, values) in bench_data::CATALOG_TEXT.iter().zip(catalog) {
         catalog_columns.push(Column::new((*name).into(), values));
     }
     catalog_columns.push(Column::new("release_id".into(), release_ids));
@@ -183,89 +173,6 @@ fn prepare(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn texts(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
-    Ok(frame
-        .column(name)?
-        .cast(&DataType::String)?
-        .str()?
-        .iter()
-        .map(|v| v.map(str::to_owned))
-        .collect())
-}
-
-fn ids(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
-    Ok(frame.column(name)?.i64()?.iter().collect())
-}
-
-/// The items and catalog as the module reads them from the database.
-fn matches(dir: &Path) -> PolarsResult<FileMatches> {
-    let read = |name: &str| -> PolarsResult<DataFrame> {
-        let file = File::open(dir.join(name)).map_err(|e| PolarsError::IO {
-            error: Arc::new(e),
-            msg: None,
-        })?;
-        ParquetReader::new(file).finish()
-    };
-    let catalog = read("catalog.parquet")?;
-    let mut entries: HashMap<i64, Arc<CatalogEntry>> = HashMap::new();
-    let c: Vec<Vec<Option<String>>> = CATALOG_TEXT
-        .iter()
-        .map(|name| texts(&catalog, name))
-        .collect::<PolarsResult<_>>()?;
-    let track_ids = ids(&catalog, "track_id")?;
-    let release_ids = ids(&catalog, "release_id")?;
-    for (i, id) in track_ids.iter().enumerate() {
-        let Some(id) = *id else { continue };
-        entries.insert(
-            id,
-            Arc::new(CatalogEntry {
-                track_id: id,
-                isrc: c[0][i].clone(),
-                title: c[1][i].clone().unwrap_or_default(),
-                version: c[2][i].clone(),
-                artist: c[3][i].clone().unwrap_or_default(),
-                track_label: c[4][i].clone(),
-                release_id: release_ids[i],
-                upc: c[5][i].clone(),
-                release_title: c[6][i].clone(),
-                release_label: None,
-            }),
-        );
-    }
-    let items = read("items.parquet")?;
-    let t: Vec<Vec<Option<String>>> = [
-        "artist",
-        "track_title",
-        "release_title",
-        "isrc",
-        "upc",
-        "status",
-        "match_type",
-        "reason",
-    ]
-    .iter()
-    .map(|name| texts(&items, name))
-    .collect::<PolarsResult<_>>()?;
-    let tracks = ids(&items, "track_id")?;
-    let rows = (0..items.height())
-        .map(|i| {
-            let get = |c: usize| t[c][i].clone().unwrap_or_default();
-            ItemMatch {
-                artist: get(0),
-                track_title: get(1),
-                release_title: get(2),
-                isrc: get(3),
-                upc: get(4),
-                status: get(5),
-                match_type: t[6][i].clone(),
-                track_id: tracks[i],
-                reason: get(7),
-            }
-        })
-        .collect();
-    Ok(FileMatches::new(rows, &entries))
-}
-
 fn report(dir: &Path, kind: &str, period: &str) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let kind = match kind {
@@ -273,7 +180,7 @@ fn report(dir: &Path, kind: &str, period: &str) -> Result<(), Box<dyn std::error
         "unmatched" => Kind::Unmatched,
         other => return Err(format!("unknown kind {other}").into()),
     };
-    let matches = matches(dir)?;
+    let matches = bench_data::matches(dir)?;
     let read = started.elapsed().as_secs_f64();
     let out: PathBuf = dir.join(format!("oas-{}.csv.gz", kind.as_str()));
     let spec = Spec {

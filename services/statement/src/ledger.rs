@@ -31,7 +31,7 @@ use polars::prelude::*;
 use rust_decimal::Decimal;
 
 /// Columns read besides [`ITEM_FIELDS`].
-const COLUMNS: [&str; 11] = [
+pub const COLUMNS: [&str; 11] = [
     "line",
     "reporting_period",
     "dsp",

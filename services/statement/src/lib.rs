@@ -10,9 +10,10 @@
 //! the contract's currency, exact. Then, statement by statement, the
 //! contract's earnings are rounded once and divided among its payees by
 //! largest remainder, the payee's costs recouped in date order, the
-//! balance carried from the previous approved statement, and the CSV
-//! ([`present`]) and PDF ([`pdf`]) stored.
+//! balance carried from the previous approved statement ([`calculate`]),
+//! and the CSV ([`present`]) and PDF ([`pdf`]) stored.
 
+pub mod calculate;
 pub mod ledger;
 pub mod pdf;
 pub mod present;
@@ -28,17 +29,15 @@ use oas_db::payees::Payee;
 use oas_db::statements::{DRAFT, FAILED, PENDING, StatementChange, StatementRecord};
 use oas_domain::job::contract::statement::{self as contract, Output, Params, Refused, Written};
 use oas_domain::job::{FailureCode, Job, Module};
-use oas_domain::money::{Amount, CurrencyCode};
-use oas_domain::statement::{
-    Basis, ContractTerms, Cost, PayeeShare, Scope, ScopeIndex, ScopeKind, Term, account, split,
-};
+use oas_domain::money::Amount;
+use oas_domain::statement::{Basis, ContractTerms, Scope, ScopeIndex, ScopeKind, Term};
 use oas_platform::config::Settings;
 use oas_platform::module::{Failure, ModuleInfo};
 use oas_platform::storage::{AnyStorage, ObjectStore};
 use rust_decimal::Decimal;
 
+use calculate::{CalculateError, Corrected, CostIn, Inputs, PayeeIn, calculate};
 use ledger::{Ledger, LedgerError};
-use pdf::{AccountRow, StatementDoc};
 
 pub const INFO: ModuleInfo = ModuleInfo {
     module: Module::Statement,
@@ -268,17 +267,7 @@ async fn statements(job: &Job, settings: &Settings) -> Result<Output, Failure> {
     let mut written = Vec::new();
     for want in wanted {
         let id = want.record.id;
-        match statement(
-            &db,
-            &storage,
-            &organisation,
-            &params,
-            &mut ledger,
-            want,
-            work.path(),
-        )
-        .await
-        {
+        match statement(&db, &storage, &organisation, &mut ledger, want, work.path()).await {
             Ok(done) => written.push(done),
             Err(e) => {
                 let cause = e.message.clone();
@@ -311,11 +300,6 @@ async fn statements(job: &Job, settings: &Settings) -> Result<Output, Failure> {
     })
 }
 
-/// The last day of month `YYYY-MM`, as `YYYY-MM-DD` compares.
-fn month_end(month: &str) -> String {
-    format!("{month}-31")
-}
-
 fn parse_amount(text: &str, what: &str) -> Result<Amount, Failure> {
     Amount::parse_total(text).map_err(|e| failure(FailureCode::Internal, what, e))
 }
@@ -326,46 +310,12 @@ async fn statement(
     db: &oas_db::Database,
     storage: &AnyStorage,
     organisation: &Organisation,
-    params: &Params,
     ledger: &mut Ledger,
     want: Wanted,
     dir: &std::path::Path,
 ) -> Result<Written, Failure> {
     let record = want.record;
     let id = record.id;
-    let account_lines = ledger
-        .accounts
-        .get_mut(&want.key)
-        .ok_or_else(|| Failure::new(FailureCode::Internal, "the statement's account is missing"))?;
-    let terms = account_lines.terms.clone();
-    let currency = terms.currency.clone();
-    let places = CurrencyCode::parse(&currency).map_or(2, |c| c.minor_units());
-    let shares: Vec<Decimal> = terms.payees.iter().map(|p| p.share).collect();
-    let (share, earnings, at) = match &want.payee {
-        Some(payee) => {
-            let Some(at) = terms
-                .payees
-                .iter()
-                .position(|p: &PayeeShare| p.payee == payee.id)
-            else {
-                return Err(Failure::new(
-                    FailureCode::Rejected,
-                    format!(
-                        "{} is no longer a payee of version {} of the contract.",
-                        payee.name,
-                        record.contract_version.unwrap_or_default()
-                    ),
-                ));
-            };
-            let parts = split(account_lines.earnings.amount, &shares, places);
-            (shares[at], parts[at], Some(at))
-        }
-        None => (
-            Decimal::ONE,
-            account_lines.earnings.amount.round_dp(places),
-            None,
-        ),
-    };
 
     // What the account opens with, and what it still has to recoup.
     let (previous, costs, recouped_before, superseded) = match (record.contract_id, record.payee_id)
@@ -392,231 +342,71 @@ async fn statement(
         Some(text) => parse_amount(text, "the previous statement's balance")?,
         None => Amount::ZERO,
     };
-    let end = month_end(&params.period_to);
     let mut before: HashMap<i64, Amount> = HashMap::new();
     for (cost, amount) in &recouped_before {
         let amount = parse_amount(amount, "what was recouped")?;
         *before.entry(*cost).or_default() += amount;
     }
-    let mut owed = Vec::new();
-    let mut described: HashMap<i64, String> = HashMap::new();
-    for cost in costs.iter().filter(|c| c.date.as_str() <= end.as_str()) {
-        let amount = parse_amount(&cost.amount, "a cost")?;
-        // Each payee carries its share of the contract's costs.
-        let part = match at {
-            Some(at) => split(amount, &shares, places)[at],
-            None => amount,
-        };
-        let recoupable: Decimal = cost
-            .recoupable
-            .parse()
-            .map_err(|e| failure(FailureCode::Internal, "a cost's recoupable share", e))?;
-        let date = NaiveDate::parse_from_str(&cost.date, "%Y-%m-%d")
-            .map_err(|e| failure(FailureCode::Internal, "a cost's date", e))?;
-        described.insert(
-            cost.id,
-            format!(
-                "{} {}: {} ({})",
-                kind_name(&cost.kind),
-                cost.id,
-                cost.description,
-                cost.date
-            ),
-        );
-        owed.push(Cost {
+    let mut owed = Vec::with_capacity(costs.len());
+    for cost in &costs {
+        owed.push(CostIn {
             id: cost.id,
-            date,
-            amount: part,
-            recoupable,
+            kind: cost.kind.clone(),
+            description: cost.description.clone(),
+            date: NaiveDate::parse_from_str(&cost.date, "%Y-%m-%d")
+                .map_err(|e| failure(FailureCode::Internal, "a cost's date", e))?,
+            amount: parse_amount(&cost.amount, "a cost")?,
+            recoupable: cost
+                .recoupable
+                .parse()
+                .map_err(|e| failure(FailureCode::Internal, "a cost's recoupable share", e))?,
             recouped_before: before.get(&cost.id).copied().unwrap_or_default(),
         });
     }
-    let min_payout = if want.payee.is_some() {
-        terms.min_payout
-    } else {
-        Amount::ZERO
+    let corrects = match superseded {
+        Some(old) => Some(Corrected {
+            id: old.id,
+            earnings: parse_amount(
+                old.earnings.as_deref().unwrap_or("0"),
+                "the corrected statement",
+            )?,
+            payable: parse_amount(
+                old.payable.as_deref().unwrap_or("0"),
+                "the corrected statement",
+            )?,
+        }),
+        None => None,
     };
-    let figures = account(opening, earnings, &owed, min_payout, places)
-        .map_err(|e| Failure::new(FailureCode::Rejected, e.to_string()))?;
-
-    // The notes: what the statement leaves out, and what it corrects.
-    let base = &organisation.base_currency;
-    let mut notes = Vec::new();
-    let left_out = [
-        (
-            &account_lines.unattributed,
-            "are in scope but not matched to the catalog (match them, then recalculate)",
-        ),
-        (
-            &account_lines.no_term,
-            "are in scope but no term of the contract prices them",
-        ),
-        (
-            &account_lines.no_rate,
-            "are in a currency the contract's cannot be reached from at the rate they were imported at",
-        ),
-    ];
-    for (tally, why) in left_out {
-        if tally.lines > 0 {
-            notes.push(format!(
-                "{} line(s) earning {} {base} {why}: they are not counted.",
-                tally.lines,
-                present::money(tally.amount, 2)
-            ));
-        }
-    }
-    if account_lines.conflicts.lines > 0 {
-        let others: Vec<String> = account_lines
-            .conflicting
-            .iter()
-            .map(|(id, kind)| format!("contract {id} ({} scope)", kind.as_str()))
-            .collect();
-        notes.push(format!(
-            "{} line(s) earning {} {base} are also claimed by {} at the same level: they are counted for neither until the scopes are settled.",
-            account_lines.conflicts.lines,
-            present::money(account_lines.conflicts.amount, 2),
-            others.join(", ")
-        ));
-    }
-    if let Some(old) = &superseded {
-        let old_earnings = old.earnings.as_deref().unwrap_or("0");
-        let old_payable = old.payable.as_deref().unwrap_or("0");
-        let diff = earnings + -parse_amount(old_earnings, "the corrected statement")?;
-        notes.push(format!(
-            "This statement corrects statement {} (earnings {} then, {} now: a difference of {}; payable {} then, {} now).",
-            old.id,
-            present::money(parse_amount(old_earnings, "the corrected statement")?, places),
-            present::money(earnings, places),
-            present::money(diff, places),
-            present::money(parse_amount(old_payable, "the corrected statement")?, places),
-            present::money(figures.payable, places),
-        ));
-    }
-    if currency.eq_ignore_ascii_case(base) {
-        notes.push(format!(
-            "Royalties are in {currency}; lines reported in another currency are converted at the rate each was imported at (the CSV gives it beside each line)."
-        ));
-    } else {
-        notes.push(format!(
-            "Royalties are in {currency}, as the lines reported in {currency}; lines in any other currency have no rate to {currency} and are not counted."
-        ));
-    }
-    if figures.payable.is_zero() && figures.closing > Amount::ZERO {
-        notes.push(format!(
-            "The balance is below the minimum payout of {} {currency}: it is carried forward to the next statement.",
-            present::money(min_payout, places)
-        ));
-    }
-    notes.push(
-        "Every line behind these figures, with the term that priced it, is in the statement's CSV file."
-            .to_owned(),
-    );
-    let unattributed = account_lines.unattributed.amount;
-
-    // The CSV and the PDF.
-    let csv_path = dir.join(format!("statement-{id}.csv"));
-    let csv_written =
-        present::write_csv(account_lines, share, earnings, &csv_path).map_err(rejected)?;
-    let sections = present::sections(account_lines, share, earnings, &currency, places);
-    let mut rows = vec![
-        AccountRow {
-            label: "Opening balance".to_owned(),
-            amount: present::money(figures.opening, places),
-            strong: false,
-            indent: false,
-        },
-        AccountRow {
-            label: "Royalties earned this period".to_owned(),
-            amount: present::money(figures.earnings, places),
-            strong: false,
-            indent: false,
-        },
-    ];
-    if !figures.recouped.is_empty() {
-        rows.push(AccountRow {
-            label: "Costs recouped".to_owned(),
-            amount: present::money(-figures.costs_recouped, places),
-            strong: false,
-            indent: false,
-        });
-        for item in &figures.recouped {
-            rows.push(AccountRow {
-                label: format!(
-                    "{}; {} left to recoup",
-                    described.get(&item.cost).cloned().unwrap_or_default(),
-                    present::money(item.outstanding, places)
-                ),
-                amount: present::money(-item.amount, places),
-                strong: false,
-                indent: true,
-            });
-        }
-    }
-    for (label, amount) in [
-        ("Closing balance", figures.closing),
-        ("Payable", figures.payable),
-        ("Carried forward", figures.carried_forward),
-    ] {
-        rows.push(AccountRow {
-            label: label.to_owned(),
-            amount: present::money(amount, places),
-            strong: true,
-            indent: false,
-        });
-    }
-    let payee_lines = want
-        .payee
-        .as_ref()
-        .map(|p| {
-            let mut lines: Vec<String> = p
-                .address
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect();
-            if !p.email.is_empty() {
-                lines.push(p.email.clone());
-            }
-            if !p.tax_id.is_empty() {
-                lines.push(format!("Tax id {}", p.tax_id));
-            }
-            lines
-        })
-        .unwrap_or_default();
-    let payee_name = match (&want.payee, record.subject.as_deref()) {
-        (Some(p), _) => p.name.clone(),
-        (None, Some(subject)) => subject
-            .split_once(':')
-            .map_or(subject, |(_, n)| n)
-            .to_owned(),
-        (None, None) => String::new(),
-    };
-    let doc = StatementDoc {
+    let inputs = Inputs {
+        id,
         organisation: organisation.name.clone(),
-        title: if want.payee.is_some() {
-            "Royalty statement".to_owned()
-        } else {
-            "Sales statement".to_owned()
-        },
-        number: format!("Statement {id}"),
-        payee: payee_name,
-        payee_lines,
-        contract: want.contract_name.clone(),
-        period: present::period_name(&record.period_from, &record.period_to),
+        base_currency: organisation.base_currency.clone(),
+        payee: want.payee.map(|p| PayeeIn {
+            id: p.id,
+            name: p.name,
+            email: p.email,
+            address: p.address,
+            tax_id: p.tax_id,
+        }),
+        subject: record.subject.clone(),
+        contract_name: want.contract_name,
+        contract_version: record.contract_version,
+        period_from: record.period_from.clone(),
+        period_to: record.period_to.clone(),
+        opening,
+        costs: owed,
+        corrects,
         issued: format!("Calculated {}", Utc::now().format("%Y-%m-%d")),
-        currency: currency.clone(),
-        account: rows,
-        sections,
-        notes: notes.clone(),
     };
-    let pdf_path = dir.join(format!("statement-{id}.pdf"));
-    let pdf = tokio::task::spawn_blocking(move || pdf::render(&doc))
-        .await
-        .map_err(|e| failure(FailureCode::Internal, "writing the PDF", e))?
-        .map_err(|e| failure(FailureCode::Internal, "writing the PDF", e))?;
-    std::fs::write(&pdf_path, &pdf)
-        .map_err(|e| failure(FailureCode::Internal, "writing the PDF", e))?;
+    let lines = ledger
+        .accounts
+        .get_mut(&want.key)
+        .ok_or_else(|| Failure::new(FailureCode::Internal, "the statement's account is missing"))?;
+    let currency = lines.terms.currency.clone();
+    let done = calculate(&inputs, lines, dir).map_err(|e| match e {
+        CalculateError::Refused(why) => Failure::new(FailureCode::Rejected, why),
+        other => failure(FailureCode::Internal, "writing the statement", other),
+    })?;
 
     let org = organisation.id;
     let csv_key = oas_platform::storage::statement_key(org, id, "csv")
@@ -624,33 +414,28 @@ async fn statement(
     let pdf_key = oas_platform::storage::statement_key(org, id, "pdf")
         .map_err(|e| failure(FailureCode::Internal, "the PDF's key", e))?;
     storage
-        .put_file(&csv_key, &csv_path)
+        .put_file(&csv_key, &done.csv)
         .await
         .map_err(|e| failure(FailureCode::Internal, "storing the CSV", e))?;
     storage
-        .put_file(&pdf_key, &pdf_path)
+        .put_file(&pdf_key, &done.pdf)
         .await
         .map_err(|e| failure(FailureCode::Internal, "storing the PDF", e))?;
-    let _ = std::fs::remove_file(&csv_path);
-    let _ = std::fs::remove_file(&pdf_path);
+    let _ = std::fs::remove_file(&done.csv);
+    let _ = std::fs::remove_file(&done.pdf);
 
-    let cause = notes
-        .iter()
-        .filter(|n| n.contains("not counted") || n.contains("neither") || n.contains("corrects"))
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let figures = &done.figures;
     let change = StatementChange {
         status: Some(DRAFT.to_owned()),
-        status_cause: Some((!cause.is_empty()).then_some(cause)),
+        status_cause: Some(done.cause.clone()),
         opening_balance: Some(Some(figures.opening.to_string())),
         earnings: Some(Some(figures.earnings.to_string())),
         costs_recouped: Some(Some(figures.costs_recouped.to_string())),
         closing_balance: Some(Some(figures.closing.to_string())),
         payable: Some(Some(figures.payable.to_string())),
         carried_forward: Some(Some(figures.carried_forward.to_string())),
-        unattributed: Some(Some(unattributed.to_string())),
-        line_count: Some(i64::try_from(csv_written.lines).ok()),
+        unattributed: Some(Some(done.unattributed.to_string())),
+        line_count: Some(i64::try_from(done.lines).ok()),
         csv_key: Some(Some(csv_key.as_str().to_owned())),
         pdf_key: Some(Some(pdf_key.as_str().to_owned())),
         updated_at: Some(Utc::now().naive_utc()),
@@ -677,20 +462,10 @@ async fn statement(
         earnings: figures.earnings.to_string(),
         payable: figures.payable.to_string(),
         currency,
-        lines: csv_written.lines,
+        lines: done.lines,
         csv_key: csv_key.as_str().to_owned(),
         pdf_key: pdf_key.as_str().to_owned(),
     })
-}
-
-/// How a statement names a kind of cost.
-fn kind_name(kind: &str) -> String {
-    let mut name = kind.replace('_', " ");
-    if let Some(first) = name.get(..1) {
-        let upper = first.to_uppercase();
-        name.replace_range(..1, &upper);
-    }
-    name
 }
 
 /// Lines that cannot be priced from what they say: a readable cause; a

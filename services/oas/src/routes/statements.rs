@@ -36,13 +36,14 @@ use crate::workflows::statements::{self as workflow, SendError};
 #[serde(deny_unknown_fields)]
 pub struct StatementRequest {
     /// The first month, YYYY-MM.
-    #[schema(example = "2026-01")]
+    #[schema(example = "2026-01", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub period_from: String,
     /// The last month, YYYY-MM; `period_from` by default.
-    #[schema(example = "2026-03")]
+    #[schema(example = "2026-03", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub period_to: Option<String>,
     /// The contracts to state; every contract of the organisation by
     /// default.
+    #[schema(min_items = 1)]
     pub contracts: Option<Vec<i64>>,
     /// A sales statement of this artist (every line of theirs at 100%, no
     /// contract).
@@ -523,8 +524,10 @@ pub struct StatementsQuery {
     /// Statements under this contract.
     pub contract: Option<i64>,
     /// Statements whose period holds this month, YYYY-MM.
+    #[param(value_type = Option<String>, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-01")]
     pub period: Option<String>,
     /// PENDING, DRAFT, APPROVED, SENT or FAILED.
+    #[param(value_type = Option<String>, pattern = "^(PENDING|DRAFT|APPROVED|SENT|FAILED)$")]
     pub status: Option<String>,
     #[param(minimum = 1)]
     pub page: Option<i64>,
