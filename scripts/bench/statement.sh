@@ -44,7 +44,8 @@ done
 
 "$venv/bin/python" - "$data" "$rounds" <<'PY'
 import csv, json, statistics, sys
-from decimal import Decimal
+from decimal import Decimal, getcontext
+getcontext().prec = 80  # exact sums, not 28 digits
 from pathlib import Path
 
 data, rounds = Path(sys.argv[1]), int(sys.argv[2])

@@ -21,14 +21,21 @@ from __future__ import annotations
 import json
 import sys
 import time
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, getcontext
 from pathlib import Path
 
 import polars as pl
 
+# Exact: Python's decimals keep 28 digits unless told otherwise.
+getcontext().prec = 80
+
 KEYS = ["artist", "track_title", "release_title", "isrc", "upc"]
 CENT = Decimal("0.01")
-AMOUNT = pl.Decimal(38, 31)
+# polars 2.1 keeps a product at its left factor's scale: amounts (up to 31
+# places) are widened first, to hold a rate's two places and then a share's
+# one, so every product is exact.
+AMOUNT = pl.Decimal(38, 33)
+PART = pl.Decimal(38, 34)
 
 
 def split(total: Decimal, shares: list[Decimal]) -> list[Decimal]:
@@ -63,7 +70,7 @@ def main() -> None:
                 "rate_dsp_t": terms[2]["rate"],
             })
     scope = pl.LazyFrame(by_isrc).with_columns(
-        pl.col(r).cast(pl.Decimal(10, 4)) for r in ("rate_all", "rate_dsp", "rate_dsp_t")
+        pl.col(r).cast(pl.Decimal(3, 2)) for r in ("rate_all", "rate_dsp", "rate_dsp_t")
     )
     items = pl.scan_parquet(folder / "items.parquet").filter(pl.col("status") == "matched")
     catalog = pl.scan_parquet(folder / "catalog.parquet").select(
@@ -159,10 +166,10 @@ def main() -> None:
                 rows = priced.clear()
             else:
                 rows = frame
-            share = pl.lit(payee["share"]).cast(pl.Decimal(10, 4))
+            share = pl.lit(payee["share"]).cast(pl.Decimal(2, 1))
             rows = rows.drop("contract").with_columns(
                 pl.lit(payee["share"]).alias("share"),
-                (pl.col("royalty") * share).alias("payee_royalty"),
+                (pl.col("royalty").cast(PART) * share).alias("payee_royalty"),
             )
             exact = rows.select(pl.col("payee_royalty").sum()).item() or Decimal(0)
             rows = rows.select(

@@ -278,9 +278,10 @@ pub fn calculate(
         },
     ];
     if !figures.recouped.is_empty() {
+        // Each cost on a line of its own, their total after them.
         rows.push(AccountRow {
             label: "Costs recouped".to_owned(),
-            amount: present::money(-figures.costs_recouped, places),
+            amount: String::new(),
             strong: false,
             indent: false,
         });
@@ -296,6 +297,12 @@ pub fn calculate(
                 indent: true,
             });
         }
+        rows.push(AccountRow {
+            label: "Total costs recouped".to_owned(),
+            amount: present::money(-figures.costs_recouped, places),
+            strong: false,
+            indent: false,
+        });
     }
     for (label, amount) in [
         ("Closing balance", figures.closing),
