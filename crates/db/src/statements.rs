@@ -245,6 +245,14 @@ impl StatementRecord {
         Ok(())
     }
 
+    /// How many statements name payee `payee_id`.
+    pub fn count_for_payee(conn: &mut DbConnection, payee_id: i64) -> Result<i64, DbError> {
+        Ok(statements::table
+            .filter(statements::payee_id.eq(payee_id))
+            .count()
+            .get_result(conn)?)
+    }
+
     /// Statements `ids` (those that exist), by id.
     pub fn many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Self>, DbError> {
         Ok(statements::table

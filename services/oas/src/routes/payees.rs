@@ -334,6 +334,7 @@ pub async fn update_payee(
         (status = 204, description = "Removed"),
         (status = 403, description = "The caller's role may not manage statements", body = ErrorBody),
         (status = 404, description = "No such payee of the caller's organisations", body = ErrorBody),
+        (status = 409, description = "The payee is on a contract or has statements", body = ErrorBody),
     ),
 )]
 #[delete("/api/payees/{id}/")]
@@ -343,7 +344,34 @@ pub async fn delete_payee(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let payee = payee_for(&state, &auth, *id, Permission::CreateReports).await?;
-    let id = payee.id;
-    state.db.run(move |conn| Payee::delete(conn, id)).await?;
+    let (id, org) = (payee.id, payee.organisation_id);
+    // A payee a contract names, or a statement was made for, stays: the
+    // statements must still say whom they were for.
+    let held = state
+        .db
+        .transaction(move |conn| {
+            for (contract, version) in oas_db::contracts::Contract::current(conn, org)? {
+                let terms: Option<oas_domain::statement::ContractTerms> =
+                    serde_json::from_str(&version.body).ok();
+                if terms.is_some_and(|t| t.payees.iter().any(|p| p.payee == id)) {
+                    return Ok(Some(format!(
+                        "The payee is on contract {} ({}): take them off it first.",
+                        contract.id, contract.name
+                    )));
+                }
+            }
+            let statements = oas_db::statements::StatementRecord::count_for_payee(conn, id)?;
+            if statements > 0 {
+                return Ok(Some(format!(
+                    "The payee has {statements} statement(s), which must keep saying whom they were for."
+                )));
+            }
+            Payee::delete(conn, id)?;
+            Ok(None)
+        })
+        .await?;
+    if let Some(why) = held {
+        return Err(ApiError::conflict(why));
+    }
     Ok(HttpResponse::NoContent().finish())
 }

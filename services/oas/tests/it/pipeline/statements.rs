@@ -465,6 +465,20 @@ async fn statements_tie_out(app: TestApp) {
         assert_eq!(got, status, "{body}: {answer}");
         assert!(answer["detail"].is_string(), "{answer}");
     }
+    // A payee on a contract, with statements, stays.
+    let (status, kept) = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/payees/{}/", payees[0]),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{kept}");
+    assert!(
+        kept["detail"].as_str().unwrap().contains("contract"),
+        "{kept}"
+    );
     let (_, stranger) = app.user_with_key("stranger").await;
     app.organisation(&stranger).await;
     let (status, _) = call(
@@ -511,4 +525,14 @@ async fn statements_tie_out_on_postgres() {
         .start()
         .await;
     statements_tie_out(app).await;
+}
+
+/// The cloud topology: PostgreSQL, S3 (presigned links checked by
+/// s3s-fs), completion events through SQS (moto).
+#[actix_web::test]
+async fn statements_tie_out_on_s3_and_sqs() {
+    let Some(cloud) = super::cloud::cloud().await else {
+        return;
+    };
+    statements_tie_out(cloud.builder.start().await).await;
 }
