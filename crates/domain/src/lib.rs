@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod catalog;
+pub mod fetch;
 pub mod file;
 pub mod identity;
 pub mod job;
