@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod events;
+pub mod fetch;
 pub mod launcher;
 pub mod module;
 pub mod secrets;
