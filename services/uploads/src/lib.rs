@@ -4,6 +4,7 @@
 //! Params and output: `oas_domain::job::contract::uploads`.
 
 pub mod clean;
+pub mod drive;
 
 use oas_domain::job::contract::uploads::{self, Output, Params};
 use oas_domain::job::{FailureCode, Job, Module};
