@@ -97,6 +97,31 @@ impl Guard {
         headers: &[(&str, &str)],
         max_bytes: u64,
     ) -> Result<(reqwest::StatusCode, Vec<u8>), FetchError> {
+        self.request(reqwest::Method::GET, url, headers, None, max_bytes)
+            .await
+    }
+
+    /// POSTs `body` to `url` with `headers` (a redirect is an answer, not
+    /// followed), and reads at most `max_bytes` of the answer.
+    pub async fn post(
+        &self,
+        url: &Url,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        max_bytes: u64,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), FetchError> {
+        self.request(reqwest::Method::POST, url, headers, Some(body), max_bytes)
+            .await
+    }
+
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        url: &Url,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+        max_bytes: u64,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), FetchError> {
         let mut at = url.clone();
         for _ in 0..=self.max_redirects {
             if !matches!(at.scheme(), "https" | "http") {
@@ -106,13 +131,17 @@ impl Guard {
                 )));
             }
             let client = self.client_for(&at).await?;
-            let mut request = client.get(at.clone());
+            let mut request = client.request(method.clone(), at.clone());
             for (name, value) in headers {
                 request = request.header(*name, *value);
+            }
+            if let Some(body) = &body {
+                request = request.body(body.clone());
             }
             let mut response = request.send().await?;
             let status = response.status();
             if status.is_redirection()
+                && method == reqwest::Method::GET
                 && let Some(location) = response
                     .headers()
                     .get(reqwest::header::LOCATION)

@@ -228,71 +228,10 @@ impl Drive {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
-
     use oas_domain::fetch::Allowed;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
-
-    /// What the fake answers: by path and page token, a status and body;
-    /// every request line and resource-key header it was sent.
-    type Routes = HashMap<String, Vec<(u16, String)>>;
-
-    async fn fake(routes: Routes) -> (Url, Arc<Mutex<Vec<String>>>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        let routes = Arc::new(Mutex::new(routes));
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let mut buffer = vec![0u8; 16384];
-                let n = socket.read(&mut buffer).await.unwrap_or(0);
-                let request = String::from_utf8_lossy(&buffer[..n]).to_string();
-                let line = request.lines().next().unwrap_or_default().to_owned();
-                let target = line.split(' ').nth(1).unwrap_or_default().to_owned();
-                let url = Url::parse(&format!("http://fake{target}")).unwrap();
-                let mut key = url.path().to_owned();
-                if let Some((_, token)) = url.query_pairs().find(|(k, _)| k == "pageToken") {
-                    key.push_str(&format!("#{token}"));
-                }
-                if url.query_pairs().any(|(k, v)| k == "alt" && v == "media") {
-                    key.push_str("#media");
-                }
-                let keys = request
-                    .lines()
-                    .find(|l| {
-                        l.to_ascii_lowercase()
-                            .starts_with("x-goog-drive-resource-keys")
-                    })
-                    .map(|l| l.to_owned());
-                log.lock()
-                    .unwrap()
-                    .push(format!("{key} {}", keys.unwrap_or_default()));
-                let (status, body) = {
-                    let mut routes = routes.lock().unwrap();
-                    match routes.get_mut(&key) {
-                        // Answers are given in order, the last one for good.
-                        Some(answers) if answers.len() > 1 => answers.remove(0),
-                        Some(answers) => answers[0].clone(),
-                        None => (404, r#"{"error":{"code":404}}"#.to_owned()),
-                    }
-                };
-                let answer = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(answer.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            }
-        });
-        (
-            Url::parse(&format!("http://127.0.0.1:{port}/drive/v3/")).unwrap(),
-            seen,
-        )
-    }
+    use crate::testing::{Routes, fake};
 
     fn drive(base: Url) -> Drive {
         let guard = Guard::new(Allowed::parse("127.0.0.1").unwrap(), Duration::from_secs(5));
@@ -355,7 +294,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let (base, seen) = fake(routes).await;
+        let (base, seen) = fake(routes, "drive/v3/").await;
         let drive = drive(base);
         let top = drive.item("F1", Some("0-k")).await.unwrap();
         assert_eq!(top.mime_type, FOLDER);
@@ -403,6 +342,7 @@ mod tests {
             )]
             .into_iter()
             .collect(),
+            "drive/v3/",
         )
         .await;
         let drive = drive(base);

@@ -5,6 +5,9 @@
 
 pub mod clean;
 pub mod drive;
+pub mod dropbox;
+#[cfg(test)]
+mod testing;
 
 use oas_domain::job::contract::uploads::{self, Output, Params};
 use oas_domain::job::{FailureCode, Job, Module};
