@@ -228,6 +228,15 @@ impl ContractCost {
             .first(conn)?)
     }
 
+    /// Every cost of a contract, in date order.
+    pub fn all_of(conn: &mut DbConnection, contract_id: i64) -> Result<Vec<ContractCost>, DbError> {
+        Ok(contract_costs::table
+            .filter(contract_costs::contract_id.eq(contract_id))
+            .order((contract_costs::date, contract_costs::id))
+            .select(ContractCost::as_select())
+            .load(conn)?)
+    }
+
     /// A page of a contract's costs in date order, and how many there are.
     pub fn page(
         conn: &mut DbConnection,

@@ -27,6 +27,21 @@ pub enum FetchError {
     Database(#[from] oas_db::DbError),
 }
 
+/// How a module's run fails on a file it cannot read: a file gone from
+/// storage is the operator's to mend (its cause says how); a key that is
+/// not one is the job's; anything else is OAS's own.
+impl From<FetchError> for oas_platform::module::Failure {
+    fn from(e: FetchError) -> Self {
+        use oas_domain::job::FailureCode;
+        let code = match e {
+            FetchError::Missing { .. } => FailureCode::Rejected,
+            FetchError::Key(_) => FailureCode::InvalidParams,
+            FetchError::Storage(_) | FetchError::Database(_) => FailureCode::Internal,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
 /// A file ready to read.
 #[derive(Debug)]
 pub struct Fetched {

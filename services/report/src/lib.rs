@@ -84,7 +84,7 @@ async fn report(job: &Job, settings: &Settings) -> Result<Output, Failure> {
         let fetched =
             oas_lines::fetch::fetch(&storage, &db, org_id, source, &mut catalog, work.path())
                 .await
-                .map_err(fetch_failure)?;
+                .map_err(Failure::from)?;
         let source = source.clone();
         let (back, added) = tokio::task::spawn_blocking(move || {
             let added = report.add_file(&source, &fetched.parquet, &fetched.matches);
@@ -135,18 +135,6 @@ async fn report(job: &Job, settings: &Settings) -> Result<Output, Failure> {
         period_lines: written.period_lines,
         bytes: written.bytes,
     })
-}
-
-/// A file that cannot be read: gone from storage is the operator's to
-/// mend; anything else is OAS's own.
-fn fetch_failure(e: oas_lines::fetch::FetchError) -> Failure {
-    match e {
-        oas_lines::fetch::FetchError::Missing { .. } => {
-            Failure::new(FailureCode::Rejected, e.to_string())
-        }
-        oas_lines::fetch::FetchError::Key(_) => failure(FailureCode::InvalidParams, "files", e),
-        other => failure(FailureCode::Internal, "reading the lines", other),
-    }
 }
 
 /// A report that cannot be written from what it was given: a readable

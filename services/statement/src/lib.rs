@@ -242,12 +242,7 @@ async fn statements(job: &Job, settings: &Settings) -> Result<Output, Failure> {
         let fetched =
             oas_lines::fetch::fetch(&storage, &db, org_id, source, &mut catalog, work.path())
                 .await
-                .map_err(|e| match e {
-                    oas_lines::fetch::FetchError::Missing { .. } => {
-                        Failure::new(FailureCode::Rejected, e.to_string())
-                    }
-                    other => failure(FailureCode::Internal, "reading the lines", other),
-                })?;
+                .map_err(Failure::from)?;
         let source = source.clone();
         let (back, added) = tokio::task::spawn_blocking(move || {
             let added = ledger.add_file(&source, &fetched.parquet, &fetched.matches);
@@ -265,9 +260,20 @@ async fn statements(job: &Job, settings: &Settings) -> Result<Output, Failure> {
     );
 
     let mut written = Vec::new();
+    let mut costs_of = HashMap::new();
     for want in wanted {
         let id = want.record.id;
-        match statement(&db, &storage, &organisation, &mut ledger, want, work.path()).await {
+        match statement(
+            &db,
+            &storage,
+            &organisation,
+            &mut ledger,
+            &mut costs_of,
+            want,
+            work.path(),
+        )
+        .await
+        {
             Ok(done) => written.push(done),
             Err(e) => {
                 let cause = e.message.clone();
@@ -311,6 +317,7 @@ async fn statement(
     storage: &AnyStorage,
     organisation: &Organisation,
     ledger: &mut Ledger,
+    costs_of: &mut HashMap<i64, Vec<ContractCost>>,
     want: Wanted,
     dir: &std::path::Path,
 ) -> Result<Written, Failure> {
@@ -318,25 +325,36 @@ async fn statement(
     let id = record.id;
 
     // What the account opens with, and what it still has to recoup.
+    // A contract's costs are read once for all its payees.
     let (previous, costs, recouped_before, superseded) = match (record.contract_id, record.payee_id)
     {
         (Some(contract_id), Some(payee_id)) => {
             let (from, correcting) = (record.period_from.clone(), record.supersedes);
-            db.run(move |conn| {
-                let previous =
-                    StatementRecord::previous_approved(conn, contract_id, payee_id, &from)?;
-                let (costs, _) = ContractCost::page(conn, contract_id, 0, 100_000)?;
-                let before =
-                    StatementRecord::recouped_before(conn, contract_id, payee_id, correcting)?;
-                let superseded = correcting
-                    .map(|id| StatementRecord::find(conn, id))
-                    .transpose()?;
-                Ok::<_, oas_db::DbError>((previous, costs, before, superseded))
-            })
-            .await
-            .map_err(internal("reading the account"))?
+            let known = costs_of.contains_key(&contract_id);
+            let (previous, read, before, superseded) = db
+                .run(move |conn| {
+                    let previous =
+                        StatementRecord::previous_approved(conn, contract_id, payee_id, &from)?;
+                    let costs = if known {
+                        None
+                    } else {
+                        Some(ContractCost::all_of(conn, contract_id)?)
+                    };
+                    let before =
+                        StatementRecord::recouped_before(conn, contract_id, payee_id, correcting)?;
+                    let superseded = correcting
+                        .map(|id| StatementRecord::find(conn, id))
+                        .transpose()?;
+                    Ok::<_, oas_db::DbError>((previous, costs, before, superseded))
+                })
+                .await
+                .map_err(internal("reading the account"))?;
+            let costs = costs_of
+                .entry(contract_id)
+                .or_insert_with(|| read.unwrap_or_default());
+            (previous, costs.as_slice(), before, superseded)
         }
-        _ => (None, Vec::new(), Vec::new(), None),
+        _ => (None, &[][..], Vec::new(), None),
     };
     let opening = match previous.as_ref().and_then(|p| p.carried_forward.as_deref()) {
         Some(text) => parse_amount(text, "the previous statement's balance")?,
@@ -348,7 +366,7 @@ async fn statement(
         *before.entry(*cost).or_default() += amount;
     }
     let mut owed = Vec::with_capacity(costs.len());
-    for cost in &costs {
+    for cost in costs {
         owed.push(CostIn {
             id: cost.id,
             kind: cost.kind.clone(),
