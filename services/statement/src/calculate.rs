@@ -261,7 +261,7 @@ pub fn calculate(
     // The CSV and the PDF.
     let id = inputs.id;
     let csv = dir.join(format!("statement-{id}.csv"));
-    let written = present::write_csv(lines, share, earnings, &csv)?;
+    let written_lines = present::write_csv(lines, share, earnings, &csv)?;
     let sections = present::sections(lines, share, earnings, &currency, places);
     let mut rows = vec![
         AccountRow {
@@ -371,7 +371,7 @@ pub fn calculate(
         figures,
         cause: (!cause.is_empty()).then(|| cause.join(" ")),
         notes,
-        lines: written.lines,
+        lines: written_lines,
         unattributed: lines.unattributed.amount,
         csv,
         pdf,

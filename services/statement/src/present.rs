@@ -94,16 +94,8 @@ pub fn csv_header() -> Vec<&'static str> {
     header
 }
 
-/// What a payee's CSV holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Written {
-    /// Lines (the rounding line aside).
-    pub lines: u64,
-    /// What they add up to, exact, before rounding.
-    pub exact: Amount,
-}
-
-/// Writes the payee's CSV of `account`'s lines to `path`: each line with
+/// Writes the payee's CSV of `account`'s lines to `path`, and says how
+/// many (the rounding line aside): each line with
 /// the payee's `share` and part of its royalty (exact), then a last line
 /// that rounds their sum to `earnings`, the statement's figure, so the
 /// column adds up to it exactly.
@@ -112,7 +104,7 @@ pub fn write_csv(
     share: Decimal,
     earnings: Amount,
     path: &Path,
-) -> Result<Written, LedgerError> {
+) -> Result<u64, LedgerError> {
     let mut out = csv::WriterBuilder::new()
         .buffer_capacity(1 << 16)
         .from_path(path)?;
@@ -153,7 +145,7 @@ pub fn write_csv(
     }
     out.write_record(&rounding)?;
     out.flush()?;
-    Ok(Written { lines, exact })
+    Ok(lines)
 }
 
 /// The account's earnings by store, territory, release and track, as the
