@@ -12,6 +12,11 @@
 #   start_mongodb  SecantusDB (PyPI), a MongoDB-wire server, in memory;
 #                exports OAS_TEST_MONGODB_URI. It is GPL-licensed: it is only
 #                ever run as a separate process, never vendored or linked.
+#   start_ftp    pyftpdlib (PyPI), FTP and explicit FTPS on one port, with a
+#                test authority's certificate; exports OAS_TEST_FTP_PORT,
+#                OAS_TEST_FTP_ROOT (the folder it serves) and OAS_TEST_FTP_CA
+#   start_sftp   asyncssh (PyPI), SFTP over the same folder; exports
+#                OAS_TEST_SFTP_PORT and OAS_TEST_SFTP_HOST_KEY (its public key)
 #   stop_services
 #
 # Every server listens on 127.0.0.1 only, on a free port, and is stopped on exit.
@@ -127,6 +132,42 @@ start_mongodb() {
   wait_for_port "$port" mongodb
   export OAS_TEST_MONGODB_URI="mongodb://127.0.0.1:$port/?directConnection=true"
   echo "MongoDB wire protocol (SecantusDB) on 127.0.0.1:$port" >&2
+}
+
+OAS_STAND_INS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/stand-ins"
+
+# The folder the FTP and SFTP servers share.
+ftp_root() {
+  export OAS_TEST_FTP_ROOT="$OAS_SERVICES_DIR/ftp-root"
+  mkdir -p "$OAS_TEST_FTP_ROOT"
+}
+
+start_ftp() {
+  local bin port
+  bin="$(tool_venv ftp pyftpdlib 'pyftpdlib==2.2.0' 'pyOpenSSL==26.4.0')"
+  ftp_root
+  port="$(free_port)"
+  export OAS_TEST_FTP_CA="$OAS_SERVICES_DIR/ftp-ca.pem"
+  "$bin/python" "$OAS_STAND_INS/ftp.py" "$port" "$OAS_TEST_FTP_ROOT" "$OAS_TEST_FTP_CA" \
+    >"$OAS_SERVICES_DIR/ftp.log" 2>&1 &
+  OAS_SERVICE_PIDS+=("$!")
+  wait_for_port "$port" ftp
+  export OAS_TEST_FTP_PORT="$port"
+  echo "FTP and FTPS (pyftpdlib) on 127.0.0.1:$port" >&2
+}
+
+start_sftp() {
+  local bin port
+  bin="$(tool_venv sftp asyncssh 'asyncssh==2.24.1')"
+  ftp_root
+  port="$(free_port)"
+  export OAS_TEST_SFTP_HOST_KEY="$OAS_SERVICES_DIR/sftp-host-key.pub"
+  "$bin/python" "$OAS_STAND_INS/sftp.py" "$port" "$OAS_TEST_FTP_ROOT" "$OAS_TEST_SFTP_HOST_KEY" \
+    >"$OAS_SERVICES_DIR/sftp.log" 2>&1 &
+  OAS_SERVICE_PIDS+=("$!")
+  wait_for_port "$port" sftp
+  export OAS_TEST_SFTP_PORT="$port"
+  echo "SFTP (asyncssh) on 127.0.0.1:$port" >&2
 }
 
 stop_services() {

@@ -32,6 +32,8 @@ start_smtp
 start_s3
 start_moto
 start_mongodb
+start_ftp
+start_sftp
 # Every stand-in above is running: a test that finds one missing fails
 # instead of skipping.
 export OAS_TEST_STAND_INS=required

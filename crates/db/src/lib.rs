@@ -16,6 +16,7 @@ pub mod api_keys;
 pub mod catalog;
 pub mod contracts;
 pub mod dsr_messages;
+pub mod fetches;
 pub mod formats;
 pub mod jobs;
 pub mod login_failures;

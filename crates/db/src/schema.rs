@@ -568,3 +568,56 @@ diesel::table! {
 
 diesel::joinable!(statement_recoupments -> statements (statement_id));
 diesel::allow_tables_to_appear_in_same_query!(statements, statement_recoupments);
+
+diesel::table! {
+    sources (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        name -> Text,
+        url -> Text,
+        secret_url -> Text,
+        upload_mode -> Text,
+        every_seconds -> BigInt,
+        host_key -> Nullable<Text>,
+        paused -> Bool,
+        failures -> BigInt,
+        status_cause -> Nullable<Text>,
+        next_poll_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fetch_batches (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        source_id -> Nullable<BigInt>,
+        url -> Text,
+        secret_url -> Nullable<Text>,
+        upload_mode -> Text,
+        status -> Text,
+        status_cause -> Nullable<Text>,
+        items -> Text,
+        job_id -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    source_entries (source_id, path) {
+        source_id -> BigInt,
+        path -> Text,
+        size -> BigInt,
+        modified -> Text,
+        content_hash -> Text,
+        seen_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(fetch_batches -> sources (source_id));
+diesel::joinable!(source_entries -> sources (source_id));
+diesel::allow_tables_to_appear_in_same_query!(sources, fetch_batches, source_entries);

@@ -195,6 +195,26 @@ pub fn parse_link(raw: &str) -> Result<Link, LinkError> {
     })
 }
 
+/// An organisation's own keys for the storage services, kept in its
+/// settings (`fetch`); each, when set, is used before the deployment's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct FetchKeys {
+    pub google_api_key: Option<String>,
+    pub dropbox_app_key: Option<String>,
+    pub dropbox_app_secret: Option<String>,
+}
+
+impl FetchKeys {
+    /// The keys in an organisation's settings (JSON); none when unreadable.
+    pub fn of_settings(settings: &str) -> Self {
+        serde_json::from_str::<serde_json::Value>(settings)
+            .ok()
+            .and_then(|v| serde_json::from_value(v["fetch"].clone()).ok())
+            .unwrap_or_default()
+    }
+}
+
 /// Why a fetch may not connect to `ip`, if it may not: the addresses of
 /// the machine itself, of private networks, of cloud metadata services,
 /// and any that only name one of those another way.
@@ -279,6 +299,15 @@ impl Allowed {
             ranges.push(range);
         }
         Ok(Self(ranges))
+    }
+
+    /// The ranges, as [`Allowed::parse`] reads them.
+    pub fn text(&self) -> String {
+        self.0
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// Why connecting to `ip` is refused, unless a range allows it.

@@ -81,6 +81,16 @@ pub const ECS_SUBNETS: &str = "OAS_ECS_SUBNETS";
 pub const ECS_SECURITY_GROUPS: &str = "OAS_ECS_SECURITY_GROUPS";
 pub const ECS_ASSIGN_PUBLIC_IP: &str = "OAS_ECS_ASSIGN_PUBLIC_IP";
 pub const SNAPSHOTS_URL: &str = "OAS_SNAPSHOTS_URL";
+pub const GOOGLE_API_KEY: &str = "OAS_GOOGLE_API_KEY";
+pub const DROPBOX_APP_KEY: &str = "OAS_DROPBOX_APP_KEY";
+pub const DROPBOX_APP_SECRET: &str = "OAS_DROPBOX_APP_SECRET";
+pub const DRIVE_API_URL: &str = "OAS_DRIVE_API_URL";
+pub const DROPBOX_API_URL: &str = "OAS_DROPBOX_API_URL";
+pub const DROPBOX_CONTENT_URL: &str = "OAS_DROPBOX_CONTENT_URL";
+pub const FETCH_ALLOW_PRIVATE: &str = "OAS_FETCH_ALLOW_PRIVATE";
+pub const FETCH_CA_FILE: &str = "OAS_FETCH_CA_FILE";
+pub const FETCH_MAX_FILES: &str = "OAS_FETCH_MAX_FILES";
+pub const FETCH_MAX_DEPTH: &str = "OAS_FETCH_MAX_DEPTH";
 
 /// Every variable OAS reads, in the order the README lists them.
 pub const VARIABLES: &[Variable] = &[
@@ -246,7 +256,102 @@ pub const VARIABLES: &[Variable] = &[
         "sql",
         "Where per-file summaries are kept: `sql` (the OAS database, the default) or `mongodb://user:password@host/database`.",
     ),
+    secret(
+        GOOGLE_API_KEY,
+        "Google API key automatic uploads read shared Drive links with (an organisation's own, in its settings, comes first).",
+    ),
+    var(
+        DROPBOX_APP_KEY,
+        "",
+        "Dropbox app key automatic uploads read shared links with (an organisation's own, in its settings, comes first).",
+    ),
+    secret(DROPBOX_APP_SECRET, "The Dropbox app's secret, with `OAS_DROPBOX_APP_KEY`."),
+    var(
+        DRIVE_API_URL,
+        drive::DRIVE_API,
+        "Base URL of the Google Drive API (another only to test against a stand-in).",
+    ),
+    var(
+        DROPBOX_API_URL,
+        drive::DROPBOX_API,
+        "Base URL of the Dropbox API (another only to test against a stand-in).",
+    ),
+    var(
+        DROPBOX_CONTENT_URL,
+        drive::DROPBOX_CONTENT,
+        "Base URL of the Dropbox content API (another only to test against a stand-in).",
+    ),
+    var(
+        FETCH_ALLOW_PRIVATE,
+        "",
+        "Comma-separated address ranges an automatic upload may reach although they are private (`127.0.0.1/32`), for tests and private FTP servers; empty: none.",
+    ),
+    var(
+        FETCH_CA_FILE,
+        "",
+        "PEM file of certificate authorities an FTPS server's certificate may be signed by, besides the system's.",
+    ),
+    var(
+        FETCH_MAX_FILES,
+        "1000",
+        "Files one automatic upload fetches at most; the rest are listed as not fetched.",
+    ),
+    var(
+        FETCH_MAX_DEPTH,
+        "8",
+        "Folder levels an automatic upload walks below the folder it was given.",
+    ),
 ];
+
+impl FetchSettings {
+    /// The variables that say these settings, for a module run.
+    pub fn env(&self) -> Vec<(String, String)> {
+        use secrecy::ExposeSecret;
+        let mut env = vec![
+            (DRIVE_API_URL.to_owned(), self.drive_api.to_string()),
+            (DROPBOX_API_URL.to_owned(), self.dropbox_api.to_string()),
+            (DROPBOX_CONTENT_URL.to_owned(), self.dropbox_content.to_string()),
+            (FETCH_ALLOW_PRIVATE.to_owned(), self.allow_private.text()),
+            (FETCH_MAX_FILES.to_owned(), self.max_files.to_string()),
+            (FETCH_MAX_DEPTH.to_owned(), self.max_depth.to_string()),
+        ];
+        if let Some(key) = &self.google_api_key {
+            env.push((GOOGLE_API_KEY.to_owned(), key.expose_secret().to_owned()));
+        }
+        if let Some(key) = &self.dropbox_app_key {
+            env.push((DROPBOX_APP_KEY.to_owned(), key.clone()));
+        }
+        if let Some(secret) = &self.dropbox_app_secret {
+            env.push((DROPBOX_APP_SECRET.to_owned(), secret.expose_secret().to_owned()));
+        }
+        if let Some(path) = &self.ca_file {
+            env.push((FETCH_CA_FILE.to_owned(), path.display().to_string()));
+        }
+        env
+    }
+}
+
+/// The bases of the storage services' APIs.
+pub mod drive {
+    pub const DRIVE_API: &str = "https://www.googleapis.com/drive/v3/";
+    pub const DROPBOX_API: &str = "https://api.dropboxapi.com/2/";
+    pub const DROPBOX_CONTENT: &str = "https://content.dropboxapi.com/2/";
+}
+
+/// What automatic uploads may fetch and with which keys.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub google_api_key: Option<SecretString>,
+    pub dropbox_app_key: Option<String>,
+    pub dropbox_app_secret: Option<SecretString>,
+    pub drive_api: url::Url,
+    pub dropbox_api: url::Url,
+    pub dropbox_content: url::Url,
+    pub allow_private: oas_domain::fetch::Allowed,
+    pub ca_file: Option<PathBuf>,
+    pub max_files: usize,
+    pub max_depth: usize,
+}
 
 /// Prefixes of `OAS_` names that are not configuration (test switches) and
 /// are never reported as unknown.
@@ -306,6 +411,7 @@ pub struct Settings {
     pub events_queue_url: Option<String>,
     /// `None` for the OAS database, else a MongoDB URI.
     pub snapshots_url: Option<SecretString>,
+    pub fetch: FetchSettings,
     /// `OAS_` variables that are set but mean nothing to OAS (likely typos).
     pub unknown_variables: Vec<String>,
 }
@@ -547,6 +653,45 @@ impl Settings {
             }
         });
 
+        let base = |v: &str| {
+            url::Url::parse(v)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.path().ends_with('/'))
+                .ok_or_else(|| "expected an http(s) URL ending in /".to_owned())
+        };
+        let fetch = (|| {
+            let google_api_key = r.secret(GOOGLE_API_KEY, 1);
+            let dropbox_app_key = r.parse(DROPBOX_APP_KEY, "", |v| {
+                Ok((!v.is_empty()).then(|| v.to_owned()))
+            });
+            let dropbox_app_secret = r.secret(DROPBOX_APP_SECRET, 1);
+            let drive_api = r.parse(DRIVE_API_URL, drive::DRIVE_API, base);
+            let dropbox_api = r.parse(DROPBOX_API_URL, drive::DROPBOX_API, base);
+            let dropbox_content = r.parse(DROPBOX_CONTENT_URL, drive::DROPBOX_CONTENT, base);
+            let allow_private =
+                r.parse(FETCH_ALLOW_PRIVATE, "", oas_domain::fetch::Allowed::parse);
+            let ca_file = r.parse(FETCH_CA_FILE, "", |v| {
+                Ok((!v.is_empty()).then(|| PathBuf::from(v)))
+            });
+            let max_files = r.parse(FETCH_MAX_FILES, "1000", |v| {
+                whole_in::<usize>(v, 1, 100_000)
+            });
+            let max_depth =
+                r.parse(FETCH_MAX_DEPTH, "8", |v| whole_in::<usize>(v, 0, 64));
+            Some(FetchSettings {
+                google_api_key: google_api_key?,
+                dropbox_app_key: dropbox_app_key?,
+                dropbox_app_secret: dropbox_app_secret?,
+                drive_api: drive_api?,
+                dropbox_api: dropbox_api?,
+                dropbox_content: dropbox_content?,
+                allow_private: allow_private?,
+                ca_file: ca_file?,
+                max_files: max_files?,
+                max_depth: max_depth?,
+            })
+        })();
+
         let unknown_variables = r.unknown();
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -583,6 +728,7 @@ impl Settings {
                 launcher: launcher?,
                 events_queue_url: events_queue_url?,
                 snapshots_url: snapshots_url?,
+                fetch: fetch?,
                 unknown_variables,
             })
         })();

@@ -43,6 +43,11 @@ impl Guard {
         }
     }
 
+    /// How long one request may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The addresses of `host` a fetch may connect to: all of them, or a
     /// refusal when any is refused (a name that resolves to a private
     /// address among public ones is refused: the next lookup could pick

@@ -164,8 +164,14 @@ pub fn local_launcher(settings: &Settings, secrets: &Secrets) -> LocalLauncher {
             secrets.webhook.expose_secret().to_owned(),
         ),
         ("OAS_LOG_FORMAT".to_owned(), "json".to_owned()),
+        (
+            "OAS_MAX_UPLOAD_BYTES".to_owned(),
+            settings.max_upload_bytes.to_string(),
+        ),
     ];
     let mut env = env;
+    // What automatic uploads may reach, and with which keys.
+    env.extend(settings.fetch.env());
     if let Some(url) = &settings.snapshots_url {
         // Where the importer writes snapshots must be where the gateway reads them.
         env.push((

@@ -6,6 +6,8 @@
 pub mod clean;
 pub mod drive;
 pub mod dropbox;
+pub mod fetch;
+pub mod ftp;
 #[cfg(test)]
 mod testing;
 
@@ -19,9 +21,9 @@ pub use clean::{Cleaned, Limits, Refusal};
 
 pub const INFO: ModuleInfo = ModuleInfo {
     module: Module::Uploads,
-    about: "cleans an uploaded sales report into one UTF-8 CSV (or expands an archive)",
-    actions: &[uploads::ACTION],
-    params: "source (object key), target (folder key), max_expanded_bytes, max_members, max_ratio",
+    about: "cleans an uploaded sales report into one UTF-8 CSV (or expands an archive); fetches the reports a Drive, Dropbox or FTP link holds",
+    actions: &[uploads::ACTION, oas_domain::job::contract::fetch::ACTION],
+    params: "clean: source (object key), target (folder key), max_expanded_bytes, max_members, max_ratio; fetch: batch (id), target (folder key)",
 };
 
 fn internal(what: &str) -> impl Fn(String) -> Failure + '_ {
@@ -29,6 +31,9 @@ fn internal(what: &str) -> impl Fn(String) -> Failure + '_ {
 }
 
 pub async fn run(job: Job, settings: Settings) -> Result<serde_json::Value, Failure> {
+    if job.action == oas_domain::job::contract::fetch::ACTION {
+        return fetch::run(job, settings).await;
+    }
     let params: Params = serde_json::from_value(job.params.clone())
         .map_err(|e| Failure::new(FailureCode::InvalidParams, e.to_string()))?;
     let source = ObjectKey::parse(&params.source)

@@ -60,3 +60,20 @@ pub async fn fake(routes: Routes, prefix: &str) -> (Url, Arc<Mutex<Vec<String>>>
         seen,
     )
 }
+
+/// The value of a stand-in's variable (`OAS_TEST_FTP_PORT`, …), set by the
+/// test script that starts it; outside the script a test without it is
+/// skipped, saying so, and under it (`OAS_TEST_STAND_INS=required`) fails.
+pub fn stand_in(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ => {
+            assert!(
+                std::env::var("OAS_TEST_STAND_INS").as_deref() != Ok("required"),
+                "{name} is not set, but the test script starts every stand-in"
+            );
+            eprintln!("{name} is not set: skipped");
+            None
+        }
+    }
+}

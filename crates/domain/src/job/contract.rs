@@ -12,13 +12,18 @@ use serde::{Deserialize, Serialize};
 use super::Module;
 
 /// Whether `output` is what `module` promises on success; the reason if not.
-pub fn check_output(module: Module, output: &serde_json::Value) -> Result<(), String> {
+pub fn check_output(
+    module: Module,
+    action: &str,
+    output: &serde_json::Value,
+) -> Result<(), String> {
     fn read<T: serde::de::DeserializeOwned>(output: &serde_json::Value) -> Result<(), String> {
         T::deserialize(output)
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
     match module {
+        Module::Uploads if action == fetch::ACTION => read::<fetch::Output>(output),
         Module::Uploads => read::<uploads::Output>(output),
         Module::Importer => read::<importer::Output>(output),
         Module::Ping => read::<ping::Output>(output),
@@ -174,6 +179,73 @@ pub mod uploads {
     pub struct Skipped {
         pub name: String,
         pub reason: String,
+    }
+}
+
+/// The uploads module's other action: what a pasted link or a saved
+/// source holds, fetched into storage, each file to be cleaned as an
+/// upload is.
+pub mod fetch {
+    use super::*;
+
+    pub const ACTION: &str = "fetch";
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Params {
+        /// The batch: the module reads its link (credentials included)
+        /// from the database, so no job, task override or log holds them.
+        pub batch: i64,
+        /// The folder key the fetched files go under.
+        pub target: String,
+    }
+
+    /// What a fetch found.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Output {
+        /// Files fetched and stored, in the order found.
+        pub fetched: Vec<Fetched>,
+        /// Files found and left, each with its reason.
+        pub skipped: Vec<Skipped>,
+        /// Why the fetch ended before the end, if it did: what was fetched
+        /// stands, and `skipped` names what was not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub stopped: Option<String>,
+        /// The SFTP server's key, as pinned (`ssh-ed25519 AAAA…`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub host_key: Option<String>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Fetched {
+        pub name: String,
+        /// Where it was found, below the link (`2024/jan.csv`).
+        pub path: String,
+        pub size: u64,
+        /// As the server says (RFC 3339 or its own form), if it says.
+        #[serde(default)]
+        pub modified: Option<String>,
+        /// The stored copy's key.
+        pub key: String,
+        /// `blake3:<hex>`, as cleaning computes it.
+        pub content_hash: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Skipped {
+        pub name: String,
+        pub path: String,
+        /// `unsupported`, `zip_link`, `too_large`, `too_deep`, `too_many`,
+        /// `seen`, `not_fetched`.
+        pub kind: String,
+        pub reason: String,
+        /// What is known of it, to remember it by.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub modified: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub content_hash: Option<String>,
     }
 }
 
@@ -703,14 +775,14 @@ mod tests {
         };
         assert_eq!(archive.members[0].key, "org-1/files/2/members/0");
         assert_eq!(serde_json::to_value(&output).unwrap(), json);
-        assert!(check_output(Module::Uploads, &json).is_ok());
-        let reason = check_output(Module::Uploads, &serde_json::json!({})).unwrap_err();
+        assert!(check_output(Module::Uploads, "clean", &json).is_ok());
+        let reason = check_output(Module::Uploads, "clean", &serde_json::json!({})).unwrap_err();
         assert!(reason.contains("content_hash"), "{reason}");
         let unkinded = serde_json::json!({"content_hash": "blake3:00", "members": []});
-        let reason = check_output(Module::Uploads, &unkinded).unwrap_err();
+        let reason = check_output(Module::Uploads, "clean", &unkinded).unwrap_err();
         assert!(reason.contains("kind"), "{reason}");
-        assert!(check_output(Module::Importer, &serde_json::json!({"lines": 1})).is_err());
-        let reason = check_output(Module::Report, &serde_json::json!({"any": 1})).unwrap_err();
+        assert!(check_output(Module::Importer, "import", &serde_json::json!({"lines": 1})).is_err());
+        let reason = check_output(Module::Report, "report", &serde_json::json!({"any": 1})).unwrap_err();
         assert!(reason.contains("key"), "{reason}");
     }
 }

@@ -225,7 +225,7 @@ pub async fn apply_event(state: &AppState, event: JobEvent) -> BackgroundResult<
         ));
     }
     let outcome = match event.status {
-        EventStatus::Succeeded => match contract::check_output(event.module, &event.output) {
+        EventStatus::Succeeded => match contract::check_output(event.module, &event.action, &event.output) {
             Ok(()) => Outcome {
                 status: jobs::SUCCEEDED,
                 output: Some(event.output.to_string()),
