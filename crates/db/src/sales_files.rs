@@ -206,6 +206,21 @@ impl SalesFile {
         })
     }
 
+    /// The files of these ids that exist.
+    pub fn many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<SalesFile>, DbError> {
+        let mut found = Vec::with_capacity(ids.len());
+        // In chunks: a statement's parameters are limited.
+        for chunk in ids.chunks(500) {
+            found.extend(
+                sales_files::table
+                    .filter(sales_files::id.eq_any(chunk))
+                    .select(SalesFile::as_select())
+                    .load(conn)?,
+            );
+        }
+        Ok(found)
+    }
+
     /// The files expanded from an archive.
     pub fn children(conn: &mut DbConnection, parent: i64) -> Result<Vec<SalesFile>, DbError> {
         Ok(sales_files::table

@@ -265,20 +265,23 @@ pub const VARIABLES: &[Variable] = &[
         "",
         "Dropbox app key automatic uploads read shared links with (an organisation's own, in its settings, comes first).",
     ),
-    secret(DROPBOX_APP_SECRET, "The Dropbox app's secret, with `OAS_DROPBOX_APP_KEY`."),
+    secret(
+        DROPBOX_APP_SECRET,
+        "The Dropbox app's secret, with `OAS_DROPBOX_APP_KEY`.",
+    ),
     var(
         DRIVE_API_URL,
-        drive::DRIVE_API,
+        "https://www.googleapis.com/drive/v3/",
         "Base URL of the Google Drive API (another only to test against a stand-in).",
     ),
     var(
         DROPBOX_API_URL,
-        drive::DROPBOX_API,
+        "https://api.dropboxapi.com/2/",
         "Base URL of the Dropbox API (another only to test against a stand-in).",
     ),
     var(
         DROPBOX_CONTENT_URL,
-        drive::DROPBOX_CONTENT,
+        "https://content.dropboxapi.com/2/",
         "Base URL of the Dropbox content API (another only to test against a stand-in).",
     ),
     var(
@@ -310,7 +313,10 @@ impl FetchSettings {
         let mut env = vec![
             (DRIVE_API_URL.to_owned(), self.drive_api.to_string()),
             (DROPBOX_API_URL.to_owned(), self.dropbox_api.to_string()),
-            (DROPBOX_CONTENT_URL.to_owned(), self.dropbox_content.to_string()),
+            (
+                DROPBOX_CONTENT_URL.to_owned(),
+                self.dropbox_content.to_string(),
+            ),
             (FETCH_ALLOW_PRIVATE.to_owned(), self.allow_private.text()),
             (FETCH_MAX_FILES.to_owned(), self.max_files.to_string()),
             (FETCH_MAX_DEPTH.to_owned(), self.max_depth.to_string()),
@@ -322,7 +328,10 @@ impl FetchSettings {
             env.push((DROPBOX_APP_KEY.to_owned(), key.clone()));
         }
         if let Some(secret) = &self.dropbox_app_secret {
-            env.push((DROPBOX_APP_SECRET.to_owned(), secret.expose_secret().to_owned()));
+            env.push((
+                DROPBOX_APP_SECRET.to_owned(),
+                secret.expose_secret().to_owned(),
+            ));
         }
         if let Some(path) = &self.ca_file {
             env.push((FETCH_CA_FILE.to_owned(), path.display().to_string()));
@@ -668,16 +677,14 @@ impl Settings {
             let drive_api = r.parse(DRIVE_API_URL, drive::DRIVE_API, base);
             let dropbox_api = r.parse(DROPBOX_API_URL, drive::DROPBOX_API, base);
             let dropbox_content = r.parse(DROPBOX_CONTENT_URL, drive::DROPBOX_CONTENT, base);
-            let allow_private =
-                r.parse(FETCH_ALLOW_PRIVATE, "", oas_domain::fetch::Allowed::parse);
+            let allow_private = r.parse(FETCH_ALLOW_PRIVATE, "", oas_domain::fetch::Allowed::parse);
             let ca_file = r.parse(FETCH_CA_FILE, "", |v| {
                 Ok((!v.is_empty()).then(|| PathBuf::from(v)))
             });
             let max_files = r.parse(FETCH_MAX_FILES, "1000", |v| {
                 whole_in::<usize>(v, 1, 100_000)
             });
-            let max_depth =
-                r.parse(FETCH_MAX_DEPTH, "8", |v| whole_in::<usize>(v, 0, 64));
+            let max_depth = r.parse(FETCH_MAX_DEPTH, "8", |v| whole_in::<usize>(v, 0, 64));
             Some(FetchSettings {
                 google_api_key: google_api_key?,
                 dropbox_app_key: dropbox_app_key?,

@@ -112,6 +112,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     crate::runs::spawn_sweeper(state.clone(), sweep_every);
     crate::workflows::spawn(state.clone());
+    crate::workflows::fetches::spawn_polls(state.clone());
     if let Some(url) = &state.settings.events_queue_url {
         let queue = oas_platform::events::sqs::EventQueue::from_environment(url).await;
         crate::runs::spawn_queue_consumer(state.clone(), queue);

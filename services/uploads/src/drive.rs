@@ -11,9 +11,6 @@ use oas_platform::fetch::{FetchError, Guard};
 use serde::Deserialize;
 use url::Url;
 
-/// Google's own base.
-pub const API_BASE: &str = "https://www.googleapis.com/drive/v3/";
-
 pub const FOLDER: &str = "application/vnd.google-apps.folder";
 pub const SHORTCUT: &str = "application/vnd.google-apps.shortcut";
 pub const SHEET: &str = "application/vnd.google-apps.spreadsheet";

@@ -10,10 +10,6 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-/// Dropbox's own bases: the API's and the content's.
-pub const API_BASE: &str = "https://api.dropboxapi.com/2/";
-pub const CONTENT_BASE: &str = "https://content.dropboxapi.com/2/";
-
 #[derive(Debug, thiserror::Error)]
 pub enum DropboxError {
     #[error("Dropbox cannot read this shared link ({0}): check that it is shared and not expired.")]

@@ -238,9 +238,11 @@ async fn fetch_all(
         mut skipped,
         stopped,
     } = listing;
-    let work = tempfile::tempdir().map_err(|e| failure(FailureCode::Internal, "temporary folder", e))?;
+    let work =
+        tempfile::tempdir().map_err(|e| failure(FailureCode::Internal, "temporary folder", e))?;
     let mut fetched: Vec<Fetched> = Vec::new();
-    let mut hashes: HashSet<String> = HashSet::new();
+    // The content fetched so far, by hash: where it was found.
+    let mut hashes: HashMap<String, String> = HashMap::new();
     let skip = |found: &Found, kind: &str, reason: String| Skipped {
         name: found.name.clone(),
         path: found.path.clone(),
@@ -252,7 +254,11 @@ async fn fetch_all(
     };
     for found in found {
         if seen.unchanged(&found) {
-            skipped.push(skip(&found, "seen", "Fetched before, unchanged since.".to_owned()));
+            skipped.push(skip(
+                &found,
+                "seen",
+                "Fetched before, unchanged since.".to_owned(),
+            ));
             continue;
         }
         if fetched.len() >= limits.max_files {
@@ -281,17 +287,22 @@ async fn fetch_all(
         let mut hasher = ContentHasher::default();
         hasher.update(&bytes);
         let content_hash = hasher.finish();
-        if seen.hashes.contains(&content_hash) || !hashes.insert(content_hash.clone()) {
-            let mut left = skip(
-                &found,
-                "seen",
-                "The same content was fetched before.".to_owned(),
-            );
+        let repeated = if seen.hashes.contains(&content_hash) {
+            Some(("seen", "The same content was fetched before.".to_owned()))
+        } else {
+            hashes.get(&content_hash).map(|other| {
+                let reason = format!("The same content as {other}, fetched with it.");
+                ("duplicate", reason)
+            })
+        };
+        if let Some((kind, reason)) = repeated {
+            let mut left = skip(&found, kind, reason);
             left.size = Some(bytes.len() as u64);
             left.content_hash = Some(content_hash);
             skipped.push(left);
             continue;
         }
+        hashes.insert(content_hash.clone(), found.path.clone());
         let index = fetched.len();
         let path = work.path().join(index.to_string());
         tokio::fs::write(&path, &bytes)
@@ -397,11 +408,14 @@ impl Fetcher {
     /// Everything the link holds, within the depth limit.
     async fn list(&self, link: &Link, limits: Limits) -> Result<Listing, Failure> {
         match (self, link) {
-            (Fetcher::Drive(drive), Link::Drive {
-                id,
-                kind,
-                resource_key,
-            }) => list_drive(drive, id, *kind, resource_key.as_deref(), limits).await,
+            (
+                Fetcher::Drive(drive),
+                Link::Drive {
+                    id,
+                    kind,
+                    resource_key,
+                },
+            ) => list_drive(drive, id, *kind, resource_key.as_deref(), limits).await,
             (Fetcher::Dropbox { client, link }, Link::Dropbox { .. }) => {
                 list_dropbox(client, link, limits).await
             }
@@ -493,12 +507,21 @@ async fn list_drive(
         {
             Ok(children) => children,
             Err(e) => {
-                let at = if path.is_empty() { "the folder" } else { path.as_str() };
+                let at = if path.is_empty() {
+                    "the folder"
+                } else {
+                    path.as_str()
+                };
                 if path.is_empty() {
                     return Err(drive_failure(e));
                 }
                 listing.stopped = Some(format!("{at} could not be listed: {e}"));
-                listing.skip(&folder.name, &path, "not_fetched", format!("Not listed: {e}"));
+                listing.skip(
+                    &folder.name,
+                    &path,
+                    "not_fetched",
+                    format!("Not listed: {e}"),
+                );
                 continue;
             }
         };
@@ -508,7 +531,12 @@ async fn list_drive(
                     Ok(target) => target,
                     Err(e) => {
                         let at = join(&path, &child.name);
-                        listing.skip(&child.name, &at, "not_fetched", format!("The shortcut's target cannot be read: {e}"));
+                        listing.skip(
+                            &child.name,
+                            &at,
+                            "not_fetched",
+                            format!("The shortcut's target cannot be read: {e}"),
+                        );
                         continue;
                     }
                 }
@@ -519,7 +547,7 @@ async fn list_drive(
             if child.mime_type == drive::FOLDER {
                 if depth + 1 > limits.max_depth {
                     let reason = format!(
-                        "A folder deeper than {} levels below the link is not walked.",
+                        "A folder more than {} level(s) below the link is not walked.",
                         limits.max_depth
                     );
                     listing.skip(&child.name, &at, "too_deep", reason);
@@ -589,7 +617,7 @@ async fn list_dropbox(client: &Dropbox, link: &str, limits: Limits) -> Result<Li
             if entry.is_folder() {
                 if depth + 1 > limits.max_depth {
                     let reason = format!(
-                        "A folder deeper than {} levels below the link is not walked.",
+                        "A folder more than {} level(s) below the link is not walked.",
                         limits.max_depth
                     );
                     listing.skip(&entry.name, &at, "too_deep", reason);

@@ -21,7 +21,9 @@ use oas_platform::fetch::Guard;
 use oas_platform::module::Failure;
 use russh::keys::PublicKey;
 use russh_sftp::client::SftpSession;
-use suppaftp::tokio::{AsyncFtpStream, AsyncRustlsConnector, AsyncRustlsFtpStream, ImplAsyncFtpStream};
+use suppaftp::tokio::{
+    AsyncFtpStream, AsyncRustlsConnector, AsyncRustlsFtpStream, ImplAsyncFtpStream,
+};
 use suppaftp::types::FileType;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpStream;
@@ -100,7 +102,11 @@ impl Ftp {
             scheme: *scheme,
             host: host.clone(),
             port: *port,
-            path: if path.is_empty() { "/".to_owned() } else { path.clone() },
+            path: if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path.clone()
+            },
             user: user.clone(),
             password: password.clone(),
             guard,
@@ -161,7 +167,10 @@ impl Ftp {
     async fn connect(&self) -> Result<Conn, String> {
         let tcp = self.tcp().await?;
         let user = self.user.clone().unwrap_or_else(|| "anonymous".to_owned());
-        let password = self.password.clone().unwrap_or_else(|| "anonymous@".to_owned());
+        let password = self
+            .password
+            .clone()
+            .unwrap_or_else(|| "anonymous@".to_owned());
         match self.scheme {
             FtpScheme::Ftp => {
                 let mut ftp = self
@@ -220,17 +229,18 @@ impl Ftp {
                 .map_err(|e| format!("the authorities in {}: {e}", path.display()))?,
             None => Vec::new(),
         };
-        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
-            .map_err(|e| format!("TLS: {e}"))?;
+        let verifier =
+            rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+                .map_err(|e| format!("TLS: {e}"))?;
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS: {e}"))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
-        Ok(AsyncRustlsConnector::from(tokio_rustls::TlsConnector::from(
-            Arc::new(config),
-        )))
+        Ok(AsyncRustlsConnector::from(
+            tokio_rustls::TlsConnector::from(Arc::new(config)),
+        ))
     }
 
     async fn sftp(&self, tcp: TcpStream, user: &str, password: &str) -> Result<Conn, String> {
@@ -350,7 +360,7 @@ impl Ftp {
                 if entry.folder {
                     if depth + 1 > limits.max_depth {
                         let reason = format!(
-                            "A folder deeper than {} levels below the link is not walked.",
+                            "A folder more than {} level(s) below the link is not walked.",
                             limits.max_depth
                         );
                         listing.skip(&entry.name, &at, "too_deep", reason);
@@ -612,7 +622,10 @@ mod tests {
             let How::Ftp(path) = &found.how else {
                 panic!("an FTP file")
             };
-            files.push((found.path.clone(), reader.download(path, 1 << 20).await.unwrap()));
+            files.push((
+                found.path.clone(),
+                reader.download(path, 1 << 20).await.unwrap(),
+            ));
         }
         files
     }
@@ -626,7 +639,8 @@ mod tests {
 
     #[tokio::test]
     async fn ftp_and_ftps_folders_are_walked_and_read() {
-        let (Some(port), Some(root)) = (stand_in("OAS_TEST_FTP_PORT"), stand_in("OAS_TEST_FTP_ROOT"))
+        let (Some(port), Some(root)) =
+            (stand_in("OAS_TEST_FTP_PORT"), stand_in("OAS_TEST_FTP_ROOT"))
         else {
             return;
         };
@@ -641,7 +655,11 @@ mod tests {
         let url = format!("ftps://oas:oas-ftp-secret@127.0.0.1:{port}{path}");
         let untrusted = Ftp::new(&parse_link(&url).unwrap(), local(), None, None).unwrap();
         let failure = untrusted.list(LIMITS).await.unwrap_err();
-        assert!(failure.message.contains("starting TLS"), "{}", failure.message);
+        assert!(
+            failure.message.contains("starting TLS"),
+            "{}",
+            failure.message
+        );
         // A link to one file.
         let url = format!("ftps://oas:oas-ftp-secret@127.0.0.1:{port}{path}/jan.csv");
         let listing = ftp(&url, None).unwrap().list(LIMITS).await.unwrap();
@@ -657,7 +675,11 @@ mod tests {
         let url = format!("ftp://oas:not-the-password@127.0.0.1:{port}/");
         let failure = ftp(&url, None).unwrap().list(LIMITS).await.unwrap_err();
         assert_eq!(failure.code, FailureCode::Rejected);
-        assert!(failure.message.contains("refused the login"), "{}", failure.message);
+        assert!(
+            failure.message.contains("refused the login"),
+            "{}",
+            failure.message
+        );
         assert!(!failure.message.contains("not-the-password"));
     }
 
@@ -681,17 +703,26 @@ mod tests {
         // Pinned: the same key passes, another is refused.
         let again = ftp(&url, Some(shown)).unwrap();
         assert_eq!(again.list(LIMITS).await.unwrap().found.len(), 2);
-        let other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        let other =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
         let failure = ftp(&url, Some(other.to_owned()))
             .unwrap()
             .list(LIMITS)
             .await
             .unwrap_err();
-        assert!(failure.message.contains("host key other than"), "{}", failure.message);
+        assert!(
+            failure.message.contains("host key other than"),
+            "{}",
+            failure.message
+        );
 
         let wrong = format!("sftp://oas:wrong@127.0.0.1:{port}{path}");
         let failure = ftp(&wrong, None).unwrap().list(LIMITS).await.unwrap_err();
-        assert!(failure.message.contains("refused the login"), "{}", failure.message);
+        assert!(
+            failure.message.contains("refused the login"),
+            "{}",
+            failure.message
+        );
     }
 
     #[tokio::test]

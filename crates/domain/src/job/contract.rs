@@ -781,8 +781,11 @@ mod tests {
         let unkinded = serde_json::json!({"content_hash": "blake3:00", "members": []});
         let reason = check_output(Module::Uploads, "clean", &unkinded).unwrap_err();
         assert!(reason.contains("kind"), "{reason}");
-        assert!(check_output(Module::Importer, "import", &serde_json::json!({"lines": 1})).is_err());
-        let reason = check_output(Module::Report, "report", &serde_json::json!({"any": 1})).unwrap_err();
+        assert!(
+            check_output(Module::Importer, "import", &serde_json::json!({"lines": 1})).is_err()
+        );
+        let reason =
+            check_output(Module::Report, "report", &serde_json::json!({"any": 1})).unwrap_err();
         assert!(reason.contains("key"), "{reason}");
     }
 }

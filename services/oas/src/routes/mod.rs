@@ -10,6 +10,7 @@ pub mod auth;
 pub mod catalog;
 pub mod contracts;
 pub mod dashboard;
+pub mod fetches;
 pub mod files;
 pub mod formats;
 pub mod hello;
@@ -73,6 +74,16 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(organisations::settings::update_settings)
         .service(storage::upload_object)
         .service(storage::download_object)
+        // Before `files/{id}/`, whose pattern matches "upload_automatically".
+        .service(fetches::upload_automatically)
+        .service(fetches::list_batches)
+        .service(fetches::get_batch)
+        .service(fetches::create_source)
+        .service(fetches::list_sources)
+        .service(fetches::get_source)
+        .service(fetches::update_source)
+        .service(fetches::delete_source)
+        .service(fetches::poll_source)
         .service(files::create_file)
         .service(files::list_files)
         .service(files::get_file)

@@ -36,6 +36,8 @@ pub enum Subject {
     /// Statements of a period, calculated in one run: the first of them
     /// (the run's params name them all).
     Statements(i64),
+    /// A batch of automatic uploads being fetched.
+    Batch(i64),
     /// Nothing in particular (a ping).
     None,
 }
@@ -48,6 +50,8 @@ const CATALOG_AUDIT: &str = "catalog_audit";
 const REPORT: &str = "report";
 /// How a run of statements is named in `jobs.subject_kind`.
 const STATEMENTS: &str = "statements";
+/// How a batch of automatic uploads is named in `jobs.subject_kind`.
+const BATCH: &str = "fetch_batch";
 
 impl Subject {
     pub fn file_id(self) -> Option<i64> {
@@ -57,6 +61,7 @@ impl Subject {
             | Subject::CatalogAudit(_)
             | Subject::Report(_)
             | Subject::Statements(_)
+            | Subject::Batch(_)
             | Subject::None => None,
         }
     }
@@ -68,6 +73,7 @@ impl Subject {
             Subject::CatalogAudit(id) => (Some(CATALOG_AUDIT.to_owned()), Some(id)),
             Subject::Report(id) => (Some(REPORT.to_owned()), Some(id)),
             Subject::Statements(id) => (Some(STATEMENTS.to_owned()), Some(id)),
+            Subject::Batch(id) => (Some(BATCH.to_owned()), Some(id)),
             Subject::File(_) | Subject::None => (None, None),
         }
     }
@@ -80,6 +86,7 @@ impl Subject {
             (None, Some(CATALOG_AUDIT), Some(id)) => Subject::CatalogAudit(id),
             (None, Some(REPORT), Some(id)) => Subject::Report(id),
             (None, Some(STATEMENTS), Some(id)) => Subject::Statements(id),
+            (None, Some(BATCH), Some(id)) => Subject::Batch(id),
             _ => Subject::None,
         }
     }
@@ -225,24 +232,26 @@ pub async fn apply_event(state: &AppState, event: JobEvent) -> BackgroundResult<
         ));
     }
     let outcome = match event.status {
-        EventStatus::Succeeded => match contract::check_output(event.module, &event.action, &event.output) {
-            Ok(()) => Outcome {
-                status: jobs::SUCCEEDED,
-                output: Some(event.output.to_string()),
-                error_code: None,
-                error_message: None,
-            },
-            Err(reason) => {
-                tracing::error!(job.id = %job.id, job.module = %event.module, %reason, "a module's output breaks its contract");
-                failed(
-                    FailureCode::InvalidOutput,
-                    &format!(
-                        "The {} module's output could not be read: {reason}.",
-                        event.module
-                    ),
-                )
+        EventStatus::Succeeded => {
+            match contract::check_output(event.module, &event.action, &event.output) {
+                Ok(()) => Outcome {
+                    status: jobs::SUCCEEDED,
+                    output: Some(event.output.to_string()),
+                    error_code: None,
+                    error_message: None,
+                },
+                Err(reason) => {
+                    tracing::error!(job.id = %job.id, job.module = %event.module, %reason, "a module's output breaks its contract");
+                    failed(
+                        FailureCode::InvalidOutput,
+                        &format!(
+                            "The {} module's output could not be read: {reason}.",
+                            event.module
+                        ),
+                    )
+                }
             }
-        },
+        }
         EventStatus::Failed => {
             let error = event.error.unwrap_or_else(|| oas_domain::job::EventError {
                 code: FailureCode::Other,

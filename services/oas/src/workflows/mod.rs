@@ -24,6 +24,7 @@ pub mod catalog_import;
 pub mod catalog_tasks;
 pub mod clean;
 pub mod dsr_message;
+pub mod fetches;
 pub mod files;
 pub mod import;
 pub mod matching;
@@ -63,6 +64,7 @@ pub async fn job_ended(state: &AppState, job: &JobRecord) -> BackgroundResult<()
         Subject::CatalogAudit(id) => return catalog_tasks::audit_ended(state, job, id).await,
         Subject::Report(id) => return reports::ended(state, job, id).await,
         Subject::Statements(_) => return statements::ended(state, job).await,
+        Subject::Batch(id) => return fetches::ended(state, job, id).await,
         Subject::File(_) | Subject::None => {}
     }
     match module {
@@ -200,6 +202,28 @@ async fn fail_subject(
                 job.module
             );
             return statements::fail_pending(state, params.statements, cause).await;
+        }
+        Subject::Batch(id) => {
+            let change = oas_db::fetches::BatchChange {
+                status: Some(oas_db::fetches::FAILED.to_owned()),
+                status_cause: Some(Some(format!(
+                    "OAS could not carry on after the fetch ({error}). Fetch the link again."
+                ))),
+                updated_at: Some(Utc::now().naive_utc()),
+                ..Default::default()
+            };
+            state
+                .db
+                .run(move |conn| {
+                    oas_db::fetches::FetchBatch::transition(
+                        conn,
+                        id,
+                        oas_db::fetches::FETCHING,
+                        &change,
+                    )
+                })
+                .await?;
+            return Ok(());
         }
         Subject::None => return Ok(()),
     };

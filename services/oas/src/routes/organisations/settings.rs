@@ -85,6 +85,64 @@ struct Stored {
     missing_rates: MissingRates,
     matching: MatchingSettings,
     reports: ReportSettings,
+    fetch: oas_domain::fetch::FetchKeys,
+}
+
+/// The organisation's own keys for automatic uploads, shown without their
+/// secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FetchKeysOut {
+    /// Whether a Google API key is set (Drive links are read with it).
+    pub google_api_key_set: bool,
+    /// The Dropbox app's key (Dropbox links are read with it and its secret).
+    pub dropbox_app_key: Option<String>,
+    pub dropbox_app_secret_set: bool,
+}
+
+/// Keys for automatic uploads: each given replaces the one kept; empty
+/// removes it (the deployment's own is used then, if any).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FetchPatch {
+    #[schema(max_length = 500)]
+    pub google_api_key: Option<String>,
+    #[schema(max_length = 500)]
+    pub dropbox_app_key: Option<String>,
+    #[schema(max_length = 500)]
+    pub dropbox_app_secret: Option<String>,
+}
+
+fn merge_fetch(
+    into: &mut oas_domain::fetch::FetchKeys,
+    patch: FetchPatch,
+    errors: &mut FieldErrors,
+) {
+    let fields = [
+        (
+            "fetch.google_api_key",
+            patch.google_api_key,
+            &mut into.google_api_key,
+        ),
+        (
+            "fetch.dropbox_app_key",
+            patch.dropbox_app_key,
+            &mut into.dropbox_app_key,
+        ),
+        (
+            "fetch.dropbox_app_secret",
+            patch.dropbox_app_secret,
+            &mut into.dropbox_app_secret,
+        ),
+    ];
+    for (name, given, kept) in fields {
+        let Some(given) = given else { continue };
+        let given = given.trim();
+        if given.len() > 500 || given.chars().any(char::is_control) {
+            push(errors, name, "At most 500 characters, on one line.");
+        } else {
+            *kept = (!given.is_empty()).then(|| given.to_owned());
+        }
+    }
 }
 
 /// What an import of the organisation's files does with a line whose month
@@ -117,6 +175,7 @@ pub struct SettingsOut {
     pub missing_rates: &'static str,
     pub matching: MatchingSettings,
     pub reports: ReportSettings,
+    pub fetch: FetchKeysOut,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -196,6 +255,8 @@ pub struct SettingsPatch {
     pub matching: Option<MatchingPatch>,
     #[serde(default, deserialize_with = "object_only")]
     pub reports: Option<ReportsPatch>,
+    #[serde(default, deserialize_with = "object_only")]
+    pub fetch: Option<FetchPatch>,
 }
 
 fn stored(organisation: &Organisation) -> Stored {
@@ -224,12 +285,18 @@ async fn settings_of(
         missing_rates,
         matching,
         reports,
+        fetch,
     } = stored(&organisation);
     Ok(SettingsOut {
         exchange_rates: rates.into_iter().map(rate_out).collect(),
         missing_rates: missing_rates.as_str(),
         matching,
         reports,
+        fetch: FetchKeysOut {
+            google_api_key_set: fetch.google_api_key.is_some(),
+            dropbox_app_key: fetch.dropbox_app_key,
+            dropbox_app_secret_set: fetch.dropbox_app_secret.is_some(),
+        },
     })
 }
 
@@ -285,6 +352,7 @@ pub async fn update_settings(
         missing_rates,
         matching,
         reports,
+        fetch,
     }) = body;
     let mut errors = FieldErrors::new();
     let mut next = stored(&organisation);
@@ -303,6 +371,9 @@ pub async fn update_settings(
     }
     if let Some(patch) = reports {
         merge_reports(&mut next.reports, patch, &mut errors);
+    }
+    if let Some(patch) = fetch {
+        merge_fetch(&mut next.fetch, patch, &mut errors);
     }
     let rates = exchange_rates.map(|rates| check_rates(&organisation, rates, &mut errors));
     if !errors.is_empty() {

@@ -16,6 +16,7 @@ mod catalog;
 mod cloud;
 mod copies;
 mod dsr_messages;
+mod fetches;
 mod formats;
 mod matching;
 mod rates;
