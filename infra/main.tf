@@ -1,16 +1,28 @@
 locals {
   bucket  = "${var.name}-objects-${data.aws_caller_identity.current.account_id}"
-  secrets = [var.database_url_secret_arn, var.jwt_secret_arn, var.webhook_secret_arn]
-  shared_secrets = [
+  # Keys automatic uploads read Drive and Dropbox links with, when the
+  # deployment has its own (organisations may set theirs in their settings).
+  fetch_secrets = [
+    for name, arn in {
+      OAS_GOOGLE_API_KEY     = var.google_api_key_secret_arn
+      OAS_DROPBOX_APP_SECRET = var.dropbox_app_secret_arn
+    } : { name = name, valueFrom = arn } if arn != ""
+  ]
+  secrets = concat(
+    [var.database_url_secret_arn, var.jwt_secret_arn, var.webhook_secret_arn],
+    [for s in local.fetch_secrets : s.valueFrom],
+  )
+  shared_secrets = concat([
     { name = "OAS_DATABASE_URL", valueFrom = var.database_url_secret_arn },
     { name = "OAS_JWT_SECRET", valueFrom = var.jwt_secret_arn },
     { name = "OAS_WEBHOOK_SECRET", valueFrom = var.webhook_secret_arn },
-  ]
+  ], local.fetch_secrets)
   shared_environment = [
     { name = "OAS_STORAGE_URL", value = "s3://${local.bucket}/oas" },
     { name = "OAS_EVENTS_QUEUE_URL", value = aws_sqs_queue.events.url },
     { name = "OAS_LOG_FORMAT", value = "json" },
     { name = "AWS_REGION", value = var.region },
+    { name = "OAS_DROPBOX_APP_KEY", value = var.dropbox_app_key },
   ]
 }
 

@@ -71,3 +71,21 @@ variable "module_timeout_seconds" {
   type        = number
   default     = 3600
 }
+
+variable "google_api_key_secret_arn" {
+  type        = string
+  default     = ""
+  description = "Secrets Manager secret holding OAS_GOOGLE_API_KEY (automatic uploads from Google Drive); empty: none."
+}
+
+variable "dropbox_app_key" {
+  type        = string
+  default     = ""
+  description = "OAS_DROPBOX_APP_KEY: the Dropbox app automatic uploads read shared links with; empty: none."
+}
+
+variable "dropbox_app_secret_arn" {
+  type        = string
+  default     = ""
+  description = "Secrets Manager secret holding OAS_DROPBOX_APP_SECRET; empty: none."
+}

@@ -367,7 +367,10 @@ fn every_seconds(text: &str) -> Result<i64, ApiError> {
         )
     };
     let text = text.trim();
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let Some((at, _)) = text.char_indices().last() else {
+        return Err(wrong());
+    };
+    let (number, unit) = text.split_at(at);
     let n: i64 = number.parse().map_err(|_| wrong())?;
     let unit = match unit {
         "m" => 60,
@@ -759,4 +762,57 @@ pub async fn poll_source(
     )
     .await?;
     Ok(HttpResponse::Accepted().json(shown(&state, batch).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_read_and_show_alike_and_bad_ones_are_refused() {
+        for (text, seconds) in [
+            ("15m", 900),
+            ("1h", 3600),
+            ("36h", 129_600),
+            ("1d", 86_400),
+            ("2w", 1_209_600),
+        ] {
+            assert_eq!(every_seconds(text).ok(), Some(seconds), "{text}");
+        }
+        assert_eq!(every_text(129_600), "36h");
+        assert_eq!(every_text(1_209_600), "2w");
+        assert_eq!(every_text(900), "15m");
+        for text in [
+            "",
+            "5m",
+            "32d",
+            "1y",
+            "h",
+            "\u{200b}",
+            " \u{200b}",
+            "1\u{e9}",
+            "99999999999999999999w",
+        ] {
+            assert!(every_seconds(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn host_keys_must_look_like_keys() {
+        assert!(
+            host_key_of(Some(
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoq comment".into()
+            ))
+            .is_ok()
+        );
+        assert_eq!(host_key_of(Some("  ".into())).ok(), Some(None));
+        for text in [
+            "AAAA",
+            "ssh-ed25519",
+            "telnet AAAAC3NzaC1lZDI1NTE5AAAA",
+            "ssh-ed25519 not*base64*at*all!!",
+        ] {
+            assert!(host_key_of(Some(text.into())).is_err(), "{text}");
+        }
+    }
 }

@@ -19,6 +19,7 @@ use crate::support::stand_in;
 const GOOGLE_KEY: &str = "test-google-key";
 const DISTROKID: &str = "distributors/DistroKid_Test.tsv";
 const CDBABY: &str = "distributors/CdBaby_Test.txt";
+const NON_ASCII: &str = "distributors/DistroKid_NonAscii.tsv";
 
 /// A Drive item: its metadata, its folder, its bytes.
 type DriveItem = (Value, Option<String>, Option<Vec<u8>>);
@@ -147,6 +148,16 @@ fn serve(fake: Arc<Mutex<Fake>>) -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// A ZIP holding one sample.
+fn zipped(sample_path: &str) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let name = sample_path.rsplit('/').next().unwrap();
+    zip.start_file(name, zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(&mut zip, &std::fs::read(sample(sample_path)).unwrap()).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
 fn drive_file(id: &str, name: &str, mime: &str) -> Value {
     json!({"id": id, "name": name, "mimeType": mime})
 }
@@ -255,6 +266,11 @@ async fn a_drive_folder_is_fetched_walked_and_imported_and_a_second_fetch_finds_
             None,
         );
         add(
+            drive_file("Bundle00001", "bundle.zip", "application/zip"),
+            Some("SubFolder01"),
+            Some(zipped(NON_ASCII)),
+        );
+        add(
             drive_file("ZipFile0001", "bundle.zip", "application/zip"),
             None,
             Some(b"PK".to_vec()),
@@ -267,13 +283,39 @@ async fn a_drive_folder_is_fetched_walked_and_imported_and_a_second_fetch_finds_
     let batch = fetch(&app, &key, link).await;
     assert_eq!(batch["status"], "DONE", "{batch}");
     assert_eq!(batch["upload_mode"], "GOOGLE_DRIVE");
-    assert_eq!(batch["counts"]["found"], 4, "{batch}");
-    assert_eq!(batch["counts"]["fetched"], 2, "{batch}");
+    assert_eq!(batch["counts"]["found"], 5, "{batch}");
+    assert_eq!(batch["counts"]["fetched"], 3, "{batch}");
     let skipped = &batch["skipped"];
     assert_eq!(by_path(skipped, "read me.pdf")["kind"], "unsupported");
     assert_eq!(by_path(skipped, "2024/old")["kind"], "too_deep");
     let first = imported(&app, &key, &batch, "DistroKid.tsv", DISTROKID).await;
     imported(&app, &key, &batch, "2024/CdBaby.txt", CDBABY).await;
+    // A ZIP in a folder is expanded as an upload is, its report imported.
+    let bundle = by_path(&batch["files"], "2024/bundle.zip")["id"]
+        .as_i64()
+        .unwrap();
+    let archive = settled(&app, &key, bundle).await;
+    assert_eq!(archive["status"], "FINALIZED", "{archive}");
+    let cause = archive["status_cause"].as_str().unwrap().to_owned();
+    assert!(cause.contains("expanded into 1 file(s)"), "{cause}");
+    let (_, page) = call(
+        &app,
+        Method::GET,
+        "/api/files/salesfiles/?page_size=50",
+        &key,
+        None,
+    )
+    .await;
+    let member = page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["parent"].as_i64() == Some(bundle))
+        .expect("the archive's member")["id"]
+        .as_i64()
+        .unwrap();
+    let (total, lines) = source_total(&sample(NON_ASCII), "Earnings (USD)");
+    check_imported(&app, &key, member, total, lines, "USD").await;
     let (_, file) = call(
         &app,
         Method::GET,
