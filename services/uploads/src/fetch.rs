@@ -269,6 +269,10 @@ async fn fetch_all(
             skipped.push(skip(&found, "too_many", reason));
             continue;
         }
+        if found.size == Some(0) {
+            skipped.push(skip(&found, "empty", "The file is empty.".to_owned()));
+            continue;
+        }
         if found.size.is_some_and(|size| size > limits.max_file_bytes) {
             let reason = format!(
                 "Larger than the {} bytes a sales file may be.",
@@ -284,6 +288,10 @@ async fn fetch_all(
                 continue;
             }
         };
+        if bytes.is_empty() {
+            skipped.push(skip(&found, "empty", "The file is empty.".to_owned()));
+            continue;
+        }
         let mut hasher = ContentHasher::default();
         hasher.update(&bytes);
         let content_hash = hasher.finish();
@@ -637,4 +645,139 @@ async fn list_dropbox(client: &Dropbox, link: &str, limits: Limits) -> Result<Li
     }
     listing.found.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(listing)
+}
+
+#[cfg(test)]
+mod tests {
+    use oas_domain::fetch::Allowed;
+    use oas_platform::storage::LocalStorage;
+    use oas_platform::storage::signing::UrlSigner;
+
+    use super::*;
+    use crate::testing::{Routes, fake};
+
+    const LIMITS: Limits = Limits {
+        max_files: 2,
+        max_depth: 4,
+        max_file_bytes: 1 << 20,
+    };
+
+    fn meta(id: &str, name: &str, mime: &str, size: Option<u64>) -> String {
+        match size {
+            Some(size) => format!(
+                r#"{{"id":"{id}","name":"{name}","mimeType":"{mime}","size":"{size}","modifiedTime":"2024-02-01T00:00:00Z"}}"#
+            ),
+            None => format!(r#"{{"id":"{id}","name":"{name}","mimeType":"{mime}"}}"#),
+        }
+    }
+
+    /// A folder whose subfolder cannot be listed and one of whose files
+    /// cannot be read, beside files that can: what can be is fetched, the
+    /// rest named with why.
+    #[tokio::test]
+    async fn a_failure_half_way_keeps_what_was_fetched_and_names_the_rest() {
+        let listing = format!(
+            r#"{{"files":[{},{},{},{},{},{}]}}"#,
+            meta("A", "jan.csv", "text/csv", Some(8)),
+            meta("B", "feb.csv", "text/csv", Some(8)),
+            meta("C", "mar.csv", "text/csv", Some(8)),
+            meta("E", "empty.csv", "text/csv", Some(0)),
+            meta("S", "broken", drive::FOLDER, None),
+            meta(
+                "D",
+                "notes.doc",
+                "application/vnd.google-apps.document",
+                None
+            ),
+        );
+        let routes: Routes = [
+            ("/d/files/TOP", meta("TOP", "Reports", drive::FOLDER, None)),
+            ("/d/files/A#media", "a,b\n1,2\n".to_owned()),
+            ("/d/files/C#media", "a,b\n1,2\n".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), vec![(200, v)]))
+        .chain([
+            // Feb cannot be downloaded; the top folder is listed, then the
+            // subfolder cannot be.
+            (
+                "/d/files/B#media".to_owned(),
+                vec![(500, "boom".to_owned())],
+            ),
+            (
+                "/d/files".to_owned(),
+                vec![(200, listing), (500, "boom".to_owned())],
+            ),
+        ])
+        .collect();
+        let (base, _) = fake(routes, "d/").await;
+        let guard = Guard::new(Allowed::parse("127.0.0.1").unwrap(), Duration::from_secs(5));
+        let drive = Drive::new(base, "k".to_owned(), guard);
+        let listing = list_drive(&drive, "TOP", DriveKind::Folder, None, LIMITS)
+            .await
+            .unwrap();
+        let stopped = listing
+            .stopped
+            .clone()
+            .expect("the subfolder was not listed");
+        assert!(stopped.contains("broken"), "{stopped}");
+        let reader = Fetcher::Drive(drive);
+        let dir = tempfile::tempdir().unwrap();
+        let storage = AnyStorage::Local(
+            LocalStorage::new(
+                dir.path().to_owned(),
+                url::Url::parse("http://127.0.0.1/").unwrap(),
+                UrlSigner::new(b"test"),
+            )
+            .unwrap(),
+        );
+        let seen = Seen::default();
+        let output = fetch_all(&reader, listing, &seen, LIMITS, &storage, "org-1/fetches/1")
+            .await
+            .unwrap();
+        let fetched: Vec<&str> = output.fetched.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(fetched, ["jan.csv"]);
+        let kinds: Vec<(&str, &str)> = output
+            .skipped
+            .iter()
+            .map(|s| (s.path.as_str(), s.kind.as_str()))
+            .collect();
+        for wanted in [
+            ("broken", "not_fetched"),
+            ("feb.csv", "not_fetched"),
+            ("mar.csv", "duplicate"),
+            ("empty.csv", "empty"),
+            ("notes.doc", "unsupported"),
+        ] {
+            assert!(kinds.contains(&wanted), "{wanted:?} in {kinds:?}");
+        }
+        // What was fetched is stored, with its hash.
+        let stored = std::fs::read(dir.path().join("org-1/fetches/1/0")).unwrap();
+        assert_eq!(stored, b"a,b\n1,2\n");
+        assert!(output.fetched[0].content_hash.starts_with("blake3:"));
+    }
+
+    #[test]
+    fn seen_files_are_known_by_path_size_and_time() {
+        let entry = SourceEntry {
+            source_id: 1,
+            path: "jan.csv".into(),
+            size: 8,
+            modified: "2024-02-01T00:00:00Z".into(),
+            content_hash: "blake3:x".into(),
+            seen_at: chrono::NaiveDateTime::default(),
+        };
+        let seen = Seen::of(&[entry]);
+        let found = |size, modified: &str| Found {
+            name: "jan.csv".into(),
+            path: "jan.csv".into(),
+            size: Some(size),
+            modified: Some(modified.to_owned()),
+            how: How::Ftp("/jan.csv".into()),
+        };
+        assert!(seen.unchanged(&found(8, "2024-02-01T00:00:00Z")));
+        assert!(!seen.unchanged(&found(9, "2024-02-01T00:00:00Z")));
+        assert!(!seen.unchanged(&found(8, "2024-03-01T00:00:00Z")));
+        assert!(seen.hashes.contains("blake3:x"));
+    }
 }
