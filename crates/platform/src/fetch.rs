@@ -3,10 +3,16 @@
 //! connection; the connection is pinned to the checked addresses, so no
 //! second lookup can answer differently; redirects are followed by hand and
 //! each checked the same way; every request has a time limit and a body a
-//! size limit.
+//! size limit. A file's bytes go straight to disk ([`Guard::get_to`],
+//! [`Saver`]), hashed on the way, however large.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+
+use crate::storage::ContentHasher;
 
 use oas_domain::fetch::Allowed;
 use url::Url;
@@ -24,6 +30,66 @@ pub enum FetchError {
     TooLarge(u64),
     #[error("{0}")]
     Http(#[from] reqwest::Error),
+    #[error("cannot write the file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A file written to disk by a fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    pub size: u64,
+    /// `blake3:<hex>`, as storage computes it.
+    pub content_hash: String,
+}
+
+/// What an answer was: its body saved (a success), or the body in memory
+/// (anything else, at most 64 KiB, to read why).
+#[derive(Debug)]
+pub enum Answer {
+    Saved(Saved),
+    Body(Vec<u8>),
+}
+
+/// How much of an answer that is not a file is read.
+const ERROR_BODY: u64 = 64 * 1024;
+
+/// Writes bytes to a file as they come, hashing them, refusing more than a
+/// limit.
+pub struct Saver {
+    file: tokio::fs::File,
+    hasher: ContentHasher,
+    size: u64,
+    max_bytes: u64,
+}
+
+impl Saver {
+    pub async fn create(path: &Path, max_bytes: u64) -> Result<Self, FetchError> {
+        Ok(Self {
+            file: tokio::fs::File::create(path).await?,
+            hasher: ContentHasher::default(),
+            size: 0,
+            max_bytes,
+        })
+    }
+
+    pub async fn push(&mut self, bytes: &[u8]) -> Result<(), FetchError> {
+        self.size += bytes.len() as u64;
+        if self.size > self.max_bytes {
+            return Err(FetchError::TooLarge(self.max_bytes));
+        }
+        self.hasher.update(bytes);
+        self.file.write_all(bytes).await?;
+        Ok(())
+    }
+
+    pub async fn finish(mut self) -> Result<Saved, FetchError> {
+        self.file.flush().await?;
+        self.file.sync_all().await?;
+        Ok(Saved {
+            size: self.size,
+            content_hash: self.hasher.finish(),
+        })
+    }
 }
 
 /// What a fetch may reach and how long and large its answers may be.
@@ -102,8 +168,42 @@ impl Guard {
         headers: &[(&str, &str)],
         max_bytes: u64,
     ) -> Result<(reqwest::StatusCode, Vec<u8>), FetchError> {
-        self.request(reqwest::Method::GET, url, headers, None, max_bytes)
-            .await
+        let response = self
+            .send(reqwest::Method::GET, url, headers, None, max_bytes)
+            .await?;
+        let status = response.status();
+        Ok((status, read(response, max_bytes).await?))
+    }
+
+    /// GETs `url` as [`Guard::get`] does; a successful answer's body is
+    /// written to `path` (at most `max_bytes`), any other's read.
+    pub async fn get_to(
+        &self,
+        url: &Url,
+        headers: &[(&str, &str)],
+        path: &Path,
+        max_bytes: u64,
+    ) -> Result<(reqwest::StatusCode, Answer), FetchError> {
+        let response = self
+            .send(reqwest::Method::GET, url, headers, None, max_bytes)
+            .await?;
+        answer(response, path, max_bytes).await
+    }
+
+    /// POSTs as [`Guard::post`] does; a successful answer's body is
+    /// written to `path` (at most `max_bytes`), any other's read.
+    pub async fn post_to(
+        &self,
+        url: &Url,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        path: &Path,
+        max_bytes: u64,
+    ) -> Result<(reqwest::StatusCode, Answer), FetchError> {
+        let response = self
+            .send(reqwest::Method::POST, url, headers, Some(body), max_bytes)
+            .await?;
+        answer(response, path, max_bytes).await
     }
 
     /// POSTs `body` to `url` with `headers` (a redirect is an answer, not
@@ -115,18 +215,23 @@ impl Guard {
         body: Vec<u8>,
         max_bytes: u64,
     ) -> Result<(reqwest::StatusCode, Vec<u8>), FetchError> {
-        self.request(reqwest::Method::POST, url, headers, Some(body), max_bytes)
-            .await
+        let response = self
+            .send(reqwest::Method::POST, url, headers, Some(body), max_bytes)
+            .await?;
+        let status = response.status();
+        Ok((status, read(response, max_bytes).await?))
     }
 
-    async fn request(
+    /// The answer to a request, redirects followed (each checked), its
+    /// body not read yet; one announced larger than `max_bytes` is refused.
+    async fn send(
         &self,
         method: reqwest::Method,
         url: &Url,
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
         max_bytes: u64,
-    ) -> Result<(reqwest::StatusCode, Vec<u8>), FetchError> {
+    ) -> Result<reqwest::Response, FetchError> {
         let mut at = url.clone();
         for _ in 0..=self.max_redirects {
             if !matches!(at.scheme(), "https" | "http") {
@@ -143,7 +248,7 @@ impl Guard {
             if let Some(body) = &body {
                 request = request.body(body.clone());
             }
-            let mut response = request.send().await?;
+            let response = request.send().await?;
             let status = response.status();
             if status.is_redirection()
                 && method == reqwest::Method::GET
@@ -157,20 +262,43 @@ impl Guard {
                     .map_err(|e| FetchError::Refused(format!("a redirect to {location:?}: {e}")))?;
                 continue;
             }
-            if response.content_length().is_some_and(|n| n > max_bytes) {
+            if status.is_success() && response.content_length().is_some_and(|n| n > max_bytes) {
                 return Err(FetchError::TooLarge(max_bytes));
             }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await? {
-                if body.len() as u64 + chunk.len() as u64 > max_bytes {
-                    return Err(FetchError::TooLarge(max_bytes));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            return Ok((status, body));
+            return Ok(response);
         }
         Err(FetchError::Redirects(self.max_redirects))
     }
+}
+
+/// An answer's body, at most `max_bytes`.
+async fn read(mut response: reqwest::Response, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() as u64 + chunk.len() as u64 > max_bytes {
+            return Err(FetchError::TooLarge(max_bytes));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A successful answer saved to `path`; any other read (a little of it).
+async fn answer(
+    mut response: reqwest::Response,
+    path: &Path,
+    max_bytes: u64,
+) -> Result<(reqwest::StatusCode, Answer), FetchError> {
+    let status = response.status();
+    if !status.is_success() {
+        let body = read(response, ERROR_BODY).await.unwrap_or_default();
+        return Ok((status, Answer::Body(body)));
+    }
+    let mut saver = Saver::create(path, max_bytes).await?;
+    while let Some(chunk) = response.chunk().await? {
+        saver.push(&chunk).await?;
+    }
+    Ok((status, Answer::Saved(saver.finish().await?)))
 }
 
 #[cfg(test)]
@@ -263,6 +391,27 @@ mod tests {
         let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
         assert!(matches!(
             guard("127.0.0.1").get(&url, &[], 5).await,
+            Err(FetchError::TooLarge(5))
+        ));
+        // A file's bytes go to disk, hashed; past the limit, refused.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("file");
+        let (status, saved) = guard("127.0.0.1")
+            .get_to(&url, &[], &path, 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(status.as_u16(), 200);
+        let Answer::Saved(saved) = saved else {
+            panic!("saved")
+        };
+        assert_eq!(std::fs::read(&path).unwrap(), b"0123456789");
+        assert_eq!(saved.size, 10);
+        assert_eq!(
+            saved.content_hash,
+            crate::storage::content_hash(&path).unwrap()
+        );
+        assert!(matches!(
+            guard("127.0.0.1").get_to(&url, &[], &path, 5).await,
             Err(FetchError::TooLarge(5))
         ));
     }

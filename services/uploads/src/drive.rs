@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use oas_platform::fetch::{FetchError, Guard};
+use std::path::Path;
+
+use oas_platform::fetch::{Answer, FetchError, Guard, Saved};
 use serde::Deserialize;
 use url::Url;
 
@@ -109,14 +111,16 @@ impl Drive {
     }
 
     /// GETs from the API, with the resource keys given, waiting out rate
-    /// limits (429, or 403 saying so) with a doubling backoff.
-    async fn get(
+    /// limits (429, or 403 saying so) with a doubling backoff; a success's
+    /// body is saved to `to` when given, else read.
+    async fn send(
         &self,
         url: &Url,
         id: &str,
         keys: &[(String, String)],
+        to: Option<&Path>,
         max_bytes: u64,
-    ) -> Result<Vec<u8>, DriveError> {
+    ) -> Result<Answer, DriveError> {
         let header = keys
             .iter()
             .map(|(id, key)| format!("{id}/{key}"))
@@ -129,8 +133,17 @@ impl Drive {
         };
         let mut wait = self.backoff;
         for _ in 0..ATTEMPTS {
-            let (status, body) = self.guard.get(url, &headers, max_bytes).await?;
-            let text = String::from_utf8_lossy(&body);
+            let (status, answer) = match to {
+                Some(path) => self.guard.get_to(url, &headers, path, max_bytes).await?,
+                None => {
+                    let (status, body) = self.guard.get(url, &headers, max_bytes).await?;
+                    (status, Answer::Body(body))
+                }
+            };
+            let text = match &answer {
+                Answer::Body(body) => String::from_utf8_lossy(body).into_owned(),
+                Answer::Saved(_) => String::new(),
+            };
             let limited = status.as_u16() == 429
                 || (status.as_u16() == 403
                     && (text.contains("rateLimitExceeded")
@@ -141,7 +154,7 @@ impl Drive {
                 continue;
             }
             return match status.as_u16() {
-                200..=299 => Ok(body),
+                200..=299 => Ok(answer),
                 404 | 403 | 401 => Err(DriveError::NotShared(id.to_owned())),
                 other => Err(DriveError::Api {
                     status: other,
@@ -150,6 +163,23 @@ impl Drive {
             };
         }
         Err(DriveError::RateLimited)
+    }
+
+    /// GETs a JSON answer.
+    async fn get(
+        &self,
+        url: &Url,
+        id: &str,
+        keys: &[(String, String)],
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, DriveError> {
+        match self.send(url, id, keys, None, max_bytes).await? {
+            Answer::Body(body) => Ok(body),
+            Answer::Saved(_) => Err(DriveError::Api {
+                status: 0,
+                message: "an answer saved where one was read".to_owned(),
+            }),
+        }
     }
 
     /// An item's metadata; a shortcut is followed to its target.
@@ -204,9 +234,14 @@ impl Drive {
         }
     }
 
-    /// An item's bytes: a Google Sheet exported as XLSX, any other file as
-    /// it is; at most `max_bytes`.
-    pub async fn download(&self, item: &Item, max_bytes: u64) -> Result<Vec<u8>, DriveError> {
+    /// An item's bytes, written to `to`: a Google Sheet exported as XLSX,
+    /// any other file as it is; at most `max_bytes`.
+    pub async fn download(
+        &self,
+        item: &Item,
+        to: &Path,
+        max_bytes: u64,
+    ) -> Result<Saved, DriveError> {
         let mut keys = Vec::new();
         if let Some(key) = &item.resource_key {
             keys.push((item.id.clone(), key.clone()));
@@ -219,7 +254,16 @@ impl Drive {
                 &[("alt", "media"), ("supportsAllDrives", "true")],
             )?
         };
-        self.get(&url, &item.id, &keys, max_bytes).await
+        match self
+            .send(&url, &item.id, &keys, Some(to), max_bytes)
+            .await?
+        {
+            Answer::Saved(saved) => Ok(saved),
+            Answer::Body(_) => Err(DriveError::Api {
+                status: 0,
+                message: "the file's bytes were not saved".to_owned(),
+            }),
+        }
     }
 }
 
@@ -303,14 +347,13 @@ mod tests {
             (target.id.as_str(), target.name.as_str()),
             ("T1", "mar.csv")
         );
-        assert_eq!(
-            drive.download(&children[0], 1 << 20).await.unwrap(),
-            b"a,b\n1,2\n"
-        );
-        assert_eq!(
-            drive.download(&children[1], 1 << 20).await.unwrap(),
-            b"PK-xlsx"
-        );
+        let dir = tempfile::tempdir().unwrap();
+        let (csv, sheet) = (dir.path().join("csv"), dir.path().join("sheet"));
+        let saved = drive.download(&children[0], &csv, 1 << 20).await.unwrap();
+        assert_eq!(std::fs::read(&csv).unwrap(), b"a,b\n1,2\n");
+        assert_eq!(saved.size, 8);
+        drive.download(&children[1], &sheet, 1 << 20).await.unwrap();
+        assert_eq!(std::fs::read(&sheet).unwrap(), b"PK-xlsx");
         let seen = seen.lock().unwrap().clone();
         assert!(
             seen.iter()

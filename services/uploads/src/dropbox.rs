@@ -5,7 +5,9 @@
 //! hosts are called (configurable bases, so tests reach a local fake),
 //! through the [`Guard`](oas_platform::fetch::Guard).
 
-use oas_platform::fetch::{FetchError, Guard};
+use std::path::Path;
+
+use oas_platform::fetch::{Answer, FetchError, Guard, Saved};
 use serde::Deserialize;
 use serde_json::json;
 use url::Url;
@@ -75,6 +77,51 @@ impl Dropbox {
         }
     }
 
+    /// POSTs to the API; a success's body is saved to `to` when given,
+    /// else read.
+    async fn send(
+        &self,
+        base: &Url,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        to: Option<&Path>,
+        max_bytes: u64,
+    ) -> Result<Answer, DropboxError> {
+        let url = base.join(path).map_err(|e| DropboxError::Api {
+            status: 0,
+            message: e.to_string(),
+        })?;
+        let mut all = vec![("Authorization", self.authorization.as_str())];
+        all.extend_from_slice(headers);
+        let (status, answer) = match to {
+            Some(to) => self.guard.post_to(&url, &all, body, to, max_bytes).await?,
+            None => {
+                let (status, body) = self.guard.post(&url, &all, body, max_bytes).await?;
+                (status, Answer::Body(body))
+            }
+        };
+        let text = || match &answer {
+            Answer::Body(body) => body.clone(),
+            Answer::Saved(_) => Vec::new(),
+        };
+        match status.as_u16() {
+            200..=299 => Ok(answer),
+            401 => Err(DropboxError::Credentials),
+            409 => {
+                let summary = serde_json::from_slice::<serde_json::Value>(&text())
+                    .ok()
+                    .and_then(|v| v["error_summary"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                Err(DropboxError::Link(summary.trim_end_matches('/').to_owned()))
+            }
+            other => Err(DropboxError::Api {
+                status: other,
+                message: String::from_utf8_lossy(&text()).chars().take(300).collect(),
+            }),
+        }
+    }
+
     async fn call(
         &self,
         base: &Url,
@@ -83,26 +130,14 @@ impl Dropbox {
         body: Vec<u8>,
         max_bytes: u64,
     ) -> Result<Vec<u8>, DropboxError> {
-        let url = base.join(path).map_err(|e| DropboxError::Api {
-            status: 0,
-            message: e.to_string(),
-        })?;
-        let mut all = vec![("Authorization", self.authorization.as_str())];
-        all.extend_from_slice(headers);
-        let (status, answer) = self.guard.post(&url, &all, body, max_bytes).await?;
-        match status.as_u16() {
-            200..=299 => Ok(answer),
-            401 => Err(DropboxError::Credentials),
-            409 => {
-                let summary = serde_json::from_slice::<serde_json::Value>(&answer)
-                    .ok()
-                    .and_then(|v| v["error_summary"].as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                Err(DropboxError::Link(summary.trim_end_matches('/').to_owned()))
-            }
-            other => Err(DropboxError::Api {
-                status: other,
-                message: String::from_utf8_lossy(&answer).chars().take(300).collect(),
+        match self
+            .send(base, path, headers, body, None, max_bytes)
+            .await?
+        {
+            Answer::Body(body) => Ok(body),
+            Answer::Saved(_) => Err(DropboxError::Api {
+                status: 0,
+                message: "an answer saved where one was read".to_owned(),
             }),
         }
     }
@@ -152,8 +187,9 @@ impl Dropbox {
         &self,
         link: &str,
         path: Option<&str>,
+        to: &Path,
         max_bytes: u64,
-    ) -> Result<Vec<u8>, DropboxError> {
+    ) -> Result<Saved, DropboxError> {
         let mut arg = json!({"url": link});
         if let Some(path) = path {
             arg["path"] = json!(path);
@@ -173,14 +209,23 @@ impl Dropbox {
                 }
             })
             .collect::<String>();
-        self.call(
-            &self.content,
-            "sharing/get_shared_link_file",
-            &[("Dropbox-API-Arg", arg.as_str())],
-            Vec::new(),
-            max_bytes,
-        )
-        .await
+        let answer = self
+            .send(
+                &self.content,
+                "sharing/get_shared_link_file",
+                &[("Dropbox-API-Arg", arg.as_str())],
+                Vec::new(),
+                Some(to),
+                max_bytes,
+            )
+            .await?;
+        match answer {
+            Answer::Saved(saved) => Ok(saved),
+            Answer::Body(_) => Err(DropboxError::Api {
+                status: 0,
+                message: "the file's bytes were not saved".to_owned(),
+            }),
+        }
     }
 }
 
@@ -229,15 +274,16 @@ mod tests {
         let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["jan.csv", "2024", "Zoë.csv"]);
         assert!(entries[1].is_folder() && !entries[2].is_folder());
-        assert_eq!(
-            dropbox
-                .download(LINK, Some("/Zoë.csv"), 1 << 20)
-                .await
-                .unwrap(),
-            b"a,b\n1,2\n"
-        );
+        let dir = tempfile::tempdir().unwrap();
+        let to = dir.path().join("file");
+        let saved = dropbox
+            .download(LINK, Some("/Zoë.csv"), &to, 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&to).unwrap(), b"a,b\n1,2\n");
+        assert_eq!(saved.size, 8);
         assert!(matches!(
-            dropbox.download(LINK, Some("/Zoë.csv"), 3).await,
+            dropbox.download(LINK, Some("/Zoë.csv"), &to, 3).await,
             Err(DropboxError::Fetch(FetchError::TooLarge(3)))
         ));
         let seen: Vec<String> = seen

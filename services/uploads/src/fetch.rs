@@ -8,6 +8,7 @@
 //! stopped and names every file it did not fetch.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::time::Duration;
 
 use oas_db::Database;
@@ -18,9 +19,9 @@ use oas_domain::file::type_of_name;
 use oas_domain::job::contract::fetch::{Fetched, Output, Params, Skipped};
 use oas_domain::job::{FailureCode, Job};
 use oas_platform::config::Settings;
-use oas_platform::fetch::Guard;
+use oas_platform::fetch::{Guard, Saved};
 use oas_platform::module::Failure;
-use oas_platform::storage::{AnyStorage, ContentHasher, ObjectKey, ObjectStore};
+use oas_platform::storage::{AnyStorage, ObjectKey, ObjectStore};
 use secrecy::ExposeSecret;
 
 use crate::drive::{self, Drive, DriveError};
@@ -281,20 +282,21 @@ async fn fetch_all(
             skipped.push(skip(&found, "too_large", reason));
             continue;
         }
-        let bytes = match fetcher.download(&found, limits.max_file_bytes).await {
-            Ok(bytes) => bytes,
+        // Straight to disk, hashed on the way: a report of any size
+        // takes no more memory than a buffer.
+        let path = work.path().join("download");
+        let saved = match fetcher.download(&found, &path, limits.max_file_bytes).await {
+            Ok(saved) => saved,
             Err(why) => {
                 skipped.push(skip(&found, "not_fetched", format!("Not fetched: {why}")));
                 continue;
             }
         };
-        if bytes.is_empty() {
+        if saved.size == 0 {
             skipped.push(skip(&found, "empty", "The file is empty.".to_owned()));
             continue;
         }
-        let mut hasher = ContentHasher::default();
-        hasher.update(&bytes);
-        let content_hash = hasher.finish();
+        let content_hash = saved.content_hash;
         let repeated = if seen.hashes.contains(&content_hash) {
             Some(("seen", "The same content was fetched before.".to_owned()))
         } else {
@@ -305,17 +307,13 @@ async fn fetch_all(
         };
         if let Some((kind, reason)) = repeated {
             let mut left = skip(&found, kind, reason);
-            left.size = Some(bytes.len() as u64);
+            left.size = Some(saved.size);
             left.content_hash = Some(content_hash);
             skipped.push(left);
             continue;
         }
         hashes.insert(content_hash.clone(), found.path.clone());
         let index = fetched.len();
-        let path = work.path().join(index.to_string());
-        tokio::fs::write(&path, &bytes)
-            .await
-            .map_err(|e| failure(FailureCode::Internal, "temporary file", e))?;
         let key = ObjectKey::parse(&format!("{target}/{index}"))
             .map_err(|e| failure(FailureCode::InvalidParams, "target", e))?;
         storage
@@ -326,7 +324,7 @@ async fn fetch_all(
         fetched.push(Fetched {
             name: found.name,
             path: found.path,
-            size: bytes.len() as u64,
+            size: saved.size,
             modified: found.modified,
             key: key.as_str().to_owned(),
             content_hash,
@@ -435,17 +433,17 @@ impl Fetcher {
         }
     }
 
-    async fn download(&self, found: &Found, max_bytes: u64) -> Result<Vec<u8>, String> {
+    async fn download(&self, found: &Found, to: &Path, max_bytes: u64) -> Result<Saved, String> {
         match (self, &found.how) {
             (Fetcher::Drive(drive), How::Drive(item)) => drive
-                .download(item, max_bytes)
+                .download(item, to, max_bytes)
                 .await
                 .map_err(|e| e.to_string()),
             (Fetcher::Dropbox { client, link }, How::Dropbox(path)) => client
-                .download(link, path.as_deref(), max_bytes)
+                .download(link, path.as_deref(), to, max_bytes)
                 .await
                 .map_err(|e| e.to_string()),
-            (Fetcher::Ftp(ftp), How::Ftp(path)) => ftp.download(path, max_bytes).await,
+            (Fetcher::Ftp(ftp), How::Ftp(path)) => ftp.download(path, to, max_bytes).await,
             _ => Err("the file and its reader disagree".to_owned()),
         }
     }

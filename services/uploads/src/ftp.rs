@@ -11,13 +11,13 @@
 //! Credentials come from the URL and are never logged: errors name the
 //! host and path only.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use oas_domain::fetch::{FtpScheme, Link};
 use oas_domain::job::FailureCode;
-use oas_platform::fetch::Guard;
+use oas_platform::fetch::{Guard, Saved, Saver};
 use oas_platform::module::Failure;
 use russh::keys::PublicKey;
 use russh_sftp::client::SftpSession;
@@ -391,44 +391,55 @@ impl Ftp {
         .await
     }
 
-    /// The bytes of the file at `path`, at most `max_bytes`.
-    pub async fn download(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, String> {
+    /// The file at `path`, written to `to`, at most `max_bytes`.
+    pub async fn download(&self, path: &str, to: &Path, max_bytes: u64) -> Result<Saved, String> {
         let timeout = self.guard.timeout();
         self.with_conn(async |conn| match conn {
-            Conn::Plain(ftp) => ftp_read(ftp, path, max_bytes, timeout).await,
-            Conn::Tls(ftp) => ftp_read(ftp, path, max_bytes, timeout).await,
+            Conn::Plain(ftp) => ftp_read(ftp, path, to, max_bytes, timeout).await,
+            Conn::Tls(ftp) => ftp_read(ftp, path, to, max_bytes, timeout).await,
             Conn::Sftp { sftp, .. } => {
                 let file = sftp.open(path).await.map_err(|e| format!("{path}: {e}"))?;
-                read_limited(file, max_bytes, timeout).await
+                save(file, to, max_bytes, timeout).await
             }
         })
         .await
     }
 }
 
-async fn read_limited(
-    reader: impl AsyncRead + Unpin,
+/// Writes what `reader` gives to `to`, hashing it, at most `max_bytes`,
+/// within `timeout`.
+async fn save(
+    mut reader: impl AsyncRead + Unpin,
+    to: &Path,
     max_bytes: u64,
     timeout: Duration,
-) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    let mut limited = reader.take(max_bytes + 1);
-    tokio::time::timeout(timeout, limited.read_to_end(&mut bytes))
+) -> Result<Saved, String> {
+    let work = async {
+        let mut saver = Saver::create(to, max_bytes)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            let n = reader.read(&mut buffer).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            saver.push(&buffer[..n]).await.map_err(|e| e.to_string())?;
+        }
+        saver.finish().await.map_err(|e| e.to_string())
+    };
+    tokio::time::timeout(timeout, work)
         .await
         .map_err(|_| "no data within the time limit".to_owned())?
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(format!("larger than {max_bytes} bytes"));
-    }
-    Ok(bytes)
 }
 
 async fn ftp_read<T>(
     ftp: &mut ImplAsyncFtpStream<T>,
     path: &str,
+    to: &Path,
     max_bytes: u64,
     timeout: Duration,
-) -> Result<Vec<u8>, String>
+) -> Result<Saved, String>
 where
     T: suppaftp::tokio::TokioTlsStream + Send,
 {
@@ -436,9 +447,9 @@ where
         .retr_as_stream(path)
         .await
         .map_err(|e| format!("{path}: {e}"))?;
-    let bytes = read_limited(&mut stream, max_bytes, timeout).await?;
+    let saved = save(&mut stream, to, max_bytes, timeout).await?;
     stream.finish().await.map_err(|e| format!("{path}: {e}"))?;
-    Ok(bytes)
+    Ok(saved)
 }
 
 /// A folder's entries by `MLSD` (`LIST` where the server has no `MLSD`);
@@ -622,10 +633,12 @@ mod tests {
             let How::Ftp(path) = &found.how else {
                 panic!("an FTP file")
             };
-            files.push((
-                found.path.clone(),
-                reader.download(path, 1 << 20).await.unwrap(),
-            ));
+            let dir = tempfile::tempdir().unwrap();
+            let to = dir.path().join("file");
+            let saved = reader.download(path, &to, 1 << 20).await.unwrap();
+            let bytes = std::fs::read(&to).unwrap();
+            assert_eq!(saved.size, bytes.len() as u64);
+            files.push((found.path.clone(), bytes));
         }
         files
     }
