@@ -2,7 +2,7 @@
 CARGO ?= cargo
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/oas-target
 
-.PHONY: run build test lint fmt clean docker bench
+.PHONY: run build test lint fmt clean images deploy-test bench
 
 ## run: build every binary and start OAS in embedded mode on 127.0.0.1:8000
 run: build
@@ -26,12 +26,14 @@ lint:
 bench:
 	scripts/bench.sh
 
-## docker: the images of the gateway and of each module
-docker:
-	docker build -f docker/oas.Dockerfile -t oas:latest .
-	for module in uploads importer catalogue-matching report statement ping; do \
-		docker build -f docker/module.Dockerfile --build-arg MODULE=$$module -t oas-$$module:latest . || exit 1; \
-	done
+## images: the gateway's and every module's image from release binaries built here, on a Debian base made here with debootstrap (no registry pull; starts the Docker Engine if needed)
+images:
+	$(CARGO) build --release --workspace --bins
+	scripts/images.sh --profile release
+
+## deploy-test: every image built, the stack of docker/compose.yaml started, the README's walk-through run against it with each module run a container, all torn down (DEPLOY_PROFILE=debug reuses `make test`'s binaries)
+deploy-test:
+	scripts/deploy-test.sh --profile $(or $(DEPLOY_PROFILE),release)
 
 fmt:
 	$(CARGO) fmt --all

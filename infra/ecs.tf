@@ -22,7 +22,14 @@ resource "aws_ecs_task_definition" "gateway" {
       { name = "OAS_ECS_SECURITY_GROUPS", value = aws_security_group.tasks.id },
       { name = "OAS_MODULE_TIMEOUT", value = tostring(var.module_timeout_seconds) },
     ])
-    secrets = local.shared_secrets
+    secrets = local.gateway_secrets
+    healthCheck = {
+      command     = ["CMD", "oas", "health"]
+      interval    = 10
+      timeout     = 5
+      retries     = 3
+      startPeriod = 30
+    }
     logConfiguration = {
       logDriver = "awslogs"
       options = {
@@ -34,7 +41,10 @@ resource "aws_ecs_task_definition" "gateway" {
   }])
 }
 
-# One task definition per module: family "<name>-<module>", container "<module>".
+# One task definition per module: family "<name>-<module>", container
+# "<module>", image "<repository>/oas-<module>" (the docker launcher's names
+# too). The gateway starts one task per run with the job in the container's
+# OAS_JOB.
 resource "aws_ecs_task_definition" "module" {
   for_each                 = toset(var.modules)
   family                   = "${var.name}-${each.key}"
@@ -54,7 +64,9 @@ resource "aws_ecs_task_definition" "module" {
     image       = "${var.image_repository}/oas-${each.key}:${var.image_tag}"
     essential   = true
     environment = local.shared_environment
-    secrets     = local.shared_secrets
+    secrets     = local.module_secrets
+    # A stopped task's module reports its run failed within this (SIGTERM first).
+    stopTimeout = 30
     logConfiguration = {
       logDriver = "awslogs"
       options = {

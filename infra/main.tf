@@ -2,25 +2,36 @@ locals {
   bucket  = "${var.name}-objects-${data.aws_caller_identity.current.account_id}"
   # Keys automatic uploads read Drive and Dropbox links with, when the
   # deployment has its own (organisations may set theirs in their settings).
-  fetch_secrets = [
+  # Optional secrets, set when their ARN is given: the keys automatic
+  # uploads read Drive and Dropbox links with (organisations may set their
+  # own), and a MongoDB URI for snapshots.
+  optional_secrets = [
     for name, arn in {
       OAS_GOOGLE_API_KEY     = var.google_api_key_secret_arn
       OAS_DROPBOX_APP_SECRET = var.dropbox_app_secret_arn
+      OAS_SNAPSHOTS_URL      = var.snapshots_url_secret_arn
     } : { name = name, valueFrom = arn } if arn != ""
   ]
   secrets = concat(
     [var.database_url_secret_arn, var.jwt_secret_arn, var.webhook_secret_arn],
-    [for s in local.fetch_secrets : s.valueFrom],
+    [for s in local.optional_secrets : s.valueFrom],
   )
-  shared_secrets = concat([
+  # What a module run shares with the gateway: the same settings the local
+  # and docker launchers hand it (crates/platform's module environment;
+  # services/oas/tests/it/deployment.rs checks that they agree). Modules
+  # never get the JWT key.
+  module_secrets = concat([
     { name = "OAS_DATABASE_URL", valueFrom = var.database_url_secret_arn },
-    { name = "OAS_JWT_SECRET", valueFrom = var.jwt_secret_arn },
     { name = "OAS_WEBHOOK_SECRET", valueFrom = var.webhook_secret_arn },
-  ], local.fetch_secrets)
+  ], local.optional_secrets)
+  gateway_secrets = concat(local.module_secrets, [
+    { name = "OAS_JWT_SECRET", valueFrom = var.jwt_secret_arn },
+  ])
   shared_environment = [
     { name = "OAS_STORAGE_URL", value = "s3://${local.bucket}/oas" },
     { name = "OAS_EVENTS_QUEUE_URL", value = aws_sqs_queue.events.url },
     { name = "OAS_LOG_FORMAT", value = "json" },
+    { name = "OAS_MAX_UPLOAD_BYTES", value = tostring(var.max_upload_bytes) },
     { name = "AWS_REGION", value = var.region },
     { name = "OAS_DROPBOX_APP_KEY", value = var.dropbox_app_key },
   ]

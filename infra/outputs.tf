@@ -13,3 +13,8 @@ output "events_queue_url" {
 output "events_dead_letter_queue_url" {
   value = aws_sqs_queue.events_dead.url
 }
+
+output "tasks_security_group" {
+  description = "Security group of the gateway and module tasks (for one-off tasks: oas migrate)."
+  value       = aws_security_group.tasks.id
+}

@@ -89,3 +89,15 @@ variable "dropbox_app_secret_arn" {
   default     = ""
   description = "Secrets Manager secret holding OAS_DROPBOX_APP_SECRET; empty: none."
 }
+
+variable "snapshots_url_secret_arn" {
+  description = "Secrets Manager ARN of a MongoDB URI for per-file snapshots (OAS_SNAPSHOTS_URL); empty keeps them in PostgreSQL."
+  type        = string
+  default     = ""
+}
+
+variable "max_upload_bytes" {
+  description = "Largest report accepted, in bytes (OAS_MAX_UPLOAD_BYTES); the gateway and the modules must agree."
+  type        = number
+  default     = 4294967296
+}

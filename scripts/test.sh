@@ -27,7 +27,9 @@ fi
 
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
-trap stop_services EXIT
+# shellcheck source=scripts/images.sh
+source scripts/images.sh
+trap 'stop_services; stop_engine' EXIT
 start_smtp
 start_s3
 start_moto
@@ -42,6 +44,14 @@ export OAS_TEST_STAND_INS=required
 # built, and `cargo test` builds only those of packages with tests of
 # their own.
 cargo build --workspace --bins
+
+# Module runs as containers: the launcher suite runs against the Docker
+# Engine too, with the ping module's image made from the binary just built.
+ensure_engine
+base_image
+build_images debug test ping
+export OAS_TEST_DOCKER_TAG=test
+
 cargo test --workspace --all-targets "$@"
 
 # The API contract from outside: schemathesis against a live gateway.

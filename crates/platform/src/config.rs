@@ -75,6 +75,10 @@ pub const MODULE_TIMEOUT: &str = "OAS_MODULE_TIMEOUT";
 pub const JOB: &str = "OAS_JOB";
 pub const LAUNCHER: &str = "OAS_LAUNCHER";
 pub const EVENTS_QUEUE_URL: &str = "OAS_EVENTS_QUEUE_URL";
+pub const DOCKER_IMAGE_PREFIX: &str = "OAS_DOCKER_IMAGE_PREFIX";
+pub const DOCKER_IMAGE_TAG: &str = "OAS_DOCKER_IMAGE_TAG";
+pub const DOCKER_NETWORK: &str = "OAS_DOCKER_NETWORK";
+pub const DOCKER_MEMORY: &str = "OAS_DOCKER_MEMORY";
 pub const ECS_CLUSTER: &str = "OAS_ECS_CLUSTER";
 pub const ECS_TASK_DEFINITION_PREFIX: &str = "OAS_ECS_TASK_DEFINITION_PREFIX";
 pub const ECS_SUBNETS: &str = "OAS_ECS_SUBNETS";
@@ -219,12 +223,32 @@ pub const VARIABLES: &[Variable] = &[
     var(
         LAUNCHER,
         "local",
-        "How module runs start: `local` (child processes) or `ecs` (one Fargate task per run).",
+        "How module runs start: `local` (child processes), `docker` (one container per run on the Docker Engine at `DOCKER_HOST`, else the local socket) or `ecs` (one Fargate task per run).",
     ),
     var(
         EVENTS_QUEUE_URL,
         "",
         "SQS queue URL for module completion events (besides the webhook); the gateway consumes it. `AWS_ENDPOINT_URL_SQS` points at an SQS-compatible server.",
+    ),
+    var(
+        DOCKER_IMAGE_PREFIX,
+        "oas-",
+        "With `OAS_LAUNCHER=docker`, a module's image is this prefix, the module's name and `OAS_DOCKER_IMAGE_TAG` (`oas-importer:latest`).",
+    ),
+    var(
+        DOCKER_IMAGE_TAG,
+        "latest",
+        "Tag of the module images (with `OAS_LAUNCHER=docker`).",
+    ),
+    var(
+        DOCKER_NETWORK,
+        "",
+        "Network the module containers join (with `OAS_LAUNCHER=docker`): a compose stack's, or `host`; the engine's default bridge when unset. Runs reach the database, storage and the gateway's webhook from there, as ECS tasks do from their subnets.",
+    ),
+    var(
+        DOCKER_MEMORY,
+        "",
+        "Memory limit of each module container in MiB (with `OAS_LAUNCHER=docker`); a run that passes it ends failed with `out_of_memory`. No limit when unset.",
     ),
     var(
         ECS_CLUSTER,
@@ -377,6 +401,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LauncherKind {
     Local,
+    Docker(crate::launcher::DockerSettings),
     Ecs(crate::launcher::EcsSettings),
 }
 
@@ -596,9 +621,29 @@ impl Settings {
                 .collect::<Vec<_>>()
         };
         let launcher_name = r.parse(LAUNCHER, "local", |v| match v {
-            "local" | "ecs" => Ok(v.to_owned()),
-            _ => Err("expected local or ecs".into()),
+            "local" | "docker" | "ecs" => Ok(v.to_owned()),
+            _ => Err("expected local, docker or ecs".into()),
         });
+        let docker = (
+            r.parse(DOCKER_IMAGE_PREFIX, "oas-", |v| Ok(v.to_owned())),
+            r.parse(DOCKER_IMAGE_TAG, "latest", |v| {
+                if v.is_empty() {
+                    Err("expected a tag, such as latest".into())
+                } else {
+                    Ok(v.to_owned())
+                }
+            }),
+            r.parse(DOCKER_NETWORK, "", |v| {
+                Ok((!v.is_empty()).then(|| v.to_owned()))
+            }),
+            r.parse(DOCKER_MEMORY, "", |v| {
+                if v.is_empty() {
+                    Ok(None)
+                } else {
+                    whole_in(v, 6, 1 << 20).map(Some)
+                }
+            }),
+        );
         let cluster = r.parse(ECS_CLUSTER, "", |v| Ok(v.to_owned()));
         let prefix = r.parse(ECS_TASK_DEFINITION_PREFIX, "oas-", |v| Ok(v.to_owned()));
         let subnets = r.parse(ECS_SUBNETS, "", |v| Ok(list(v)));
@@ -639,6 +684,17 @@ impl Settings {
                 }))
             }
             (Some("local"), ..) => Some(LauncherKind::Local),
+            (Some("docker"), ..) => match docker {
+                (Some(image_prefix), Some(image_tag), Some(network), Some(memory_mib)) => {
+                    Some(LauncherKind::Docker(crate::launcher::DockerSettings {
+                        image_prefix,
+                        image_tag,
+                        network,
+                        memory_mib,
+                    }))
+                }
+                _ => None,
+            },
             _ => None,
         };
         let events_queue_url = r.parse(EVENTS_QUEUE_URL, "", |v| {
@@ -954,6 +1010,40 @@ mod tests {
         );
         assert!(load(&[(LAUNCHER, "kubernetes")]).is_err());
         assert!(load(&[(EVENTS_QUEUE_URL, "not a url")]).is_err());
+    }
+
+    #[test]
+    fn the_docker_launcher_names_images_like_the_task_definitions() {
+        let s = load(&[(LAUNCHER, "docker")]).unwrap();
+        let LauncherKind::Docker(docker) = s.launcher else {
+            panic!("docker")
+        };
+        assert_eq!(
+            (
+                docker.image_prefix.as_str(),
+                docker.image_tag.as_str(),
+                docker.network,
+                docker.memory_mib
+            ),
+            ("oas-", "latest", None, None)
+        );
+        let s = load(&[
+            (LAUNCHER, "docker"),
+            (DOCKER_NETWORK, "oas_default"),
+            (DOCKER_MEMORY, "512"),
+        ])
+        .unwrap();
+        let LauncherKind::Docker(docker) = s.launcher else {
+            panic!("docker")
+        };
+        assert_eq!(
+            (docker.network.as_deref(), docker.memory_mib),
+            (Some("oas_default"), Some(512))
+        );
+        for bad in [(DOCKER_MEMORY, "lots"), (DOCKER_MEMORY, "1"), (DOCKER_IMAGE_TAG, "")] {
+            let err = load(&[(LAUNCHER, "docker"), bad]).unwrap_err();
+            assert_eq!(err.0[0].variable, bad.0, "{bad:?}");
+        }
     }
 
     #[test]

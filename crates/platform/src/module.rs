@@ -6,6 +6,8 @@
 //! reports nothing), sets up logging with the job id on every line, runs the
 //! module's work, reports the outcome to the job's callback (a signed
 //! webhook, retried with backoff), and exits 0 on success, 1 on failure.
+//! Asked to stop (SIGTERM or SIGINT), it reports the run failed, saying so,
+//! and exits 1.
 
 use std::future::Future;
 use std::io::Read;
@@ -56,6 +58,33 @@ pub const EXIT_INVALID_JOB: u8 = 2;
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const DELIVERY_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// How long a run stopped by SIGTERM tries to report.
+const STOPPED_REPORT_WINDOW: Duration = Duration::from_secs(20);
+
+/// Resolves when the process is asked to stop (SIGTERM: `docker stop`, an
+/// ECS task stopped or scaled in; SIGINT: Ctrl-C by hand). A process that
+/// is PID 1 in its container has no default action for them: without this
+/// it would be killed only after the grace period, silently.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await;
+}
 
 fn help(info: &ModuleInfo) -> String {
     format!(
@@ -81,10 +110,12 @@ fn help(info: &ModuleInfo) -> String {
     )
 }
 
-/// The job's JSON text from the arguments or the environment.
-fn read_job_text(args: &[String]) -> Result<String, String> {
+/// The job's JSON text from the arguments or the environment, and where it
+/// came from (`OAS_JOB`, `stdin` or `file`).
+fn read_job_text(args: &[String]) -> Result<(String, &'static str), String> {
     match args {
         [] => std::env::var("OAS_JOB")
+            .map(|text| (text, "OAS_JOB"))
             .map_err(|_| "no job: give --input FILE, --input - or OAS_JOB".to_owned()),
         [flag, source] if flag == "--input" => {
             if source == "-" {
@@ -92,9 +123,10 @@ fn read_job_text(args: &[String]) -> Result<String, String> {
                 std::io::stdin()
                     .read_to_string(&mut text)
                     .map_err(|e| format!("cannot read the job from stdin: {e}"))?;
-                Ok(text)
+                Ok((text, "stdin"))
             } else {
                 std::fs::read_to_string(source)
+                    .map(|text| (text, "file"))
                     .map_err(|e| format!("cannot read the job from {source}: {e}"))
             }
         }
@@ -151,8 +183,10 @@ where
         None => None,
     };
     let binary = info.module.binary();
-    let job = match read_job_text(&args).and_then(|text| parse_job(info, &text)) {
-        Ok(job) => job,
+    let read = read_job_text(&args)
+        .and_then(|(text, from)| parse_job(info, &text).map(|job| (job, from)));
+    let (job, job_from) = match read {
+        Ok(read) => read,
         Err(e) => {
             eprintln!("{binary}: invalid job: {e}");
             return ExitCode::from(EXIT_INVALID_JOB);
@@ -189,8 +223,17 @@ where
     let span = tracing::info_span!("job", job_id = %job.job_id, module = %job.module, action = %job.action);
     runtime.block_on(
         async move {
-            tracing::info!("started");
-            let outcome = work(job.clone(), settings.clone()).await;
+            tracing::info!(job_from, "started");
+            let (outcome, stopped) = tokio::select! {
+                outcome = work(job.clone(), settings.clone()) => (outcome, false),
+                () = terminated() => {
+                    tracing::warn!("stopped by SIGTERM before finishing");
+                    (Err(Failure::new(
+                        FailureCode::Internal,
+                        "The run was stopped by its host (SIGTERM) before it finished; run it again.",
+                    )), true)
+                }
+            };
             let (event, succeeded) = match outcome {
                 Ok(output) => (JobEvent::succeeded(&job, output), true),
                 Err(failure) => {
@@ -201,7 +244,15 @@ where
                     )
                 }
             };
-            let mut reported = report(&job, &event, &settings).await;
+            let mut reported = if stopped {
+                // A stopped task has seconds left (30 on ECS by default):
+                // one short try, then the gateway's sweep ends the job.
+                tokio::time::timeout(STOPPED_REPORT_WINDOW, report(&job, &event, &settings))
+                    .await
+                    .unwrap_or(false)
+            } else {
+                report(&job, &event, &settings).await
+            };
             if let Some(path) = &output {
                 let written = serde_json::to_vec_pretty(&event)
                     .map_err(std::io::Error::other)

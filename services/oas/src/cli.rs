@@ -52,6 +52,11 @@ pub enum Command {
             refused with a message and exit status 1."
     )]
     CreateSuperuser(CreateSuperuserArgs),
+    /// Ask the server on OAS_BIND whether it is up (a container's health check).
+    #[command(long_about = "Ask the server listening on OAS_BIND for /healthz and exit 0 when \
+        it answers ok, 1 otherwise (a wildcard bind is asked on 127.0.0.1). The gateway image's \
+        HEALTHCHECK runs it.")]
+    Health,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +93,7 @@ pub fn run() -> ExitCode {
             Command::Serve => serve(settings).await,
             Command::Migrate => migrate(settings).await,
             Command::CreateSuperuser(args) => create_superuser(settings, args).await,
+            Command::Health => health(settings).await,
         }
     });
     match result {
@@ -122,6 +128,25 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(address = %server.address(), "listening");
     server.run().await.context("the HTTP server failed")?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn health(settings: Settings) -> anyhow::Result<()> {
+    let mut address = settings.bind;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{address}/healthz");
+    let answer = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("no answer from {url}"))?;
+    let status = answer.status();
+    anyhow::ensure!(status.is_success(), "{url} answered {status}");
+    println!("ok");
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use anyhow::Context;
 use oas_db::{Database, PoolSettings};
 use oas_platform::config::LauncherKind;
 use oas_platform::config::Settings;
-use oas_platform::launcher::{AnyLauncher, EcsLauncher, LocalLauncher};
+use oas_platform::launcher::{AnyLauncher, DockerLauncher, EcsLauncher, LocalLauncher};
 use oas_platform::secrets::Secrets;
 use oas_platform::snapshots::AnySnapshots;
 use oas_platform::storage::signing::UrlSigner;
@@ -90,7 +90,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let secrets = Secrets::resolve(&settings)?;
     let db = database(&settings).await?;
     let storage = storage(&settings, &secrets).await?;
-    let launcher = launcher(&settings, &secrets).await;
+    let launcher = launcher(&settings, &secrets).await?;
     let snapshots = snapshots(&settings, &db).await?;
     state(settings, db, secrets, storage, launcher, snapshots)
 }
@@ -132,25 +132,62 @@ pub async fn storage(settings: &Settings, secrets: &Secrets) -> anyhow::Result<A
     })
 }
 
-/// The configured launcher.
-pub async fn launcher(settings: &Settings, secrets: &Secrets) -> AnyLauncher {
-    match &settings.launcher {
+/// The configured launcher. A launcher for containers checks that its
+/// engine answers: the gateway does not start without one.
+pub async fn launcher(settings: &Settings, secrets: &Secrets) -> anyhow::Result<AnyLauncher> {
+    Ok(match &settings.launcher {
         LauncherKind::Local => AnyLauncher::Local(local_launcher(settings, secrets)),
+        LauncherKind::Docker(docker) => {
+            if matches!(settings.storage_url, StorageUrl::Local(_))
+                || settings.database_url.backend() == oas_db::Backend::Sqlite
+            {
+                tracing::warn!(
+                    "module containers cannot see this machine's files: with OAS_LAUNCHER=docker, \
+                     use PostgreSQL (OAS_DATABASE_URL) and S3 (OAS_STORAGE_URL)"
+                );
+            }
+            let mut env = module_env(settings, secrets);
+            env.extend(
+                FORWARDED_TO_CONTAINERS
+                    .iter()
+                    .filter_map(|name| Some(((*name).to_owned(), std::env::var(name).ok()?))),
+            );
+            AnyLauncher::Docker(
+                DockerLauncher::connect(
+                    docker.clone(),
+                    jobs_log_dir(settings),
+                    settings.module_timeout,
+                    env,
+                )
+                .await?,
+            )
+        }
         LauncherKind::Ecs(ecs) => {
             AnyLauncher::Ecs(EcsLauncher::from_environment(ecs.clone()).await)
         }
-    }
+    })
 }
 
-/// Local module runs get the settings they share with the gateway
-/// explicitly, so a run sees the same database, storage and keys whatever
+/// What a module container takes from the gateway's own environment, as an
+/// ECS task definition sets it: the AWS settings (region, keys, endpoints)
+/// and the log filter.
+pub const FORWARDED_TO_CONTAINERS: &[&str] = &[
+    "OAS_LOG",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_SQS",
+];
+
+/// The settings a module run shares with the gateway, given explicitly so
+/// a run sees the same database, storage, snapshot store and keys whatever
 /// environment started the gateway. (ECS task definitions set them.)
-pub fn local_launcher(settings: &Settings, secrets: &Secrets) -> LocalLauncher {
-    let env = vec![
-        (
-            "OAS_DATA_DIR".to_owned(),
-            settings.data_dir.display().to_string(),
-        ),
+pub fn module_env(settings: &Settings, secrets: &Secrets) -> Vec<(String, String)> {
+    let mut env = vec![
         (
             "OAS_DATABASE_URL".to_owned(),
             settings.database_url.expose(),
@@ -169,7 +206,6 @@ pub fn local_launcher(settings: &Settings, secrets: &Secrets) -> LocalLauncher {
             settings.max_upload_bytes.to_string(),
         ),
     ];
-    let mut env = env;
     // What automatic uploads may reach, and with which keys.
     env.extend(settings.fetch.env());
     if let Some(url) = &settings.snapshots_url {
@@ -179,13 +215,28 @@ pub fn local_launcher(settings: &Settings, secrets: &Secrets) -> LocalLauncher {
             url.expose_secret().to_owned(),
         ));
     }
+    env
+}
+
+/// Where module runs' output is kept.
+fn jobs_log_dir(settings: &Settings) -> std::path::PathBuf {
+    settings.data_dir.join("logs").join("jobs")
+}
+
+/// Local module runs: the shared settings and this machine's data folder.
+pub fn local_launcher(settings: &Settings, secrets: &Secrets) -> LocalLauncher {
+    let mut env = vec![(
+        "OAS_DATA_DIR".to_owned(),
+        settings.data_dir.display().to_string(),
+    )];
+    env.extend(module_env(settings, secrets));
     let dir = settings
         .modules_dir
         .clone()
         .unwrap_or_else(LocalLauncher::default_dir);
     LocalLauncher::new(
         dir,
-        settings.data_dir.join("logs").join("jobs"),
+        jobs_log_dir(settings),
         settings.module_timeout,
         env,
     )

@@ -13,13 +13,16 @@ use serde_json::Value;
 
 /// The longest `hold_ms` honoured: a day.
 const MAX_HOLD_MS: u64 = 86_400_000;
+/// The most memory `allocate_mib` takes.
+const MAX_ALLOCATE_MIB: u32 = 512;
 
 pub const INFO: ModuleInfo = ModuleInfo {
     module: Module::Ping,
     about: "checks the module plumbing of a deployment end to end",
     actions: &[ping::ACTION],
     params: "{\"hold_ms\": N} waits N milliseconds before reporting (to check timeouts); \
-             {\"fail\": \"message\"} reports a failure with that message",
+             {\"fail\": \"message\"} reports a failure with that message; \
+             {\"allocate_mib\": N} takes and touches N MiB first (at most 512, to check memory limits)",
 };
 
 pub async fn run(job: Job, _settings: Settings) -> Result<Value, Failure> {
@@ -28,6 +31,10 @@ pub async fn run(job: Job, _settings: Settings) -> Result<Value, Failure> {
         params => serde_json::from_value(params)
             .map_err(|e| Failure::new(FailureCode::InvalidParams, e.to_string()))?,
     };
+    let taken = params.allocate_mib.map(|mib| {
+        // Every page written, so the memory is really taken.
+        vec![1_u8; mib.min(MAX_ALLOCATE_MIB) as usize * 1024 * 1024]
+    });
     if let Some(hold) = params.hold_ms {
         tokio::time::sleep(Duration::from_millis(hold.min(MAX_HOLD_MS))).await;
     }
@@ -35,6 +42,7 @@ pub async fn run(job: Job, _settings: Settings) -> Result<Value, Failure> {
         // The failure asked for: the operator's own words.
         return Err(Failure::new(FailureCode::Rejected, message));
     }
+    drop(std::hint::black_box(taken));
     let output = Output {
         pong: true,
         version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -747,6 +747,10 @@ pub mod ping {
         /// Report a failure with this message.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail: Option<String>,
+        /// MiB of memory to take and touch before reporting (to check a
+        /// deployment's memory limit).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allocate_mib: Option<u32>,
     }
 
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -152,6 +152,8 @@ pub enum FailureCode {
     TimedOut,
     /// The process ended without reporting its outcome.
     ExitedWithoutReport,
+    /// The run passed its memory limit and was killed.
+    OutOfMemory,
     /// Waiting for the run failed, or it ended while nobody watched it.
     Lost,
     /// The run reported success with an output its module's contract
@@ -173,6 +175,7 @@ impl FailureCode {
             FailureCode::LaunchFailed => "launch_failed",
             FailureCode::TimedOut => "timed_out",
             FailureCode::ExitedWithoutReport => "exited_without_report",
+            FailureCode::OutOfMemory => "out_of_memory",
             FailureCode::Lost => "lost",
             FailureCode::InvalidOutput => "invalid_output",
             FailureCode::Other => "other",
@@ -319,6 +322,7 @@ mod tests {
             FailureCode::LaunchFailed,
             FailureCode::TimedOut,
             FailureCode::ExitedWithoutReport,
+            FailureCode::OutOfMemory,
             FailureCode::Lost,
             FailureCode::InvalidOutput,
         ] {

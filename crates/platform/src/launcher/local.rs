@@ -29,6 +29,8 @@ pub enum RunEnd {
     Exited(Option<i32>),
     /// It ran past the timeout and was killed.
     TimedOut,
+    /// It was killed for passing its memory limit (in MiB, when known).
+    OutOfMemory(Option<u64>),
     /// Waiting for it failed.
     Lost(String),
 }

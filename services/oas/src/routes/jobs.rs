@@ -31,7 +31,7 @@ pub struct JobOut {
     /// `queued`, `running`, `succeeded`, `failed` or `timed_out`.
     #[schema(example = "succeeded")]
     pub status: String,
-    /// ECS task ARN, or `local:<pid>`.
+    /// ECS task ARN, `docker:<container>` or `local:<pid>`.
     pub task: Option<String>,
     pub exit_code: Option<i32>,
     /// Why the run failed, once failed.
@@ -54,8 +54,8 @@ pub struct JobOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobError {
     /// Machine-readable: `rejected`, `invalid_params`, `internal`,
-    /// `launch_failed`, `timed_out`, `exited_without_report`, `lost`,
-    /// `invalid_output`.
+    /// `launch_failed`, `timed_out`, `exited_without_report`,
+    /// `out_of_memory`, `lost`, `invalid_output`.
     #[schema(example = "rejected")]
     pub code: String,
     /// For a person.
@@ -122,6 +122,11 @@ pub struct PingRequest {
     #[validate(length(max = 500))]
     #[schema(max_length = 500)]
     pub fail: Option<String>,
+    /// MiB of memory the run takes before reporting (to check the memory
+    /// limit of module runs).
+    #[validate(range(max = 512))]
+    #[schema(minimum = 0, maximum = 512)]
+    pub allocate_mib: Option<u32>,
 }
 
 /// Launch the ping module, which only reports back: a check that module
@@ -147,6 +152,7 @@ pub async fn ping(
         organisation,
         hold_ms,
         fail,
+        allocate_mib,
     }) = body;
     let organisation = organisation
         .or(auth.user.active_organisation_id)
@@ -155,7 +161,11 @@ pub async fn ping(
         .await?
         .organisation;
     let params =
-        serde_json::to_value(contract::Params { hold_ms, fail }).map_err(ApiError::internal)?;
+        serde_json::to_value(contract::Params {
+        hold_ms,
+        fail,
+        allocate_mib,
+    }).map_err(ApiError::internal)?;
     let job = runs::launch(
         &state,
         Launch {

@@ -1,5 +1,6 @@
-//! The watcher of a local run (a child process of this gateway): it keeps
-//! the exit status, and ends a run that exited without reporting.
+//! The watcher of a run this gateway can see end (a child process or a
+//! container): it keeps the exit status, and ends a run that exited without
+//! reporting.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -13,7 +14,7 @@ use super::{failed, record_end};
 use crate::background::BackgroundResult;
 use crate::state::AppState;
 
-/// The jobs whose local process this gateway process watches.
+/// The jobs whose process or container this gateway process watches.
 #[derive(Debug, Clone, Default)]
 pub struct Watched(Arc<Mutex<HashSet<String>>>);
 
@@ -53,7 +54,7 @@ pub(super) fn watch(state: &AppState, id: &str, end: JoinHandle<RunEnd>) {
     });
 }
 
-/// A local run's process ended: keep its exit status; if it ended without
+/// A watched run ended: keep its exit status; if it ended without
 /// reporting, the run fails (or times out) with the reason.
 async fn ended(state: &AppState, id: &str, end: RunEnd) -> BackgroundResult<()> {
     let (job_id, exit_code) = (
@@ -82,6 +83,13 @@ async fn ended(state: &AppState, id: &str, end: RunEnd) -> BackgroundResult<()> 
             &format!(
                 "The module exited ({}) without reporting its outcome; see its log.",
                 code.map_or("killed by a signal".to_owned(), |c| format!("status {c}"))
+            ),
+        ),
+        RunEnd::OutOfMemory(limit) => failed(
+            FailureCode::OutOfMemory,
+            &format!(
+                "The module ran out of memory{} and was stopped; give its runs more memory.",
+                limit.map_or(String::new(), |mib| format!(" (its limit is {mib} MiB)"))
             ),
         ),
         RunEnd::Lost(e) => failed(FailureCode::Lost, &format!("The module run was lost: {e}")),

@@ -162,10 +162,12 @@ pub async fn launch(state: &AppState, request: Launch) -> BackgroundResult<JobRe
         }
         Err(e) => {
             let message = match &e {
-                LaunchError::MissingBinary(_) => {
+                LaunchError::MissingBinary(_) | LaunchError::MissingImage(_) => {
                     format!("The {} module is not installed: {e}", job.module)
                 }
-                LaunchError::Start(_) => format!("The {} module could not start: {e}", job.module),
+                LaunchError::Engine(_) | LaunchError::Start(_) => {
+                    format!("The {} module could not start: {e}", job.module)
+                }
             };
             tracing::error!(job.id = %record.id, job.module = %job.module, error = %e, "module run not started");
             record_end(

@@ -109,6 +109,9 @@ pub fn cause(module: Module, job: &JobRecord) -> String {
             format!("The {module} module did not finish in time.")
         }
         (Some(FailureCode::LaunchFailed), _) => format!("The {module} module could not start."),
+        (Some(FailureCode::OutOfMemory), _) => {
+            format!("The {module} module ran out of memory on this file.")
+        }
         (Some(_), _) => format!(
             "The {module} module failed ({}).",
             job.error_code.as_deref().unwrap_or_default()

@@ -1,5 +1,6 @@
-//! Module runs: launched locally, heard back through the signed webhook,
-//! timed out when silent, and visible only to their organisation.
+//! Module runs: launched as local processes and as containers, heard back
+//! through the signed webhook, timed out when silent, stopped when asked,
+//! and visible only to their organisation.
 
 use std::time::{Duration, Instant};
 
@@ -43,94 +44,232 @@ async fn ping(app: &TestApp, key: &str, body: Value) -> Value {
     response.json().await.unwrap()
 }
 
-#[actix_web::test]
-async fn a_local_run_reports_back_through_the_signed_webhook() {
-    let app = TestApp::spawn().await;
-    let (_, key) = app.user_with_key("olga").await;
-    let org = app.organisation(&key).await;
-    let launched = ping(&app, &key, json!({"organisation": org})).await;
-    assert_eq!(launched["module"], "ping");
-    assert!(
-        launched["task"].as_str().unwrap().starts_with("local:"),
-        "{launched}"
-    );
-    let id = launched["id"].as_str().unwrap().to_owned();
+/// Where the suite's runs start: as local processes always, and as
+/// containers when the test script built the ping module's image
+/// (`OAS_TEST_DOCKER_TAG`). Containers join the host's network, so they
+/// reach the test gateway's webhook on 127.0.0.1 as a task reaches the
+/// gateway from its subnet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Launcher {
+    Local,
+    Docker,
+}
 
-    let done = wait_for(&app, &key, &id, |job| {
-        job["status"] != "running" && job["exit_code"].is_i64()
-    })
-    .await;
-    assert_eq!(done["status"], "succeeded", "{done}");
-    assert_eq!(done["output"]["pong"], true);
-    assert_eq!(done["exit_code"], 0);
-    assert_eq!(done["error"], Value::Null);
-    let log = app
-        .state
-        .settings
-        .data_dir
-        .join("logs/jobs")
-        .join(format!("{id}.log"));
-    assert!(
-        std::fs::read_to_string(log).unwrap().contains(&id),
-        "the run's log is kept, with its job id"
-    );
+fn launchers() -> Vec<Launcher> {
+    let mut all = vec![Launcher::Local];
+    if crate::support::stand_in("OAS_TEST_DOCKER_TAG").is_some() {
+        all.push(Launcher::Docker);
+    }
+    all
+}
+
+impl Launcher {
+    fn app(self) -> crate::support::TestAppBuilder {
+        match self {
+            Launcher::Local => TestApp::builder(),
+            Launcher::Docker => TestApp::builder()
+                .var("OAS_LAUNCHER", "docker")
+                .var(
+                    "OAS_DOCKER_IMAGE_TAG",
+                    &std::env::var("OAS_TEST_DOCKER_TAG").unwrap(),
+                )
+                .var("OAS_DOCKER_NETWORK", "host"),
+        }
+    }
+
+    fn task_prefix(self) -> &'static str {
+        match self {
+            Launcher::Local => "local:",
+            Launcher::Docker => "docker:",
+        }
+    }
+
+    /// Asks the run of job `id` to stop, as ECS or `docker stop` does.
+    async fn stop(self, job: &Value) {
+        let status = match self {
+            Launcher::Local => {
+                let pid = job["task"].as_str().unwrap().trim_start_matches("local:");
+                tokio::process::Command::new("kill")
+                    .args(["-TERM", pid])
+                    .status()
+                    .await
+            }
+            Launcher::Docker => {
+                let name = format!("oas-ping-{}", job["id"].as_str().unwrap());
+                tokio::process::Command::new("docker")
+                    .args(["stop", "--time", "30", &name])
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .await
+            }
+        };
+        assert!(status.unwrap().success(), "{self:?}: the run was not stopped");
+    }
+}
+
+#[actix_web::test]
+async fn a_run_reports_back_through_the_signed_webhook() {
+    for launcher in launchers() {
+        let app = launcher.app().start().await;
+        let (_, key) = app.user_with_key("olga").await;
+        let org = app.organisation(&key).await;
+        let launched = ping(&app, &key, json!({"organisation": org})).await;
+        assert_eq!(launched["module"], "ping");
+        assert!(
+            launched["task"]
+                .as_str()
+                .unwrap()
+                .starts_with(launcher.task_prefix()),
+            "{launcher:?}: {launched}"
+        );
+        let id = launched["id"].as_str().unwrap().to_owned();
+
+        let done = wait_for(&app, &key, &id, |job| {
+            job["status"] != "running" && job["exit_code"].is_i64()
+        })
+        .await;
+        assert_eq!(done["status"], "succeeded", "{launcher:?}: {done}");
+        assert_eq!(done["output"]["pong"], true);
+        assert_eq!(done["exit_code"], 0);
+        assert_eq!(done["error"], Value::Null);
+        let log = app
+            .state
+            .settings
+            .data_dir
+            .join("logs/jobs")
+            .join(format!("{id}.log"));
+        assert!(
+            std::fs::read_to_string(log).unwrap().contains(&id),
+            "{launcher:?}: the run's log is kept, with its job id"
+        );
+    }
 }
 
 #[actix_web::test]
 async fn a_failing_run_and_a_missing_module_end_failed_with_their_reason() {
-    let app = TestApp::spawn().await;
-    let (_, key) = app.user_with_key("olga").await;
-    app.organisation(&key).await;
-    let launched = ping(&app, &key, json!({"fail": "disk full"})).await;
-    let done = wait_for(&app, &key, launched["id"].as_str().unwrap(), |job| {
-        job["status"] != "running"
-    })
-    .await;
-    assert_eq!(done["status"], "failed");
-    assert_eq!(
-        done["error"],
-        json!({"code": "rejected", "message": "disk full"})
-    );
-
-    let lost = TestApp::builder()
-        .var("OAS_MODULES_DIR", "/nonexistent/modules")
-        .start()
+    for launcher in launchers() {
+        let app = launcher.app().start().await;
+        let (_, key) = app.user_with_key("olga").await;
+        app.organisation(&key).await;
+        let launched = ping(&app, &key, json!({"fail": "disk full"})).await;
+        let done = wait_for(&app, &key, launched["id"].as_str().unwrap(), |job| {
+            job["status"] != "running" && job["exit_code"].is_i64()
+        })
         .await;
-    let (_, key) = lost.user_with_key("olga").await;
-    lost.organisation(&key).await;
-    let launched = ping(&lost, &key, json!({})).await;
-    assert_eq!(launched["status"], "failed");
-    assert_eq!(launched["error"]["code"], "launch_failed");
-    assert!(
-        launched["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("oas-ping"),
-        "{launched}"
-    );
+        assert_eq!(done["status"], "failed", "{launcher:?}");
+        assert_eq!(
+            done["error"],
+            json!({"code": "rejected", "message": "disk full"})
+        );
+        assert_eq!(done["exit_code"], 1, "{launcher:?}: {done}");
+
+        let (missing, named) = match launcher {
+            Launcher::Local => ("OAS_MODULES_DIR", "oas-ping"),
+            Launcher::Docker => ("OAS_DOCKER_IMAGE_TAG", "oas-ping:not-built"),
+        };
+        let lost = launcher
+            .app()
+            .var(missing, if launcher == Launcher::Local { "/nonexistent/modules" } else { "not-built" })
+            .start()
+            .await;
+        let (_, key) = lost.user_with_key("olga").await;
+        lost.organisation(&key).await;
+        let launched = ping(&lost, &key, json!({})).await;
+        assert_eq!(launched["status"], "failed");
+        assert_eq!(launched["error"]["code"], "launch_failed");
+        assert!(
+            launched["error"]["message"].as_str().unwrap().contains(named),
+            "{launcher:?}: {launched}"
+        );
+    }
 }
 
 #[actix_web::test]
 async fn a_run_past_its_timeout_is_stopped_and_ends_timed_out() {
-    let app = TestApp::builder()
-        .var("OAS_MODULE_TIMEOUT", "1")
+    for launcher in launchers() {
+        let app = launcher.app().var("OAS_MODULE_TIMEOUT", "1").start().await;
+        let (_, key) = app.user_with_key("olga").await;
+        app.organisation(&key).await;
+        let started = Instant::now();
+        let launched = ping(&app, &key, json!({"hold_ms": 600_000})).await;
+        let done = wait_for(&app, &key, launched["id"].as_str().unwrap(), |job| {
+            job["status"] != "running"
+        })
+        .await;
+        assert_eq!(done["status"], "timed_out", "{launcher:?}: {done}");
+        assert_eq!(done["error"]["code"], "timed_out");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{launcher:?}: nothing hangs: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_run_asked_to_stop_reports_that_it_was_stopped() {
+    for launcher in launchers() {
+        let app = launcher.app().start().await;
+        let (_, key) = app.user_with_key("olga").await;
+        app.organisation(&key).await;
+        let launched = ping(&app, &key, json!({"hold_ms": 600_000})).await;
+        let id = launched["id"].as_str().unwrap().to_owned();
+        // Stopped once it runs: its log says it started.
+        let log = app.state.settings.data_dir.join(format!("logs/jobs/{id}.log"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !std::fs::read_to_string(&log).is_ok_and(|l| l.contains("started")) {
+            assert!(Instant::now() < deadline, "{launcher:?}: the run never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let stopped = Instant::now();
+        launcher.stop(&launched).await;
+        let done = wait_for(&app, &key, &id, |job| {
+            job["status"] != "running" && job["exit_code"].is_i64()
+        })
+        .await;
+        assert_eq!(done["status"], "failed", "{launcher:?}: {done}");
+        assert!(
+            done["error"]["message"].as_str().unwrap().contains("SIGTERM"),
+            "{launcher:?}: {done}"
+        );
+        assert_eq!(done["exit_code"], 1, "{launcher:?}: it exited by itself");
+        assert!(
+            stopped.elapsed() < Duration::from_secs(25),
+            "{launcher:?}: it stopped at once, not at the grace period's end"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_container_past_its_memory_limit_ends_failed_saying_so() {
+    if !launchers().contains(&Launcher::Docker) {
+        return;
+    }
+    let app = Launcher::Docker
+        .app()
+        .var("OAS_DOCKER_MEMORY", "64")
         .start()
         .await;
     let (_, key) = app.user_with_key("olga").await;
     app.organisation(&key).await;
-    let started = Instant::now();
-    let launched = ping(&app, &key, json!({"hold_ms": 600_000})).await;
+    let launched = ping(&app, &key, json!({"allocate_mib": 256})).await;
     let done = wait_for(&app, &key, launched["id"].as_str().unwrap(), |job| {
         job["status"] != "running"
     })
     .await;
-    assert_eq!(done["status"], "timed_out", "{done}");
-    assert_eq!(done["error"]["code"], "timed_out");
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["code"], "out_of_memory", "{done}");
     assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "nothing hangs: {:?}",
-        started.elapsed()
+        done["error"]["message"].as_str().unwrap().contains("64 MiB"),
+        "{done}"
     );
+    // Within the limit, the same run succeeds.
+    let launched = ping(&app, &key, json!({"allocate_mib": 16})).await;
+    let done = wait_for(&app, &key, launched["id"].as_str().unwrap(), |job| {
+        job["status"] != "running"
+    })
+    .await;
+    assert_eq!(done["status"], "succeeded", "{done}");
 }
 
 /// A running job written directly, as if launched elsewhere (ECS).

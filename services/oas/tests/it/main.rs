@@ -8,6 +8,7 @@ mod support;
 mod auth;
 mod binary;
 mod cloud;
+mod deployment;
 mod contracts;
 mod conventions;
 mod faults;

@@ -303,7 +303,7 @@ impl TestAppBuilder {
             .unwrap();
             let secrets = Secrets::resolve(&settings).unwrap();
             let storage = startup::storage(&settings, &secrets).await.unwrap();
-            let launcher = startup::launcher(&settings, &secrets).await;
+            let launcher = startup::launcher(&settings, &secrets).await.unwrap();
             let snapshots = startup::snapshots(&settings, &db).await.unwrap();
             let state =
                 startup::state(settings, db, secrets, storage, launcher, snapshots).unwrap();
