@@ -75,6 +75,8 @@ pub const MODULE_TIMEOUT: &str = "OAS_MODULE_TIMEOUT";
 pub const JOB: &str = "OAS_JOB";
 pub const LAUNCHER: &str = "OAS_LAUNCHER";
 pub const EVENTS_QUEUE_URL: &str = "OAS_EVENTS_QUEUE_URL";
+/// The Docker Engine's own variable, read for `OAS_LAUNCHER=docker`.
+pub const DOCKER_HOST: &str = "DOCKER_HOST";
 pub const DOCKER_IMAGE_PREFIX: &str = "OAS_DOCKER_IMAGE_PREFIX";
 pub const DOCKER_IMAGE_TAG: &str = "OAS_DOCKER_IMAGE_TAG";
 pub const DOCKER_NETWORK: &str = "OAS_DOCKER_NETWORK";
@@ -501,7 +503,7 @@ impl Settings {
         let vars: HashMap<String, String> = vars
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
-            .filter(|(k, _)| k.starts_with("OAS_"))
+            .filter(|(k, _)| k.starts_with("OAS_") || k == DOCKER_HOST)
             .collect();
         let mut r = Reader {
             vars,
@@ -687,6 +689,13 @@ impl Settings {
             (Some("docker"), ..) => match docker {
                 (Some(image_prefix), Some(image_tag), Some(network), Some(memory_mib)) => {
                     Some(LauncherKind::Docker(crate::launcher::DockerSettings {
+                        host: r
+                            .vars
+                            .get(DOCKER_HOST)
+                            .map(|h| h.trim())
+                            .filter(|h| !h.is_empty())
+                            .unwrap_or(crate::launcher::DEFAULT_ENGINE)
+                            .to_owned(),
                         image_prefix,
                         image_tag,
                         network,
@@ -851,6 +860,7 @@ impl Reader {
         let mut unknown: Vec<String> = self
             .vars
             .keys()
+            .filter(|k| k.starts_with("OAS_"))
             .filter(|k| !VARIABLES.iter().any(|v| v.name == k.as_str()))
             .filter(|k| !NOT_CONFIGURATION.iter().any(|p| k.starts_with(p)))
             .cloned()
@@ -1020,15 +1030,17 @@ mod tests {
         };
         assert_eq!(
             (
+                docker.host.as_str(),
                 docker.image_prefix.as_str(),
                 docker.image_tag.as_str(),
                 docker.network,
                 docker.memory_mib
             ),
-            ("oas-", "latest", None, None)
+            ("unix:///var/run/docker.sock", "oas-", "latest", None, None)
         );
         let s = load(&[
             (LAUNCHER, "docker"),
+            (DOCKER_HOST, "tcp://engine:2375"),
             (DOCKER_NETWORK, "oas_default"),
             (DOCKER_MEMORY, "512"),
         ])
@@ -1037,10 +1049,18 @@ mod tests {
             panic!("docker")
         };
         assert_eq!(
-            (docker.network.as_deref(), docker.memory_mib),
-            (Some("oas_default"), Some(512))
+            (
+                docker.host.as_str(),
+                docker.network.as_deref(),
+                docker.memory_mib
+            ),
+            ("tcp://engine:2375", Some("oas_default"), Some(512))
         );
-        for bad in [(DOCKER_MEMORY, "lots"), (DOCKER_MEMORY, "1"), (DOCKER_IMAGE_TAG, "")] {
+        for bad in [
+            (DOCKER_MEMORY, "lots"),
+            (DOCKER_MEMORY, "1"),
+            (DOCKER_IMAGE_TAG, ""),
+        ] {
             let err = load(&[(LAUNCHER, "docker"), bad]).unwrap_err();
             assert_eq!(err.0[0].variable, bad.0, "{bad:?}");
         }
@@ -1058,6 +1078,7 @@ mod tests {
             ("OAS_DATABSE_URL", "x"),
             ("OAS_TEST_DATABASE_URL", "y"),
             ("HOME", "/root"),
+            (DOCKER_HOST, "unix:///run/docker.sock"),
         ])
         .unwrap();
         assert_eq!(s.unknown_variables, ["OAS_DATABSE_URL"]);

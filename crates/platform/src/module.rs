@@ -183,8 +183,8 @@ where
         None => None,
     };
     let binary = info.module.binary();
-    let read = read_job_text(&args)
-        .and_then(|(text, from)| parse_job(info, &text).map(|job| (job, from)));
+    let read =
+        read_job_text(&args).and_then(|(text, from)| parse_job(info, &text).map(|job| (job, from)));
     let (job, job_from) = match read {
         Ok(read) => read,
         Err(e) => {

@@ -53,9 +53,11 @@ pub enum Command {
     )]
     CreateSuperuser(CreateSuperuserArgs),
     /// Ask the server on OAS_BIND whether it is up (a container's health check).
-    #[command(long_about = "Ask the server listening on OAS_BIND for /healthz and exit 0 when \
+    #[command(
+        long_about = "Ask the server listening on OAS_BIND for /healthz and exit 0 when \
         it answers ok, 1 otherwise (a wildcard bind is asked on 127.0.0.1). The gateway image's \
-        HEALTHCHECK runs it.")]
+        HEALTHCHECK runs it."
+    )]
     Health,
 }
 

@@ -234,12 +234,7 @@ pub fn local_launcher(settings: &Settings, secrets: &Secrets) -> LocalLauncher {
         .modules_dir
         .clone()
         .unwrap_or_else(LocalLauncher::default_dir);
-    LocalLauncher::new(
-        dir,
-        jobs_log_dir(settings),
-        settings.module_timeout,
-        env,
-    )
+    LocalLauncher::new(dir, jobs_log_dir(settings), settings.module_timeout, env)
 }
 
 /// An address clients can connect to: a wildcard bind means this host.

@@ -18,6 +18,9 @@ use super::{ALLOCATOR_SETTING, LaunchError, RunEnd, Started};
 /// Where and how module runs start as containers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DockerSettings {
+    /// Where the engine listens (`DOCKER_HOST`: `unix:///var/run/docker.sock`
+    /// by default, or `tcp://host:2375`).
+    pub host: String,
     /// The image of a module is this prefix, the module's name and
     /// `image_tag` (`oas-importer:latest`), as the ECS task definitions
     /// name them.
@@ -50,10 +53,8 @@ pub struct DockerLauncher {
     env: Vec<(String, String)>,
 }
 
-/// Where the engine is looked for, for messages.
-pub fn engine_address() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned())
-}
+/// Where the engine listens when `DOCKER_HOST` is not set.
+pub const DEFAULT_ENGINE: &str = "unix:///var/run/docker.sock";
 
 impl DockerLauncher {
     /// Connects to the engine and checks that it answers: a gateway
@@ -67,11 +68,13 @@ impl DockerLauncher {
         let unreachable = |e: DockerError| {
             LaunchError::Engine(format!(
                 "cannot reach the Docker Engine at {} (set DOCKER_HOST to where it listens): {e}",
-                engine_address()
+                settings.host
             ))
         };
-        let docker = Docker::connect_with_defaults()
+        let docker = Docker::connect_with_host(&settings.host)
             .map_err(unreachable)?
+            // A run's wait and its log stream last as long as the run.
+            .with_timeout(timeout + Duration::from_secs(60))
             .negotiate_version()
             .await
             .map_err(unreachable)?;
@@ -170,10 +173,10 @@ impl DockerLauncher {
                 let mut output = docker.logs(&id, Some(options));
                 let mut file = tokio::fs::File::create(&log).await.ok();
                 while let Some(Ok(chunk)) = output.next().await {
-                    if let Some(f) = file.as_mut() {
-                        if f.write_all(chunk.as_ref()).await.is_err() {
-                            file = None;
-                        }
+                    if let Some(f) = file.as_mut()
+                        && f.write_all(chunk.as_ref()).await.is_err()
+                    {
+                        file = None;
                     }
                 }
                 if let Some(mut f) = file {

@@ -6,7 +6,7 @@ mod docker;
 mod ecs;
 mod local;
 
-pub use docker::{DockerLauncher, DockerSettings, engine_address};
+pub use docker::{DEFAULT_ENGINE, DockerLauncher, DockerSettings};
 pub use ecs::{EcsLauncher, EcsSettings};
 pub use local::{ALLOCATOR_SETTING, LocalLauncher, LocalRun, RunEnd};
 

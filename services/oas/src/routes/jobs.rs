@@ -160,12 +160,12 @@ pub async fn ping(
     let org = access::require(&state, &auth, organisation, Permission::ManageSettings)
         .await?
         .organisation;
-    let params =
-        serde_json::to_value(contract::Params {
+    let params = serde_json::to_value(contract::Params {
         hold_ms,
         fail,
         allocate_mib,
-    }).map_err(ApiError::internal)?;
+    })
+    .map_err(ApiError::internal)?;
     let job = runs::launch(
         &state,
         Launch {

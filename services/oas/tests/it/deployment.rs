@@ -29,8 +29,14 @@ fn names_after(text: &str, marker: &str, end: char) -> Vec<String> {
 fn every_list_of_modules_is_the_domains() {
     let modules: Vec<String> = Module::ALL.iter().map(|m| m.as_str().to_owned()).collect();
     let infra = repository_file("infra/variables.tf");
-    let block = &infra[infra.find("variable \"modules\"").expect("the modules variable")..];
-    assert_eq!(names_after(block, "default     =", ']'), modules, "infra/variables.tf");
+    let block = &infra[infra
+        .find("variable \"modules\"")
+        .expect("the modules variable")..];
+    assert_eq!(
+        names_after(block, "default     =", ']'),
+        modules,
+        "infra/variables.tf"
+    );
     assert_eq!(
         names_after(&repository_file("scripts/images.sh"), "OAS_MODULES=", ')'),
         modules,
@@ -50,8 +56,14 @@ fn module_task_definitions_carry_what_the_launchers_hand_a_run() {
         ("OAS_DATABASE_URL", "postgres://oas:secret@db:5432/oas"),
         ("OAS_STORAGE_URL", "s3://objects/oas"),
         ("OAS_SNAPSHOTS_URL", "mongodb://db/oas"),
-        ("OAS_WEBHOOK_SECRET", "a-webhook-key-of-thirty-two-bytes-or-more"),
-        ("OAS_JWT_SECRET", "a-jwt-key-of-thirty-two-bytes-or-more-too"),
+        (
+            "OAS_WEBHOOK_SECRET",
+            "a-webhook-key-of-thirty-two-bytes-or-more",
+        ),
+        (
+            "OAS_JWT_SECRET",
+            "a-jwt-key-of-thirty-two-bytes-or-more-too",
+        ),
         ("OAS_GOOGLE_API_KEY", "google"),
         ("OAS_DROPBOX_APP_KEY", "dropbox"),
         ("OAS_DROPBOX_APP_SECRET", "dropbox-secret"),
@@ -87,9 +99,17 @@ fn module_task_definitions_carry_what_the_launchers_hand_a_run() {
         );
     }
     let ecs = repository_file("infra/ecs.tf");
-    let module = &ecs[ecs.find("resource \"aws_ecs_task_definition\" \"module\"").unwrap()..];
+    let module = &ecs[ecs
+        .find("resource \"aws_ecs_task_definition\" \"module\"")
+        .unwrap()..];
     assert!(module.contains("secrets     = local.module_secrets"));
-    assert!(module.contains("image       = \"${var.image_repository}/oas-${each.key}:${var.image_tag}\""));
-    assert!(!infra[infra.find("module_secrets = ").unwrap()..infra.find("gateway_secrets").unwrap()]
-        .contains("OAS_JWT_SECRET"), "modules never get the JWT key");
+    assert!(
+        module
+            .contains("image       = \"${var.image_repository}/oas-${each.key}:${var.image_tag}\"")
+    );
+    assert!(
+        !infra[infra.find("module_secrets = ").unwrap()..infra.find("gateway_secrets").unwrap()]
+            .contains("OAS_JWT_SECRET"),
+        "modules never get the JWT key"
+    );
 }

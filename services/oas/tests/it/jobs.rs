@@ -103,7 +103,10 @@ impl Launcher {
                     .await
             }
         };
-        assert!(status.unwrap().success(), "{self:?}: the run was not stopped");
+        assert!(
+            status.unwrap().success(),
+            "{self:?}: the run was not stopped"
+        );
     }
 }
 
@@ -169,7 +172,14 @@ async fn a_failing_run_and_a_missing_module_end_failed_with_their_reason() {
         };
         let lost = launcher
             .app()
-            .var(missing, if launcher == Launcher::Local { "/nonexistent/modules" } else { "not-built" })
+            .var(
+                missing,
+                if launcher == Launcher::Local {
+                    "/nonexistent/modules"
+                } else {
+                    "not-built"
+                },
+            )
             .start()
             .await;
         let (_, key) = lost.user_with_key("olga").await;
@@ -178,7 +188,10 @@ async fn a_failing_run_and_a_missing_module_end_failed_with_their_reason() {
         assert_eq!(launched["status"], "failed");
         assert_eq!(launched["error"]["code"], "launch_failed");
         assert!(
-            launched["error"]["message"].as_str().unwrap().contains(named),
+            launched["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(named),
             "{launcher:?}: {launched}"
         );
     }
@@ -215,10 +228,17 @@ async fn a_run_asked_to_stop_reports_that_it_was_stopped() {
         let launched = ping(&app, &key, json!({"hold_ms": 600_000})).await;
         let id = launched["id"].as_str().unwrap().to_owned();
         // Stopped once it runs: its log says it started.
-        let log = app.state.settings.data_dir.join(format!("logs/jobs/{id}.log"));
+        let log = app
+            .state
+            .settings
+            .data_dir
+            .join(format!("logs/jobs/{id}.log"));
         let deadline = Instant::now() + Duration::from_secs(30);
         while !std::fs::read_to_string(&log).is_ok_and(|l| l.contains("started")) {
-            assert!(Instant::now() < deadline, "{launcher:?}: the run never started");
+            assert!(
+                Instant::now() < deadline,
+                "{launcher:?}: the run never started"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let stopped = Instant::now();
@@ -229,7 +249,10 @@ async fn a_run_asked_to_stop_reports_that_it_was_stopped() {
         .await;
         assert_eq!(done["status"], "failed", "{launcher:?}: {done}");
         assert!(
-            done["error"]["message"].as_str().unwrap().contains("SIGTERM"),
+            done["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("SIGTERM"),
             "{launcher:?}: {done}"
         );
         assert_eq!(done["exit_code"], 1, "{launcher:?}: it exited by itself");
@@ -238,6 +261,26 @@ async fn a_run_asked_to_stop_reports_that_it_was_stopped() {
             "{launcher:?}: it stopped at once, not at the grace period's end"
         );
     }
+}
+
+#[actix_web::test]
+async fn a_gateway_for_containers_does_not_start_without_its_engine() {
+    let data = tempfile::tempdir().unwrap();
+    let settings = oas_platform::config::Settings::from_vars([
+        ("OAS_DATA_DIR", data.path().to_str().unwrap()),
+        ("OAS_LAUNCHER", "docker"),
+        ("DOCKER_HOST", "unix:///nonexistent/docker.sock"),
+    ])
+    .unwrap();
+    let secrets = oas_platform::secrets::Secrets::resolve(&settings).unwrap();
+    let Err(error) = oas::startup::launcher(&settings, &secrets).await else {
+        panic!("a launcher without an engine")
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains("DOCKER_HOST") && message.contains("unix:///nonexistent/docker.sock"),
+        "{message}"
+    );
 }
 
 #[actix_web::test]
@@ -260,7 +303,10 @@ async fn a_container_past_its_memory_limit_ends_failed_saying_so() {
     assert_eq!(done["status"], "failed", "{done}");
     assert_eq!(done["error"]["code"], "out_of_memory", "{done}");
     assert!(
-        done["error"]["message"].as_str().unwrap().contains("64 MiB"),
+        done["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("64 MiB"),
         "{done}"
     );
     // Within the limit, the same run succeeds.
