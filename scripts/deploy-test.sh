@@ -119,6 +119,12 @@ done
 [[ $status == succeeded ]] || { echo "the ping ended $status" >&2; exit 1; }
 
 step "checking what ran"
+# A run reports before its process exits: wait until the gateway has seen
+# every container end and removed it.
+for _ in $(seq 1 300); do
+  [[ -z "$(docker ps --all --quiet --filter label=oas.job)" ]] && break
+  sleep 0.2
+done
 "${compose[@]}" exec -T postgres psql --username=oas --dbname=oas --no-align --tuples-only \
   --field-separator=, --command "SELECT id, module, action, status, coalesce(task_ref, ''), coalesce(exit_code::text, '') FROM jobs" \
   >"$work/jobs.csv"
