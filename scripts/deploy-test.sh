@@ -119,6 +119,14 @@ done
 [[ $status == succeeded ]] || { echo "the ping ended $status" >&2; exit 1; }
 
 step "checking what ran"
+# The gateway's image checks itself (HEALTHCHECK: oas health).
+gateway=$("${compose[@]}" ps --quiet oas)
+for _ in $(seq 1 300); do
+  health=$(docker inspect --format '{{.State.Health.Status}}' "$gateway")
+  [[ $health == starting ]] || break
+  sleep 0.2
+done
+[[ $health == healthy ]] || { echo "the gateway's container is $health, not healthy" >&2; exit 1; }
 # A run reports before its process exits: wait until the gateway has seen
 # every container end and removed it.
 for _ in $(seq 1 300); do
