@@ -57,11 +57,8 @@ if [[ $profile == release ]]; then
 else
   cargo build --workspace --bins
 fi
-s3s_fs="$OAS_TOOLS/bin/s3s-fs"
-if [[ ! -x "$s3s_fs" ]]; then
-  step "installing s3s-fs into $OAS_TOOLS (once)"
-  cargo install s3s-fs@0.14.1 --features binary --locked --root "$OAS_TOOLS" >&2
-fi
+# shellcheck source=scripts/services.sh
+s3s_fs="$(source scripts/services.sh && s3s_fs_bin && rm -rf "$OAS_SERVICES_DIR")"
 
 step "making the images"
 base_image

@@ -122,11 +122,6 @@ CFG
   rm -rf "$root"
 }
 
-# The image name of a module, as the launchers and task definitions name it.
-image_of() {
-  if [[ $1 == oas ]]; then echo "oas"; else echo "oas-$1"; fi
-}
-
 # build_images PROFILE TAG [IMAGE...]: binaries from $CARGO_TARGET_DIR/PROFILE.
 build_images() {
   local profile=$1 tag=$2
@@ -143,19 +138,17 @@ build_images() {
     [[ $image == oas ]] && binaries=(oas oas-ping)
     local binary
     for binary in "${binaries[@]}"; do
-      [[ -x "$bin/$binary" ]] || { say "$bin/$binary is missing: build it first (cargo build --workspace --bins${profile/debug/})"; return 1; }
+      [[ -x "$bin/$binary" ]] || { say "$bin/$binary is missing: build it first (cargo build --workspace --bins$([[ $profile == release ]] && echo ' --release'))"; return 1; }
       cp "$bin/$binary" "$context/bin/"
     done
   done
   for image in "${images[@]}"; do
-    local dockerfile=(-f "$OAS_ROOT/docker/module.Dockerfile" --build-arg "MODULE=$image")
-    [[ $image == oas ]] && dockerfile=(-f "$OAS_ROOT/docker/oas.Dockerfile")
-    # The classic builder: BuildKit would fetch its Dockerfile frontend
-    # from a registry; the `prebuilt` stage needs nothing BuildKit adds.
-    DOCKER_BUILDKIT=0 docker build --quiet "${dockerfile[@]}" --target prebuilt \
-      --build-arg "BASE=$OAS_BASE_IMAGE" -t "$(image_of "$image"):$tag" "$context" >/dev/null 2>"$OAS_TOOLS/images/build.log" ||
-      { say "building $(image_of "$image"):$tag failed:"; cat "$OAS_TOOLS/images/build.log" >&2; return 1; }
-    say "$(image_of "$image"):$tag $(docker image inspect --format '{{.Size}}' "$(image_of "$image"):$tag" | awk '{printf "%.0f MB", $1 / 1e6}')"
+    if [[ $image == oas ]]; then
+      build_image "$OAS_ROOT/docker/oas.Dockerfile" prebuilt "oas:$tag" "$context"
+    else
+      build_image "$OAS_ROOT/docker/module.Dockerfile" prebuilt "oas-$image:$tag" "$context" \
+        --build-arg "MODULE=$image"
+    fi
   done
 }
 
@@ -168,11 +161,20 @@ build_stand_ins() {
   mkdir -p "$context/bin"
   cp "$1" "$context/bin/s3s-fs"
   for target in postgres s3 tools; do
-    DOCKER_BUILDKIT=0 docker build --quiet -f "$OAS_ROOT/docker/stand-ins.Dockerfile" --target "$target" \
-      --build-arg "BASE=$OAS_BASE_IMAGE" -t "oas-stack-$target:latest" "$context" >/dev/null 2>"$OAS_TOOLS/images/build.log" ||
-      { say "building oas-stack-$target failed:"; cat "$OAS_TOOLS/images/build.log" >&2; return 1; }
-    say "oas-stack-$target:latest $(docker image inspect --format '{{.Size}}' "oas-stack-$target:latest" | awk '{printf "%.0f MB", $1 / 1e6}')"
+    build_image "$OAS_ROOT/docker/stand-ins.Dockerfile" "$target" "oas-stack-$target:latest" "$context"
   done
+}
+
+# build_image DOCKERFILE TARGET NAME CONTEXT [ARG...]: one image on the
+# local base, with the classic builder (BuildKit would fetch its Dockerfile
+# frontend from a registry); says its size.
+build_image() {
+  local dockerfile=$1 target=$2 name=$3 context=$4
+  shift 4
+  DOCKER_BUILDKIT=0 docker build --quiet -f "$dockerfile" --target "$target" \
+    --build-arg "BASE=$OAS_BASE_IMAGE" "$@" -t "$name" "$context" >/dev/null 2>"$OAS_TOOLS/images/build.log" ||
+    { say "building $name failed:"; cat "$OAS_TOOLS/images/build.log" >&2; return 1; }
+  say "$name $(docker image inspect --format '{{.Size}}' "$name" | awk '{printf "%.0f MB", $1 / 1e6}')"
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

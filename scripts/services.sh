@@ -90,12 +90,19 @@ export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-oas-test-access-key}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-oas-test-secret-key}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 
-start_s3() {
-  local bin="$OAS_TOOLS_DIR/bin/s3s-fs" port root
+# The s3s-fs binary, installed once into the tools cache; prints its path.
+s3s_fs_bin() {
+  local bin="$OAS_TOOLS_DIR/bin/s3s-fs"
   if [[ ! -x "$bin" ]]; then
     echo "Installing s3s-fs into $OAS_TOOLS_DIR (once)..." >&2
     cargo install s3s-fs@0.14.1 --features binary --locked --root "$OAS_TOOLS_DIR" >&2
   fi
+  echo "$bin"
+}
+
+start_s3() {
+  local bin port root
+  bin="$(s3s_fs_bin)"
   port="$(free_port)"
   root="$OAS_SERVICES_DIR/s3"
   mkdir -p "$root"

@@ -627,6 +627,13 @@ impl Settings {
             _ => Err("expected local, docker or ecs".into()),
         });
         let docker = (
+            r.parse(DOCKER_HOST, crate::launcher::DEFAULT_ENGINE, |v| {
+                Ok(if v.is_empty() {
+                    crate::launcher::DEFAULT_ENGINE.to_owned()
+                } else {
+                    v.to_owned()
+                })
+            }),
             r.parse(DOCKER_IMAGE_PREFIX, "oas-", |v| Ok(v.to_owned())),
             r.parse(DOCKER_IMAGE_TAG, "latest", |v| {
                 if v.is_empty() {
@@ -687,21 +694,19 @@ impl Settings {
             }
             (Some("local"), ..) => Some(LauncherKind::Local),
             (Some("docker"), ..) => match docker {
-                (Some(image_prefix), Some(image_tag), Some(network), Some(memory_mib)) => {
-                    Some(LauncherKind::Docker(crate::launcher::DockerSettings {
-                        host: r
-                            .vars
-                            .get(DOCKER_HOST)
-                            .map(|h| h.trim())
-                            .filter(|h| !h.is_empty())
-                            .unwrap_or(crate::launcher::DEFAULT_ENGINE)
-                            .to_owned(),
-                        image_prefix,
-                        image_tag,
-                        network,
-                        memory_mib,
-                    }))
-                }
+                (
+                    Some(host),
+                    Some(image_prefix),
+                    Some(image_tag),
+                    Some(network),
+                    Some(memory_mib),
+                ) => Some(LauncherKind::Docker(crate::launcher::DockerSettings {
+                    host,
+                    image_prefix,
+                    image_tag,
+                    network,
+                    memory_mib,
+                })),
                 _ => None,
             },
             _ => None,

@@ -84,7 +84,6 @@ impl Saver {
 
     pub async fn finish(mut self) -> Result<Saved, FetchError> {
         self.file.flush().await?;
-        self.file.sync_all().await?;
         Ok(Saved {
             size: self.size,
             content_hash: self.hasher.finish(),

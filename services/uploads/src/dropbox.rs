@@ -101,15 +101,15 @@ impl Dropbox {
                 (status, Answer::Body(body))
             }
         };
-        let text = || match &answer {
-            Answer::Body(body) => body.clone(),
-            Answer::Saved(_) => Vec::new(),
+        let text: &[u8] = match &answer {
+            Answer::Body(body) => body,
+            Answer::Saved(_) => &[],
         };
         match status.as_u16() {
             200..=299 => Ok(answer),
             401 => Err(DropboxError::Credentials),
             409 => {
-                let summary = serde_json::from_slice::<serde_json::Value>(&text())
+                let summary = serde_json::from_slice::<serde_json::Value>(text)
                     .ok()
                     .and_then(|v| v["error_summary"].as_str().map(str::to_owned))
                     .unwrap_or_default();
@@ -117,7 +117,7 @@ impl Dropbox {
             }
             other => Err(DropboxError::Api {
                 status: other,
-                message: String::from_utf8_lossy(&text()).chars().take(300).collect(),
+                message: String::from_utf8_lossy(text).chars().take(300).collect(),
             }),
         }
     }

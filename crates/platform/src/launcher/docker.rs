@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use oas_domain::job::Job;
 use tokio::io::AsyncWriteExt;
 
-use super::{ALLOCATOR_SETTING, LaunchError, RunEnd, Started};
+use super::{LaunchError, RunEnd, Started};
 
 /// Where and how module runs start as containers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +79,12 @@ impl DockerLauncher {
             .await
             .map_err(unreachable)?;
         docker.ping().await.map_err(unreachable)?;
+        std::fs::create_dir_all(&logs).map_err(|e| {
+            LaunchError::Start(format!(
+                "cannot make the log folder {}: {e}",
+                logs.display()
+            ))
+        })?;
         Ok(Self {
             docker,
             settings,
@@ -105,9 +111,8 @@ impl DockerLauncher {
     pub async fn launch(&self, job: &Job) -> Result<Started, LaunchError> {
         let image = self.image(job);
         let json = serde_json::to_string(job).map_err(|e| LaunchError::Start(e.to_string()))?;
-        std::fs::create_dir_all(&self.logs).map_err(|e| LaunchError::Start(e.to_string()))?;
+        // The image sets the allocator's setting (docker/module.Dockerfile).
         let mut env: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        env.push(format!("{}={}", ALLOCATOR_SETTING.0, ALLOCATOR_SETTING.1));
         env.push(format!("OAS_JOB={json}"));
         let memory = self
             .settings
@@ -184,28 +189,21 @@ impl DockerLauncher {
                 }
             })
         };
+        // A wait answers when the container stops (or its connection
+        // drops); the engine's inspection then says how it ended.
         let deadline = tokio::time::Instant::now() + self.timeout;
-        let mut waiting = self.docker.wait_container(id, None);
-        let waited = tokio::time::timeout_at(deadline, waiting.next()).await;
-        drop(waiting);
-        // The engine's answer on how it ended (a wait can be cut short by a
-        // dropped connection; the inspection is what counts).
-        let end = match waited {
-            Err(_) => None,
-            Ok(_) => match self.stopped(id, deadline).await {
-                Ok(end) => end,
-                Err(e) => Some(RunEnd::Lost(e)),
-            },
-        };
-        let end = match end {
-            Some(end) => end,
-            None => {
+        let _ =
+            tokio::time::timeout_at(deadline, self.docker.wait_container(id, None).next()).await;
+        let end = match self.stopped(id, deadline).await {
+            Ok(Some(end)) => end,
+            Ok(None) => {
                 let kill = KillContainerOptionsBuilder::default()
                     .signal("KILL")
                     .build();
                 let _ = self.docker.kill_container(id, Some(kill)).await;
                 RunEnd::TimedOut
             }
+            Err(e) => RunEnd::Lost(e),
         };
         let _ = copy.await;
         self.remove(id).await;

@@ -8,7 +8,7 @@ mod local;
 
 pub use docker::{DEFAULT_ENGINE, DockerLauncher, DockerSettings};
 pub use ecs::{EcsLauncher, EcsSettings};
-pub use local::{ALLOCATOR_SETTING, LocalLauncher, LocalRun, RunEnd};
+pub use local::{LocalLauncher, LocalRun, RunEnd};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {

@@ -166,22 +166,12 @@ async fn a_failing_run_and_a_missing_module_end_failed_with_their_reason() {
         );
         assert_eq!(done["exit_code"], 1, "{launcher:?}: {done}");
 
-        let (missing, named) = match launcher {
-            Launcher::Local => ("OAS_MODULES_DIR", "oas-ping"),
-            Launcher::Docker => ("OAS_DOCKER_IMAGE_TAG", "oas-ping:not-built"),
+        // Where the module is looked for, somewhere it is not.
+        let (variable, nowhere, named) = match launcher {
+            Launcher::Local => ("OAS_MODULES_DIR", "/nonexistent/modules", "oas-ping"),
+            Launcher::Docker => ("OAS_DOCKER_IMAGE_TAG", "not-built", "oas-ping:not-built"),
         };
-        let lost = launcher
-            .app()
-            .var(
-                missing,
-                if launcher == Launcher::Local {
-                    "/nonexistent/modules"
-                } else {
-                    "not-built"
-                },
-            )
-            .start()
-            .await;
+        let lost = launcher.app().var(variable, nowhere).start().await;
         let (_, key) = lost.user_with_key("olga").await;
         lost.organisation(&key).await;
         let launched = ping(&lost, &key, json!({})).await;
