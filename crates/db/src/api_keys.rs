@@ -36,7 +36,7 @@ pub const PREFIX_KEY: &str = "api_keys_prefix_key";
 
 impl ApiKey {
     pub fn insert(conn: &mut DbConnection, new: &NewApiKey<'_>) -> Result<ApiKey, DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let id: i64 = diesel::insert_into(api_keys::table)
                 .values(new)
                 .returning(api_keys::id)

@@ -1,4 +1,4 @@
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
@@ -47,6 +47,45 @@ impl DbConnection {
                 conn.batch_execute(SQLITE_PRAGMAS)?;
                 Ok(Self::Sqlite(conn))
             }
+        }
+    }
+
+    /// Runs `f` in one transaction: all of it or none of it. Every
+    /// transaction of the repository is one of these, never diesel's own.
+    ///
+    /// On SQLite the outermost one takes the write lock as it begins
+    /// (`BEGIN IMMEDIATE`). A deferred transaction reads from a snapshot and
+    /// asks for the lock at its first write; if another connection wrote in
+    /// between, SQLite refuses at once with "database is locked" (WAL's
+    /// snapshot rule), whatever the busy timeout. Taken at the start, the
+    /// lock is waited for like any other write. PostgreSQL's transactions
+    /// are unchanged; a nested call is a savepoint on both.
+    pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        type Manager = <DbConnection as Connection>::TransactionManager;
+        let outermost = Manager::transaction_manager_status_mut(self)
+            .transaction_depth()?
+            .is_none();
+        match self {
+            Self::Sqlite(inner) if outermost => {
+                AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+            }
+            _ => Manager::begin_transaction(self)?,
+        }
+        match f(self) {
+            Ok(value) => {
+                Manager::commit_transaction(self)?;
+                Ok(value)
+            }
+            // As diesel's own: the caller's error wins unless the rollback
+            // itself failed for another reason than a broken manager.
+            Err(error) => match Manager::rollback_transaction(self) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+                Err(rollback) => Err(rollback.into()),
+            },
         }
     }
 }

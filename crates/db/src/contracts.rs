@@ -51,7 +51,7 @@ impl Contract {
         created_by: Option<i64>,
         now: NaiveDateTime,
     ) -> Result<(Contract, ContractVersion), DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let id: i64 = diesel::insert_into(contracts::table)
                 .values(&NewContract {
                     organisation_id,
@@ -106,7 +106,7 @@ impl Contract {
         created_by: Option<i64>,
         now: NaiveDateTime,
     ) -> Result<(Contract, ContractVersion), DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let moved = diesel::update(
                 contracts::table
                     .filter(contracts::id.eq(id))

@@ -189,7 +189,7 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<R, DbError> + Send + 'static,
         R: Send + 'static,
     {
-        self.run(|conn| conn.transaction(f)).await
+        self.run(|conn| conn.write_transaction(f)).await
     }
 
     /// A round trip to the database, for readiness checks.

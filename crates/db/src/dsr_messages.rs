@@ -27,7 +27,7 @@ impl MessagePart {
     /// Records which file of which message a file is, replacing what was
     /// recorded when it was cleaned before.
     pub fn save(conn: &mut DbConnection, part: &MessagePart) -> Result<(), DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             diesel::delete(dsr_message_parts::table.find(part.file_id)).execute(conn)?;
             diesel::insert_into(dsr_message_parts::table)
                 .values(part)

@@ -277,7 +277,7 @@ impl Source {
 
     /// Removes the source and what it has seen; its batches stay.
     pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             diesel::delete(source_entries::table.filter(source_entries::source_id.eq(id)))
                 .execute(conn)?;
             diesel::update(fetch_batches::table.filter(fetch_batches::source_id.eq(id)))
@@ -313,7 +313,7 @@ impl SourceEntry {
 
     /// Records `entry` as seen, replacing what was seen at its path.
     pub fn record(conn: &mut DbConnection, entry: &SourceEntry) -> Result<(), DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             diesel::delete(
                 source_entries::table
                     .filter(source_entries::source_id.eq(entry.source_id))

@@ -54,7 +54,7 @@ impl FormatRecord {
         builtins: &[BuiltinFormat],
         at: NaiveDateTime,
     ) -> Result<usize, DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let stored: Vec<FormatRecord> = formats::table
                 .filter(formats::organisation_id.is_null())
                 .order(formats::id.asc())
@@ -151,7 +151,7 @@ impl FormatRecord {
     }
 
     pub fn insert(conn: &mut DbConnection, new: &NewFormat<'_>) -> Result<FormatRecord, DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let id: i64 = diesel::insert_into(formats::table)
                 .values(new)
                 .returning(formats::id)

@@ -94,7 +94,7 @@ impl Organisation {
         owner: i64,
         owner_role: &str,
     ) -> Result<Organisation, DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let id: i64 = diesel::insert_into(organisations::table)
                 .values(new)
                 .returning(organisations::id)

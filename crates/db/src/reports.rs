@@ -145,7 +145,7 @@ pub struct ReportSnapshotRow {
 impl ReportSnapshotRow {
     /// Stores the snapshot, replacing any earlier one of the report.
     pub fn replace(conn: &mut DbConnection, row: &ReportSnapshotRow) -> Result<(), DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             diesel::delete(report_snapshots::table.find(row.report_id)).execute(conn)?;
             diesel::insert_into(report_snapshots::table)
                 .values(row)

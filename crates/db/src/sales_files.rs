@@ -102,7 +102,7 @@ pub const UUID_KEY: &str = "sales_files_uuid_key";
 
 impl SalesFile {
     pub fn insert(conn: &mut DbConnection, new: &NewSalesFile<'_>) -> Result<SalesFile, DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let id: i64 = diesel::insert_into(sales_files::table)
                 .values(new)
                 .returning(sales_files::id)
@@ -197,7 +197,7 @@ impl SalesFile {
 
     /// Deletes the file; its copies no longer name it.
     pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             diesel::update(sales_files::table.filter(sales_files::duplicate_of.eq(id)))
                 .set(sales_files::duplicate_of.eq(None::<i64>))
                 .execute(conn)?;

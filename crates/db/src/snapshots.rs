@@ -49,7 +49,7 @@ pub fn replace(
     header: &SnapshotHeaderRow,
     pages: &[SnapshotPage],
 ) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         diesel::delete(snapshot_pages::table.filter(snapshot_pages::file_id.eq(header.file_id)))
             .execute(conn)?;
         diesel::delete(snapshots::table.find(header.file_id)).execute(conn)?;
@@ -125,7 +125,7 @@ pub fn page_bodies(
 }
 
 pub fn delete(conn: &mut DbConnection, file_id: i64) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         diesel::delete(snapshot_pages::table.filter(snapshot_pages::file_id.eq(file_id)))
             .execute(conn)?;
         diesel::delete(snapshots::table.find(file_id)).execute(conn)?;

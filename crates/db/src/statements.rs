@@ -165,7 +165,7 @@ impl StatementRecord {
         change: &StatementChange,
         recouped: &[(i64, String)],
     ) -> Result<bool, DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             if !Self::transition(conn, id, PENDING, change)? {
                 return Ok(false);
             }

@@ -93,7 +93,7 @@ impl User {
     pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<User, DbError> {
         // A MultiConnection can return plain columns but not a `Selectable`
         // struct: take the id, then read the row back in the same transaction.
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let id: i64 = diesel::insert_into(users::table)
                 .values(new)
                 .returning(users::id)

@@ -183,7 +183,7 @@ impl UsageItemRecord {
         file_id: i64,
         items: &[NewUsageItem],
     ) -> Result<(), DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             diesel::delete(usage_items::table.filter(usage_items::file_id.eq(file_id)))
                 .execute(conn)?;
             for chunk in items.chunks(BATCH) {
@@ -425,7 +425,7 @@ impl TrackRow {
         source: &str,
         at: NaiveDateTime,
     ) -> Result<Self, DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let artist_id = artist_id(
                 conn,
                 organisation_id,
@@ -475,7 +475,7 @@ impl TrackRow {
         fields: &TrackFields,
         at: NaiveDateTime,
     ) -> Result<Self, DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let artist_id = artist_id(
                 conn,
                 organisation_id,
@@ -516,7 +516,7 @@ impl TrackRow {
         id: i64,
         at: NaiveDateTime,
     ) -> Result<usize, DbError> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let track = TrackRow::find(conn, organisation_id, id)?;
             let reason = format!(
                 "Its catalog track {id} (\"{}\" by {}) was deleted.",
@@ -719,7 +719,7 @@ pub fn import(
     at: NaiveDateTime,
 ) -> Result<ImportCounts, DbError> {
     use std::collections::{HashMap, HashSet};
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let mut counts = ImportCounts::default();
         let releases: Vec<KnownRelease> = catalog_releases::table
             .filter(catalog_releases::organisation_id.eq(organisation_id))

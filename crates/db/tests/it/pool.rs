@@ -1,8 +1,9 @@
 use std::time::Duration;
 
+use diesel::connection::SimpleConnection;
 use oas_db::testing::{TestDatabase, backends, sample_user};
 use oas_db::users::User;
-use oas_db::{Database, DatabaseUrl, DbError, PoolSettings};
+use oas_db::{Database, DatabaseUrl, DbConnection, DbError, PoolSettings};
 
 #[tokio::test]
 async fn an_unreachable_postgres_is_reported_as_unavailable_not_replaced_by_sqlite() {
@@ -72,6 +73,87 @@ async fn ping_answers_on_every_configured_backend() {
         assert!(
             db.ping().await.is_err(),
             "{backend}: a closed pool refuses work"
+        );
+    }
+}
+
+/// Two connections to one SQLite file, the second refusing to wait for a
+/// lock, so that who holds the write lock shows at once.
+fn two_sqlite_connections(dir: &tempfile::TempDir) -> (DbConnection, DbConnection) {
+    let url = DatabaseUrl::sqlite(dir.path().join("oas.db"));
+    let mut first = DbConnection::open(&url).unwrap();
+    first.batch_execute("CREATE TABLE t (n INTEGER)").unwrap();
+    let mut second = DbConnection::open(&url).unwrap();
+    second.batch_execute("PRAGMA busy_timeout = 0").unwrap();
+    (first, second)
+}
+
+#[test]
+fn a_sqlite_transaction_that_reads_first_keeps_its_right_to_write() {
+    // Why: a deferred transaction that read, then saw another connection
+    // write, is refused its own write however long it would wait.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, mut second) = two_sqlite_connections(&dir);
+    #[allow(clippy::disallowed_methods)]
+    let deferred = diesel::Connection::transaction(&mut first, |first| {
+        first.batch_execute("SELECT n FROM t")?;
+        second.batch_execute("INSERT INTO t VALUES (1)")?;
+        first.batch_execute("INSERT INTO t VALUES (2)")
+    });
+    let refused = deferred.unwrap_err().to_string();
+    assert!(refused.contains("locked"), "{refused}");
+
+    // The repository's transactions hold the lock from their start: the
+    // other writer is the one told to wait, and nothing of either is lost.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, mut second) = two_sqlite_connections(&dir);
+    first
+        .write_transaction(|first| {
+            first.batch_execute("SELECT n FROM t")?;
+            let waited = second.batch_execute("INSERT INTO t VALUES (1)");
+            assert!(waited.unwrap_err().to_string().contains("locked"));
+            first.batch_execute("INSERT INTO t VALUES (2)")
+        })
+        .unwrap();
+    second.batch_execute("INSERT INTO t VALUES (1)").unwrap();
+    let rows: i64 = diesel::RunQueryDsl::get_result(
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT COUNT(*) FROM t)",
+        )),
+        &mut first,
+    )
+    .unwrap();
+    assert_eq!(rows, 2);
+}
+
+#[test]
+fn a_nested_write_transaction_is_a_savepoint() {
+    for backend in backends() {
+        let test_db = TestDatabase::new(backend).unwrap();
+        let mut conn = DbConnection::open(test_db.url()).unwrap();
+        conn.batch_execute("CREATE TABLE nested (n INTEGER)")
+            .unwrap();
+        let outer: Result<(), DbError> = conn.write_transaction(|conn| {
+            conn.batch_execute("INSERT INTO nested VALUES (1)")?;
+            let inner: Result<(), DbError> = conn.write_transaction(|conn| {
+                conn.batch_execute("INSERT INTO nested VALUES (2)")?;
+                Err(DbError::Conflict("forced".into()))
+            });
+            assert!(inner.is_err(), "{backend}");
+            Ok(())
+        });
+        outer.unwrap();
+        let kept: Vec<i64> = diesel::RunQueryDsl::load(
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "(SELECT CAST(SUM(n) AS BIGINT) FROM nested)",
+            )),
+            &mut conn,
+        )
+        .unwrap();
+        assert_eq!(
+            kept,
+            vec![1],
+            "{backend}: the inner rollback kept the outer row"
         );
     }
 }
