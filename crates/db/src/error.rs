@@ -34,6 +34,13 @@ impl From<DieselError> for DbError {
             {
                 Self::Unavailable(info.message().to_owned())
             }
+            // SQLite: another writer held the lock beyond the busy timeout.
+            // It passes; the request may be tried again.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message() == "database is locked" =>
+            {
+                Self::Unavailable("the database was locked by another writer for too long".into())
+            }
             // A rollback that could not be sent: the connection went away
             // in the middle of a transaction.
             DieselError::BrokenTransactionManager => {
@@ -87,6 +94,10 @@ mod tests {
         ] {
             assert!(matches!(unknown(lost), DbError::Unavailable(_)), "{lost}");
         }
+        assert!(matches!(
+            unknown("database is locked"),
+            DbError::Unavailable(_)
+        ));
         assert!(matches!(
             DbError::from(DieselError::BrokenTransactionManager),
             DbError::Unavailable(_)
