@@ -34,10 +34,26 @@ run_oas serve >"$OAS_SERVICES_DIR/gateway.log" 2>&1 &
 OAS_SERVICE_PIDS+=("$!")
 wait_for_port "$port" gateway
 base="http://127.0.0.1:$port"
-# An active organisation, so the routes that act on the caller's active
-# organisation have one.
-curl -sf -X POST "$base/api/organisations/" -H "X-Api-Key: $key" -H 'Content-Type: application/json' \
-  -d '{"name": "Contract Records", "base_currency": "USD", "currencies": ["USD", "EUR"]}' >/dev/null
+# The README's walk-through first: the run then acts on an organisation (its
+# first, so its active one) with an imported report, a catalog, a rule, a
+# contract, a report and a statement, and the operations that need one of
+# these are given its id (the dictionaries appended to the settings), so
+# their success paths are tested too, not only their 404s.
+walk="$OAS_SERVICES_DIR/walkthrough"
+mkdir -p "$walk"
+{
+  python3 scripts/readme-walkthrough.py --api "$base"
+  # shellcheck disable=SC2016 # the walk-through's own variables
+  echo 'for name in FILE RULE CONTRACT REPORT STATEMENT; do echo "$name=${!name}"; done >ids.env'
+} >"$walk/walkthrough.sh"
+(cd "$walk" && KEY="$key" timeout 600 bash -eu walkthrough.sh >walkthrough.log 2>&1) ||
+  { echo "the README's walk-through failed against $base; its output:" >&2; tail -n 40 "$walk/walkthrough.log" >&2; exit 1; }
+settings="$OAS_SERVICES_DIR/schemathesis.toml"
+cp scripts/schemathesis/schemathesis.toml "$settings"
+while IFS='=' read -r name id; do
+  [[ $id =~ ^[0-9]+$ ]] || { echo "the walk-through made no ${name,,} (got '$id')" >&2; exit 1; }
+  printf '\n[dictionaries.%s]\nvalues = [%s]\n' "${name,,}" "$id" >>"$settings"
+done <"$walk/ids.env"
 
 # A bearer access token too (for an hour): both schemes are exercised.
 token="$(curl -sf -X POST "$base/api/auth/login/" -H 'Content-Type: application/json' \
@@ -49,7 +65,7 @@ rm -rf "$out" && mkdir -p "$out"
 echo "schemathesis against $base" >&2
 status=0
 (cd "$OAS_SERVICES_DIR" && OAS_API_KEY="$key" OAS_ACCESS_TOKEN="$token" NO_PROXY=127.0.0.1 \
-  "$bin/st" --config-file "$OLDPWD/scripts/schemathesis/schemathesis.toml" \
+  "$bin/st" --config-file "$settings" \
   run "$base/api/openapi.json" \
   --report junit --report-junit-path "$out/junit.xml") 2>&1 | tee "$out/output.txt" || status=$?
 if [[ $status -ne 0 ]]; then
