@@ -37,8 +37,9 @@ base="http://127.0.0.1:$port"
 # The README's walk-through first: the run then acts on an organisation (its
 # first, so its active one) with an imported report, a catalog, a rule, a
 # contract, a report and a statement, and the operations that need one of
-# these are given its id (the dictionaries appended to the settings), so
-# their success paths are tested too, not only their 404s.
+# these (or the organisation, a release, a request for an account) are
+# given its id (dictionaries appended to a copy of the settings), so their
+# success paths are tested too, not only their 404s.
 walk="$OAS_SERVICES_DIR/walkthrough"
 mkdir -p "$walk"
 {
@@ -48,6 +49,13 @@ mkdir -p "$walk"
 } >"$walk/walkthrough.sh"
 (cd "$walk" && KEY="$key" timeout 600 bash -eu walkthrough.sh >walkthrough.log 2>&1) ||
   { echo "the README's walk-through failed against $base; its output:" >&2; tail -n 40 "$walk/walkthrough.log" >&2; exit 1; }
+# Three the walk-through does not name: its organisation, a release of the
+# catalog it generated, and a request for an account, waiting for approval.
+first_id() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["results"][0]["id"] if "results" in d else d["id"])'; }
+echo "ORGANISATION=$(curl -sf "$base/api/organisations/?page_size=1" -H "X-Api-Key: $key" | first_id)" >>"$walk/ids.env"
+echo "RELEASE=$(curl -sf "$base/api/catalog/releases/?page_size=1" -H "X-Api-Key: $key" | first_id)" >>"$walk/ids.env"
+echo "REGISTRATION=$(curl -sf -X POST "$base/api/auth/register/" -H 'Content-Type: application/json' \
+  -d '{"username": "newcomer", "email": "newcomer@label.com", "password": "amber-lantern-quarry-73"}' | first_id)" >>"$walk/ids.env"
 settings="$OAS_SERVICES_DIR/schemathesis.toml"
 cp scripts/schemathesis/schemathesis.toml "$settings"
 while IFS='=' read -r name id; do

@@ -404,10 +404,10 @@ pub async fn list_tracks(
 #[serde(deny_unknown_fields)]
 pub struct TrackIn {
     #[validate(required, length(min = 1, max = 500))]
-    #[schema(example = "Here Comes the Sun", min_length = 1, max_length = 500, required = true, nullable = false, value_type = String)]
+    #[schema(example = "Here Comes the Sun", min_length = 1, max_length = 500, pattern = r"\S", required = true, nullable = false, value_type = String)]
     pub title: Option<String>,
     #[validate(required, length(min = 1, max = 500))]
-    #[schema(example = "The Beatles", min_length = 1, max_length = 500, required = true, nullable = false, value_type = String)]
+    #[schema(example = "The Beatles", min_length = 1, max_length = 500, pattern = r"\S", required = true, nullable = false, value_type = String)]
     pub artist: Option<String>,
     /// CC-XXX-YY-NNNNN (dashes and case ignored).
     #[validate(length(max = 20))]
@@ -439,10 +439,10 @@ pub struct TrackIn {
 #[serde(deny_unknown_fields)]
 pub struct TrackPatch {
     #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub title: Option<String>,
     #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub artist: Option<String>,
     #[validate(length(max = 20))]
     #[schema(
@@ -490,6 +490,15 @@ fn track_fields(
     current: Option<&TrackRow>,
 ) -> Result<(TrackFields, Option<ReleaseFields>, Vec<String>), ApiError> {
     let mut errors = FieldErrors::new();
+    // A title or artist given blank is refused, never read as "keep".
+    for (field, value) in [("title", &body.title), ("artist", &body.artist)] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            errors
+                .entry(field.into())
+                .or_default()
+                .push("This field may not be blank.".into());
+        }
+    }
     let title =
         text("title", body.title, 500, &mut errors).or_else(|| current.map(|c| c.title.clone()));
     let artist =

@@ -311,6 +311,43 @@ async fn the_catalog_is_generated_corrected_and_audited(app: TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{theirs}");
+    // A blank title or artist is refused, on a new track and on a change
+    // (never read as "keep"); the track is as it was.
+    let track = format!("/api/catalog/tracks/{}/", theirs["id"]);
+    for (method, path, bad, field) in [
+        (
+            Method::POST,
+            "/api/catalog/tracks/",
+            json!({"title": "0", "artist": "\n"}),
+            "artist",
+        ),
+        (
+            Method::PATCH,
+            track.as_str(),
+            json!({"artist": " \t"}),
+            "artist",
+        ),
+        (
+            Method::PATCH,
+            track.as_str(),
+            json!({"title": "  ", "artist": "New"}),
+            "title",
+        ),
+    ] {
+        let (status, body) = call(&app, method, path, &other, Some(bad.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(
+            body["errors"][field],
+            json!(["This field may not be blank."]),
+            "{body}"
+        );
+    }
+    let kept = get(&app, &other, &track).await;
+    assert_eq!(
+        (&kept["title"], &kept["artist"]),
+        (&json!("Theirs"), &json!("Them")),
+        "{kept}"
+    );
     let (status, body) = call(
         &app,
         Method::POST,
