@@ -320,6 +320,7 @@ pub fn app(
             }
         })
         .default_service(web::to(fallback::no_route))
+        .wrap(from_fn(extract::refuse_nul_in_url))
         .wrap(cors::cors(&settings.cors_origins))
         .wrap(fallback::json_error_bodies())
         .wrap(from_fn(context::request_context))

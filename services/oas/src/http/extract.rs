@@ -1,9 +1,12 @@
 //! How the standard extractors answer bad input: JSON bodies, query strings
 //! and path parameters that do not parse get a 4xx with `detail`, never a 500.
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::{HttpRequest, web};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpRequest, ResponseError, web};
 
 use super::error::{ApiError, ErrorCode};
 use super::json::type_message;
@@ -13,6 +16,21 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
         .error_handler(|error, req| json_error(error, req).into())
+}
+
+/// A path or query string with the NUL character (`%00`) is refused before
+/// any handler reads it: no text of OAS holds one (PostgreSQL cannot).
+pub async fn refuse_nul_in_url(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let uri = req.uri();
+    if uri.path().contains("%00") || uri.query().is_some_and(|q| q.contains("%00")) {
+        let refused = ApiError::bad_request("Null characters (%00) are not allowed in the URL.");
+        let response = refused.error_response();
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 pub fn query_config() -> web::QueryConfig {

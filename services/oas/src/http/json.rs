@@ -38,6 +38,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
                 );
                 return Err(ApiError::validation(errors).into());
             }
+            let mut nul = FieldErrors::new();
+            nul_characters(&value, "", &mut nul);
+            if !nul.is_empty() {
+                return Err(ApiError::validation(nul).into());
+            }
             whole_numbers(&mut value);
             let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
                 let path = e.path().to_string();
@@ -55,6 +60,50 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
                 .map_err(|e| ApiError::validation(field_errors(&e)))?;
             Ok(ApiJson(parsed))
         })
+    }
+}
+
+/// Fields whose text holds the NUL character (`\u0000`), by path: no text
+/// of OAS may (PostgreSQL cannot store it, and no name or title means it).
+fn nul_characters(value: &serde_json::Value, path: &str, errors: &mut FieldErrors) {
+    const MESSAGE: &str = "Null characters are not allowed.";
+    let field = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => {
+            let at = if path.is_empty() {
+                NON_FIELD_ERRORS
+            } else {
+                path
+            };
+            errors
+                .entry(at.to_owned())
+                .or_default()
+                .push(MESSAGE.to_owned());
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_characters(item, &field(&i.to_string()), errors);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                if key.contains('\0') {
+                    errors
+                        .entry(NON_FIELD_ERRORS.to_owned())
+                        .or_default()
+                        .push(MESSAGE.to_owned());
+                } else {
+                    nul_characters(item, &field(key), errors);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -213,6 +262,24 @@ mod tests {
         let mut huge = serde_json::json!(1e300);
         whole_numbers(&mut huge);
         assert!(huge.is_f64(), "beyond 2^53 a float stays a float");
+    }
+
+    #[test]
+    fn text_with_a_nul_character_is_named_by_its_field() {
+        let value = serde_json::json!({
+            "name": "a\0b",
+            "payees": [{"share": "0.5"}, {"note": "\0"}],
+            "fine": "a\\u0000 written out",
+            "x\0": 1,
+        });
+        let mut errors = FieldErrors::new();
+        nul_characters(&value, "", &mut errors);
+        let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["name", "non_field_errors", "payees.1.note"]);
+        assert_eq!(errors["name"], ["Null characters are not allowed."]);
+        let mut none = FieldErrors::new();
+        nul_characters(&serde_json::json!({"a": ["b", {"c": "d"}]}), "", &mut none);
+        assert!(none.is_empty());
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - a query string can be malformed (400);
 //! - a path names something that may not exist, or not for the caller (404);
 //! - every error is `{"detail"}` ([`ErrorBody`]);
+//! - no text of a JSON body, a path or a query string holds the NUL
+//!   character (`crate::http::json`, `crate::http::extract`);
 //! - a create operation (POST answering 201 with an `id`) links to the
 //!   operations on what it created, so a client (or a stateful test) can
 //!   follow them.
@@ -34,6 +36,61 @@ pub fn complete(doc: &mut Value) {
         }
     }
     add_links(doc, &paths);
+    for path in &paths {
+        for method in METHODS {
+            let Some(operation) = doc["paths"][path].get_mut(method) else {
+                continue;
+            };
+            for part in ["requestBody", "parameters"] {
+                if let Some(part) = operation.get_mut(part) {
+                    no_nul_characters(part);
+                }
+            }
+        }
+    }
+    if let Some(schemas) = doc["components"].get_mut("schemas") {
+        no_nul_characters(schemas);
+    }
+}
+
+/// Any text: none of it the NUL character.
+const WITHOUT_NUL: &str = r"^[^\x00]*$";
+/// Text with a character other than white space (`\S`), and no NUL.
+const NOT_BLANK_WITHOUT_NUL: &str = r"^[^\x00]*[^\s\x00][^\x00]*$";
+
+/// States on every free text schema under `value` that it holds no NUL
+/// character: as a pattern where it has none, or within its "not blank"
+/// one. Text with a format, a list of values or another pattern is left
+/// as it is: none of those admits a NUL.
+fn no_nul_characters(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            let text = fields.get("type").is_some_and(|t| {
+                t == "string"
+                    || t.as_array()
+                        .is_some_and(|ts| ts.iter().any(|t| t == "string"))
+            });
+            if text && !fields.contains_key("format") && !fields.contains_key("enum") {
+                match fields.get("pattern").and_then(Value::as_str) {
+                    None => {
+                        fields.insert("pattern".into(), WITHOUT_NUL.into());
+                    }
+                    Some(r"\S") => {
+                        fields.insert("pattern".into(), NOT_BLANK_WITHOUT_NUL.into());
+                    }
+                    Some(_) => {}
+                }
+            }
+            for (key, inner) in fields.iter_mut() {
+                // Examples and defaults are values, not schemas.
+                if !matches!(key.as_str(), "example" | "examples" | "default" | "enum") {
+                    no_nul_characters(inner);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(no_nul_characters),
+        _ => {}
+    }
 }
 
 fn error(description: &str) -> Value {
@@ -330,6 +387,41 @@ mod tests {
         );
         assert_eq!(links["DeleteThing"]["operationId"], "delete_thing");
         assert_eq!(links.as_object().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn free_text_of_a_body_says_it_holds_no_nul() {
+        let mut doc = doc();
+        doc["paths"]["/api/things/"]["post"]["requestBody"] = json!({"content": {"application/json": {"schema": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "pattern": r"\S", "example": {"type": "string"}},
+                "note": {"type": ["string", "null"]},
+                "email": {"type": "string", "format": "email"},
+                "isrc": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                "kind": {"type": "string", "enum": ["a", "b"]},
+            },
+        }}}});
+        doc["components"]["schemas"]["Thing"]["properties"]["label"] = json!({"type": "string"});
+        doc["paths"]["/api/things/"]["get"]["parameters"] =
+            json!([{"in": "query", "name": "search", "schema": {"type": ["string", "null"]}}]);
+        complete(&mut doc);
+        assert_eq!(
+            doc["paths"]["/api/things/"]["get"]["parameters"][0]["schema"]["pattern"],
+            WITHOUT_NUL
+        );
+        let body = &doc["paths"]["/api/things/"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"]["properties"];
+        assert_eq!(body["name"]["pattern"], NOT_BLANK_WITHOUT_NUL);
+        assert_eq!(body["name"]["example"], json!({"type": "string"}));
+        assert_eq!(body["note"]["pattern"], WITHOUT_NUL);
+        assert!(body["email"].get("pattern").is_none());
+        assert_eq!(body["isrc"]["pattern"], "^[A-Z]{2}$");
+        assert!(body["kind"].get("pattern").is_none());
+        assert_eq!(
+            doc["components"]["schemas"]["Thing"]["properties"]["label"]["pattern"],
+            WITHOUT_NUL
+        );
     }
 
     #[test]

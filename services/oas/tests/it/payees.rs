@@ -34,6 +34,27 @@ async fn payees_are_kept_per_organisation(app: TestApp) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{band}");
     assert_eq!(band["currency"], "USD", "the organisation's base currency");
+    // Text with a NUL character is refused by field (PostgreSQL could not
+    // keep it); nothing is added.
+    let (status, refused) = call(
+        &app,
+        Method::POST,
+        "/api/payees/",
+        &key,
+        Some(json!({"name": "\u{0}[7", "tax_id": "0"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(
+        refused["errors"]["name"],
+        json!(["Null characters are not allowed."])
+    );
+    let (status, refused) = call(&app, Method::GET, "/api/payees/?search=a%00b", &key, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("%00"),
+        "{refused}"
+    );
 
     let (_, list) = call(&app, Method::GET, "/api/payees/", &key, None).await;
     let names: Vec<&Value> = list["results"]
