@@ -21,8 +21,11 @@ oas="$CARGO_TARGET_DIR/debug/oas"
 data="$OAS_SERVICES_DIR/gateway"
 mkdir -p "$data"
 port="$(free_port)"
+# Always run in a subshell (a pipeline, or `&`): exec makes the gateway the
+# subshell itself, so the pid the services list keeps is the gateway's and
+# it is stopped with the others.
 run_oas() {
-  env -u OAS_DATABASE_URL -u OAS_STORAGE_URL -u OAS_SNAPSHOTS_URL \
+  exec env -u OAS_DATABASE_URL -u OAS_STORAGE_URL -u OAS_SNAPSHOTS_URL \
     OAS_DATA_DIR="$data" OAS_BIND="127.0.0.1:$port" OAS_MODULES_DIR="$CARGO_TARGET_DIR/debug" \
     OAS_LOG_FORMAT=json OAS_ACCESS_TOKEN_TTL=3600 "$oas" "$@"
 }
